@@ -1,0 +1,27 @@
+// One function per ferry verb (cmd_<verb>.cc), each adding its subcommand to
+// the CLI11 app and a runner that returns the process exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <vector>
+
+#include "cli/global_options.h"
+
+namespace ferry {
+
+struct Command {
+  CLI::App* app;
+  std::function<int()> run;
+};
+using CommandList = std::vector<Command>;
+
+void AddInitCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddBackupCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddSnapshotsCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddLsCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddRestoreCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddCheckCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddKeyCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+
+}  // namespace ferry

@@ -1,0 +1,176 @@
+#include "cli/global_options.h"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+
+#include "storage/backend.h"
+
+namespace ferry {
+
+void GlobalOptions::Register(CLI::App& app) {
+  app.add_option("-r,--repo", repository, "Repository location")
+      ->envname("FERRY_REPOSITORY");
+  app.add_option("--password-file", password_file, "File whose first line is the password")
+      ->envname("FERRY_PASSWORD_FILE");
+  app.add_flag("--json", json, "Machine-readable, line-delimited JSON output");
+  app.add_flag("-q,--quiet", quiet, "No progress and no informational output");
+}
+
+std::atomic<bool>& InterruptFlag() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+namespace {
+void OnSignal(int signal_number) {
+  // Second signal: the user means it.
+  if (InterruptFlag().exchange(true)) std::_Exit(128 + signal_number);
+}
+
+std::mutex output_mutex;
+
+Result<std::string> PromptPassword(const std::string& prompt) {
+  FILE* tty = std::fopen("/dev/tty", "r+");
+  if (!tty) return Status::InvalidArgument("cannot open the terminal to ask for the password");
+  std::fputs(prompt.c_str(), tty);
+  std::fflush(tty);
+  struct termios saved, quiet;
+  int fd = fileno(tty);
+  bool restore = tcgetattr(fd, &saved) == 0;
+  if (restore) {
+    quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(fd, TCSAFLUSH, &quiet);
+  }
+  char buffer[1024];
+  bool got = std::fgets(buffer, sizeof buffer, tty) != nullptr;
+  if (restore) tcsetattr(fd, TCSAFLUSH, &saved);
+  std::fputs("\n", tty);
+  std::fclose(tty);
+  if (!got) return Status::InvalidArgument("no password entered");
+  std::string password = buffer;
+  while (!password.empty() && (password.back() == '\n' || password.back() == '\r'))
+    password.pop_back();
+  return password;
+}
+}  // namespace
+
+void InstallSignalHandlers() {
+  struct sigaction action = {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+Result<std::string> ReadPassword(const GlobalOptions& options, bool confirm,
+                                 const std::string& prompt) {
+  if (!options.password_file.empty()) {
+    std::ifstream in(options.password_file);
+    if (!in) return Status::NotFound("cannot read password file " + options.password_file);
+    std::string password;
+    std::getline(in, password);
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    if (password.empty())
+      return Status::InvalidArgument("password file " + options.password_file + " is empty");
+    return password;
+  }
+  if (const char* env = std::getenv("FERRY_PASSWORD"); env && *env) return std::string(env);
+  if (!isatty(STDIN_FILENO))
+    return Status::InvalidArgument(
+        "no password given: set FERRY_PASSWORD_FILE (or use --password-file), or run on a "
+        "terminal to be asked");
+  ASSIGN_OR_RETURN(std::string password, PromptPassword(prompt));
+  if (password.empty()) return Status::InvalidArgument("the password must not be empty");
+  if (confirm) {
+    ASSIGN_OR_RETURN(std::string again, PromptPassword("Repeat the password: "));
+    if (again != password) return Status::InvalidArgument("the passwords do not match");
+  }
+  return password;
+}
+
+Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, OpenBackend(options.repository));
+  // Fail on a missing repository before asking for a password.
+  auto config = backend->Stat(ObjectName::Config());
+  if (!config.ok() && config.status().IsNotFound())
+    return Status::NotFound("there is no repository at " + backend->Location() +
+                            " (create one with 'ferry init')");
+  ASSIGN_OR_RETURN(std::string password, ReadPassword(options, false));
+  ASSIGN_OR_RETURN(std::unique_ptr<Repository> repository,
+                   Repository::Open(std::move(backend), password));
+  RETURN_IF_ERROR(repository->LoadIndex());
+  return repository;
+}
+
+void PrintJson(const nlohmann::json& value) {
+  std::lock_guard lock(output_mutex);
+  std::cout << value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+}
+
+int ReportError(const GlobalOptions& options, const Status& status) {
+  int code = kExitFailure;
+  switch (status.code()) {
+    case StatusCode::kWrongPassword: code = kExitWrongPassword; break;
+    case StatusCode::kLocked: code = kExitLocked; break;
+    case StatusCode::kInterrupted: code = kExitInterrupted; break;
+    case StatusCode::kNotFound:
+      if (status.message().rfind("there is no repository", 0) == 0) code = kExitNoRepository;
+      break;
+    default: break;
+  }
+  if (options.json) {
+    PrintJson({{"message_type", "error"}, {"message", status.message()}, {"exit_code", code}});
+  } else {
+    std::lock_guard lock(output_mutex);
+    std::cerr << "ferry: " << status.message() << std::endl;
+  }
+  return code;
+}
+
+void Say(const GlobalOptions& options, const std::string& line) {
+  if (options.quiet || options.json) return;
+  std::lock_guard lock(output_mutex);
+  std::cout << line << std::endl;
+}
+
+void Warn(const GlobalOptions& options, const std::string& message) {
+  if (options.json) {
+    PrintJson({{"message_type", "warning"}, {"message", message}});
+    return;
+  }
+  std::lock_guard lock(output_mutex);
+  // On a terminal, first clear the progress line the warning would run into.
+  std::cerr << (isatty(STDERR_FILENO) ? "\r\033[K" : "") << "warning: " << message << std::endl;
+}
+
+std::string HumanBytes(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 5) {
+    value /= 1024;
+    ++unit;
+  }
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
+  return buffer;
+}
+
+std::string HumanDuration(double seconds) {
+  long total = static_cast<long>(seconds + 0.5);
+  char buffer[32];
+  if (total >= 3600)
+    std::snprintf(buffer, sizeof buffer, "%ld:%02ld:%02ld", total / 3600, total / 60 % 60, total % 60);
+  else
+    std::snprintf(buffer, sizeof buffer, "%ld:%02ld", total / 60, total % 60);
+  return buffer;
+}
+
+}  // namespace ferry

@@ -1,0 +1,61 @@
+// What every ferry command shares: where the repository is, how to get the
+// password, how to print (human, --json, --quiet), the exit codes, and the
+// interrupt flag that SIGINT/SIGTERM set.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "repo/lock.h"
+#include "repo/repository.h"
+
+namespace ferry {
+
+// Documented in docs/cli.md; scripts depend on them.
+enum ExitCode {
+  kExitOk = 0,
+  kExitFailure = 1,
+  kExitUsage = 2,
+  kExitIncomplete = 3,
+  kExitNoRepository = 10,
+  kExitLocked = 11,
+  kExitWrongPassword = 12,
+  kExitInterrupted = 130,
+};
+
+struct GlobalOptions {
+  std::string repository;
+  std::string password_file;
+  bool json = false;
+  bool quiet = false;
+
+  void Register(CLI::App& app);
+};
+
+// Set by SIGINT/SIGTERM; long-running commands poll it and stop cleanly.
+std::atomic<bool>& InterruptFlag();
+void InstallSignalHandlers();
+
+// The password from --password-file, FERRY_PASSWORD_FILE, FERRY_PASSWORD or,
+// on a terminal, a prompt (twice when `confirm`).
+Result<std::string> ReadPassword(const GlobalOptions& options, bool confirm,
+                                 const std::string& prompt = "Password: ");
+
+Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options);
+
+// Prints an error to stderr (or as a JSON line with --json) and returns the
+// exit code for it.
+int ReportError(const GlobalOptions& options, const Status& status);
+// Informational line on stdout, unless --quiet or --json.
+void Say(const GlobalOptions& options, const std::string& line);
+// A warning line on stderr (a JSON line on stdout with --json).
+void Warn(const GlobalOptions& options, const std::string& message);
+void PrintJson(const nlohmann::json& value);
+
+std::string HumanBytes(uint64_t bytes);
+std::string HumanDuration(double seconds);
+
+}  // namespace ferry

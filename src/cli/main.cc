@@ -1,0 +1,32 @@
+// ferry: deduplicating, encrypted backups whose first full copy can travel on disks.
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace ferry;
+  CLI::App app{"ferry: deduplicating, encrypted backups whose first full copy can travel on disks"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global options are accepted after the verb too
+  app.set_version_flag("--version", "ferry 0.1.0");
+  GlobalOptions global;
+  global.Register(app);
+  CommandList commands;
+  AddInitCommand(app, global, commands);
+  AddBackupCommand(app, global, commands);
+  AddSnapshotsCommand(app, global, commands);
+  AddLsCommand(app, global, commands);
+  AddRestoreCommand(app, global, commands);
+  AddCheckCommand(app, global, commands);
+  AddKeyCommand(app, global, commands);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    int code = app.exit(error);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  InstallSignalHandlers();
+  for (const Command& command : commands)
+    if (command.app->parsed()) return command.run();
+  return kExitUsage;
+}

@@ -1,0 +1,25 @@
+// The repository config object (docs/format.md, "Config"): format version,
+// repository ID and chunker parameters. Sealed as kind "config" with an
+// all-zero repository ID in the associated data, because the ID is inside.
+#pragma once
+
+#include "chunk/chunker.h"
+#include "util/bytes.h"
+#include "util/id.h"
+
+namespace ferry {
+
+constexpr uint32_t kRepositoryFormatVersion = 1;
+
+struct RepositoryConfig {
+  uint32_t version = kRepositoryFormatVersion;
+  Id id;
+  ChunkerParams chunker;
+  uint32_t pack_size = 16u << 20;
+  int compression_level = 1;
+};
+
+Bytes EncodeConfig(const RepositoryConfig& config);
+Result<RepositoryConfig> ParseConfig(ByteView json);
+
+}  // namespace ferry

@@ -1,0 +1,50 @@
+// Tree objects: one directory's listing with full metadata (docs/format.md,
+// "Trees"). Stored as JSON blobs of type tree in packs; the encoding is
+// deterministic (sorted keys, nodes sorted by name) so an unchanged directory
+// yields the same tree ID and is stored once. Access times are not recorded:
+// reading a file or listing a directory changes them, so recording them would
+// make every backup of unchanged data write new trees (borg decides the same).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "util/bytes.h"
+#include "util/id.h"
+
+namespace ferry {
+
+enum class NodeType { kFile, kDirectory, kSymlink, kFifo, kCharDevice, kBlockDevice, kSocket };
+const char* NodeTypeName(NodeType type);
+
+struct Node {
+  std::string name;  // raw bytes; need not be UTF-8
+  NodeType type = NodeType::kFile;
+  uint32_t mode = 0;  // permission bits including setuid, setgid, sticky (07777)
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::string user;   // names at backup time, informational
+  std::string group;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  uint64_t inode = 0;
+  uint64_t device = 0;
+  uint64_t links = 0;
+  uint64_t size = 0;
+  uint64_t rdev = 0;         // device nodes
+  std::string link_target;   // symlinks; raw bytes
+  std::vector<Id> content;   // files: data blob IDs in order
+  Id subtree;                // directories: the tree blob of its contents
+  std::vector<std::pair<std::string, Bytes>> xattrs;  // sorted by name
+};
+
+struct Tree {
+  std::vector<Node> nodes;  // sorted by name (bytewise)
+};
+
+Bytes EncodeTree(const Tree& tree);
+Result<Tree> ParseTree(ByteView json);
+
+}  // namespace ferry

@@ -1,0 +1,38 @@
+// Checker: verifies a repository's structure and, optionally, every byte.
+//
+// Structure: every index object opens and parses; every indexed pack exists
+// with a header that matches the index exactly; every tree reachable from a
+// snapshot loads, and every blob a tree references is indexed. With
+// read_data: every pack's bytes hash to its name and every blob decrypts and
+// matches its MAC. Each problem names the damaged object, and damaged blobs
+// are traced to the snapshots and file paths that use them.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "repo/repository.h"
+
+namespace ferry {
+
+struct CheckOptions {
+  bool read_data = false;
+  int threads = 2;
+};
+
+struct CheckReport {
+  std::vector<std::string> errors;    // damage: the repository is not sound
+  std::vector<std::string> warnings;  // e.g. unreferenced packs left by an interrupted backup
+  uint64_t packs_checked = 0;
+  uint64_t blobs_checked = 0;
+  uint64_t snapshots_checked = 0;
+  uint64_t bytes_read = 0;
+  bool ok() const { return errors.empty(); }
+};
+
+// `progress` is called with a short description of each phase.
+Result<CheckReport> CheckRepository(Repository& repository, const CheckOptions& options,
+                                    const std::function<void(const std::string&)>& progress);
+
+}  // namespace ferry

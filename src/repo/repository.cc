@@ -1,0 +1,266 @@
+#include "repo/repository.h"
+
+#include <algorithm>
+
+#include "crypto/hash.h"
+#include "crypto/random.h"
+#include "format/sealed_object.h"
+#include "repo/pack_writer.h"
+#include "util/clock.h"
+#include "util/system_info.h"
+
+namespace ferry {
+
+namespace {
+// The config is sealed before the repository ID is known to the reader.
+const Id kNoRepositoryId{};
+
+std::string KindLabel(ObjectKind kind) {
+  switch (kind) {
+    case ObjectKind::kIndex: return "index";
+    case ObjectKind::kSnapshot: return "snapshot";
+    case ObjectKind::kLock: return "lock";
+    case ObjectKind::kConfig: return "config";
+    case ObjectKind::kKey: return "key";
+    case ObjectKind::kData: return "pack";
+  }
+  return "object";
+}
+}  // namespace
+
+Repository::Repository(std::unique_ptr<Backend> backend, RepositoryConfig config, Bytes master_key,
+                       Id key_id)
+    : backend_(std::move(backend)),
+      config_(std::move(config)),
+      master_key_(std::move(master_key)),
+      keys_(DeriveSubkeys(master_key_)),
+      key_id_(key_id),
+      pack_writer_(std::make_unique<PackWriter>(*this)) {}
+
+Repository::~Repository() = default;
+
+Result<std::unique_ptr<Repository>> Repository::Init(std::unique_ptr<Backend> backend,
+                                                     std::string_view password,
+                                                     const Argon2Params& kdf) {
+  RETURN_IF_ERROR(backend->Create());
+  RepositoryConfig config;
+  config.id = Id::FromBytes(RandomBytes(Id::kSize));
+  Bytes master_key = RandomBytes(kMasterKeySize);
+  std::unique_ptr<Repository> repository(
+      new Repository(std::move(backend), config, master_key, Id{}));
+  ASSIGN_OR_RETURN(repository->key_id_, repository->SaveKey(master_key, password, kdf));
+  Bytes sealed =
+      SealObject(repository->keys_.data, kNoRepositoryId, "config", EncodeConfig(config));
+  RETURN_IF_ERROR(repository->backend_->Put(ObjectName::Config(), sealed));
+  return repository;
+}
+
+Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> backend,
+                                                     std::string_view password) {
+  auto config_size = backend->Stat(ObjectName::Config());
+  if (!config_size.ok()) {
+    if (config_size.status().IsNotFound())
+      return Status::NotFound("there is no repository at " + backend->Location() +
+                              " (create one with 'ferry init')");
+    return config_size.status();
+  }
+  std::vector<std::string> key_names;
+  RETURN_IF_ERROR(backend->List(ObjectKind::kKey, [&](const std::string& name, uint64_t) {
+    key_names.push_back(name);
+    return Status::Ok();
+  }));
+  if (key_names.empty())
+    return Status::Corruption("repository at " + backend->Location() + " has no key files");
+  for (const std::string& name : key_names) {
+    ASSIGN_OR_RETURN(Bytes bytes, backend->Get({ObjectKind::kKey, name}));
+    auto key_file = ParseKeyFile(bytes);
+    if (!key_file.ok()) continue;  // a damaged key file must not lock out the others
+    auto master_key = UnsealMasterKey(*key_file, password);
+    if (!master_key.ok()) continue;
+    Subkeys keys = DeriveSubkeys(*master_key);
+    ASSIGN_OR_RETURN(Bytes sealed_config, backend->Get(ObjectName::Config()));
+    auto config_json = OpenObject(keys.data, kNoRepositoryId, "config", sealed_config);
+    if (!config_json.ok()) return config_json.status().WithContext("repository config");
+    ASSIGN_OR_RETURN(RepositoryConfig config, ParseConfig(*config_json));
+    ASSIGN_OR_RETURN(Id key_id, Id::FromHex(name));
+    return std::unique_ptr<Repository>(
+        new Repository(std::move(backend), std::move(config), std::move(*master_key), key_id));
+  }
+  return Status::WrongPassword("wrong password: no key in " + backend->Location() +
+                               " opens with it");
+}
+
+Id Repository::BlobId(ByteView plaintext) const { return HmacSha256(keys_.mac, plaintext); }
+
+Result<Id> Repository::SaveSealed(ObjectKind kind, ByteView plaintext) {
+  Bytes sealed = SealObject(keys_.data, config_.id, KindLabel(kind), plaintext);
+  Id id = Sha256(sealed);
+  RETURN_IF_ERROR(backend_->Put({kind, id.Hex()}, sealed));
+  return id;
+}
+
+Result<Bytes> Repository::LoadSealed(ObjectKind kind, const Id& id) {
+  ASSIGN_OR_RETURN(Bytes sealed, backend_->Get({kind, id.Hex()}));
+  if (Sha256(sealed) != id)
+    return Status::Corruption(KindLabel(kind) + " " + id.Hex() +
+                              ": content does not match its name (damaged)");
+  auto plain = OpenObject(keys_.data, config_.id, KindLabel(kind), sealed);
+  if (!plain.ok()) return plain.status().WithContext(KindLabel(kind) + " " + id.Hex());
+  return plain;
+}
+
+Status Repository::LoadIndex() {
+  std::vector<std::string> names;
+  RETURN_IF_ERROR(backend_->List(ObjectKind::kIndex, [&](const std::string& name, uint64_t) {
+    names.push_back(name);
+    return Status::Ok();
+  }));
+  for (const std::string& name : names) {
+    ASSIGN_OR_RETURN(Id id, Id::FromHex(name));
+    ASSIGN_OR_RETURN(Bytes plain, LoadSealed(ObjectKind::kIndex, id));
+    auto packs = ParseIndex(plain);
+    if (!packs.ok()) return packs.status().WithContext("index " + name);
+    for (const IndexedPack& pack : *packs) index_.AddPack(pack);
+  }
+  return Status::Ok();
+}
+
+Result<Bytes> Repository::LoadBlob(const Id& id) {
+  auto location = index_.Find(id);
+  if (!location) return Status::NotFound("blob " + id.Hex() + " is not in the index");
+  const PackEntry& entry = location->entry;
+  auto stored = backend_->Get({ObjectKind::kData, location->pack_id.Hex()}, entry.offset,
+                              entry.stored_length);
+  if (!stored.ok())
+    return stored.status().WithContext("reading blob " + id.Hex() + " from pack " +
+                                       location->pack_id.Hex());
+  Bytes pack_key = DerivePackKey(keys_.data, location->salt);
+  auto plain = OpenBlob(pack_keys(), pack_key, keys_.mac, entry, *stored);
+  if (!plain.ok()) return plain.status().WithContext("pack " + location->pack_id.Hex());
+  return plain;
+}
+
+Result<bool> Repository::SaveBlob(BlobType type, const Id& id, ByteView plaintext) {
+  return pack_writer_->Save(type, id, plaintext);
+}
+
+Status Repository::Flush() { return pack_writer_->Flush(); }
+uint64_t Repository::bytes_written() const { return pack_writer_->bytes_written(); }
+uint64_t Repository::packs_written() const { return pack_writer_->packs_written(); }
+
+Result<Tree> Repository::LoadTree(const Id& id) {
+  ASSIGN_OR_RETURN(Bytes json, LoadBlob(id));
+  auto tree = ParseTree(json);
+  if (!tree.ok()) return tree.status().WithContext("tree " + id.Hex());
+  return tree;
+}
+
+Result<Id> Repository::SaveTree(const Tree& tree) {
+  Bytes json = EncodeTree(tree);
+  Id id = BlobId(json);
+  RETURN_IF_ERROR(SaveBlob(BlobType::kTree, id, json).status());
+  return id;
+}
+
+Result<Id> Repository::SaveSnapshot(const Snapshot& snapshot) {
+  return SaveSealed(ObjectKind::kSnapshot, EncodeSnapshot(snapshot));
+}
+
+Result<Snapshot> Repository::LoadSnapshot(const Id& id) {
+  ASSIGN_OR_RETURN(Bytes json, LoadSealed(ObjectKind::kSnapshot, id));
+  auto snapshot = ParseSnapshot(json);
+  if (!snapshot.ok()) return snapshot.status().WithContext("snapshot " + id.Hex());
+  return snapshot;
+}
+
+Result<std::vector<SnapshotEntry>> Repository::ListSnapshots() {
+  std::vector<std::string> names;
+  RETURN_IF_ERROR(backend_->List(ObjectKind::kSnapshot, [&](const std::string& name, uint64_t) {
+    names.push_back(name);
+    return Status::Ok();
+  }));
+  std::vector<SnapshotEntry> snapshots;
+  for (const std::string& name : names) {
+    ASSIGN_OR_RETURN(Id id, Id::FromHex(name));
+    ASSIGN_OR_RETURN(Snapshot snapshot, LoadSnapshot(id));
+    snapshots.push_back({id, std::move(snapshot)});
+  }
+  std::sort(snapshots.begin(), snapshots.end(), [](const auto& a, const auto& b) {
+    return a.snapshot.time_ns != b.snapshot.time_ns ? a.snapshot.time_ns < b.snapshot.time_ns
+                                                    : a.id < b.id;
+  });
+  return snapshots;
+}
+
+Result<SnapshotEntry> Repository::FindSnapshot(const std::string& selector) {
+  ASSIGN_OR_RETURN(std::vector<SnapshotEntry> snapshots, ListSnapshots());
+  if (selector == "latest") {
+    if (snapshots.empty()) return Status::NotFound("the repository has no snapshots yet");
+    return snapshots.back();
+  }
+  const SnapshotEntry* match = nullptr;
+  for (const SnapshotEntry& entry : snapshots) {
+    if (entry.id.Hex().rfind(selector, 0) == 0) {
+      if (match) return Status::InvalidArgument("snapshot prefix '" + selector + "' is ambiguous");
+      match = &entry;
+    }
+  }
+  if (!match || selector.empty())
+    return Status::NotFound("no snapshot matches '" + selector + "'");
+  return *match;
+}
+
+Result<Id> Repository::SaveKey(ByteView master_key, std::string_view password,
+                               const Argon2Params& kdf) {
+  ASSIGN_OR_RETURN(KeyFile key_file, SealMasterKey(master_key, password, kdf));
+  key_file.created_ns = Clock::System().NowNanos();
+  key_file.hostname = HostName();
+  key_file.username = UserName();
+  Bytes bytes = EncodeKeyFile(key_file);
+  Id id = Sha256(bytes);
+  RETURN_IF_ERROR(backend_->Put({ObjectKind::kKey, id.Hex()}, bytes));
+  return id;
+}
+
+Result<std::vector<KeyInfo>> Repository::ListKeys() {
+  std::vector<KeyInfo> keys;
+  std::vector<std::string> names;
+  RETURN_IF_ERROR(backend_->List(ObjectKind::kKey, [&](const std::string& name, uint64_t) {
+    names.push_back(name);
+    return Status::Ok();
+  }));
+  for (const std::string& name : names) {
+    ASSIGN_OR_RETURN(Bytes bytes, backend_->Get({ObjectKind::kKey, name}));
+    ASSIGN_OR_RETURN(Id id, Id::FromHex(name));
+    auto key_file = ParseKeyFile(bytes);
+    if (!key_file.ok()) return key_file.status().WithContext("key " + name);
+    keys.push_back({id, std::move(*key_file), id == key_id_});
+  }
+  std::sort(keys.begin(), keys.end(), [](const KeyInfo& a, const KeyInfo& b) {
+    return a.key_file.created_ns < b.key_file.created_ns;
+  });
+  return keys;
+}
+
+Result<Id> Repository::AddKey(std::string_view password, const Argon2Params& kdf) {
+  return SaveKey(master_key_, password, kdf);
+}
+
+Status Repository::RemoveKey(const std::string& id_prefix) {
+  ASSIGN_OR_RETURN(std::vector<KeyInfo> keys, ListKeys());
+  const KeyInfo* match = nullptr;
+  for (const KeyInfo& key : keys) {
+    if (!id_prefix.empty() && key.id.Hex().rfind(id_prefix, 0) == 0) {
+      if (match) return Status::InvalidArgument("key prefix '" + id_prefix + "' is ambiguous");
+      match = &key;
+    }
+  }
+  if (!match) return Status::NotFound("no key matches '" + id_prefix + "'");
+  if (match->current)
+    return Status::InvalidArgument("key " + match->id.Short() +
+                                   " is the one in use; open the repository with another "
+                                   "password to remove it");
+  return backend_->Remove({ObjectKind::kKey, match->id.Hex()});
+}
+
+}  // namespace ferry

@@ -1,0 +1,111 @@
+// Repository: an encrypted, content-addressed store of blobs in packs, plus the
+// sealed objects around them (config, keys, index, snapshots). It knows blobs,
+// packs and snapshots; it does not know files (the engine does).
+//
+// Thread safety: after Open, LoadBlob, SaveBlob and the index are safe to use
+// from several threads. Init/Open/LoadIndex/Flush are called by one thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "crypto/kdf.h"
+#include "crypto/subkeys.h"
+#include "format/config.h"
+#include "format/index_file.h"
+#include "format/key_file.h"
+#include "format/snapshot.h"
+#include "format/tree.h"
+#include "repo/master_index.h"
+#include "storage/backend.h"
+
+namespace ferry {
+
+class PackWriter;
+
+struct SnapshotEntry {
+  Id id;
+  Snapshot snapshot;
+};
+
+struct KeyInfo {
+  Id id;
+  KeyFile key_file;
+  bool current = false;  // the key this process opened the repository with
+};
+
+class Repository {
+ public:
+  ~Repository();
+
+  // Creates a new repository in `backend` with one key for `password`.
+  static Result<std::unique_ptr<Repository>> Init(std::unique_ptr<Backend> backend,
+                                                   std::string_view password,
+                                                   const Argon2Params& kdf = {});
+  // Opens an existing repository: NotFound if there is none, WrongPassword if
+  // no key file opens with `password`.
+  static Result<std::unique_ptr<Repository>> Open(std::unique_ptr<Backend> backend,
+                                                   std::string_view password);
+
+  Backend& backend() { return *backend_; }
+  const RepositoryConfig& config() const { return config_; }
+  const Subkeys& keys() const { return keys_; }
+  PackKeys pack_keys() const { return {keys_.data, config_.id}; }
+  Id BlobId(ByteView plaintext) const;
+
+  // Sealed objects (index, snapshot, lock): stored under the SHA-256 of the
+  // sealed bytes; Load verifies that name before decrypting.
+  Result<Id> SaveSealed(ObjectKind kind, ByteView plaintext);
+  Result<Bytes> LoadSealed(ObjectKind kind, const Id& id);
+
+  // Reads every index object into the master index.
+  Status LoadIndex();
+  MasterIndex& index() { return index_; }
+
+  // Loads, decrypts and verifies one blob.
+  Result<Bytes> LoadBlob(const Id& id);
+  // Stores a blob unless the repository already has it (or it is being
+  // written). Returns true if it was new. The blob becomes durable and indexed
+  // only when its pack is full or Flush() runs.
+  Result<bool> SaveBlob(BlobType type, const Id& id, ByteView plaintext);
+  // Writes all partly filled packs and the index objects for every pack written
+  // since the last flush. After Flush returns OK, every saved blob is durable.
+  Status Flush();
+  // Bytes of packs and packs written by this process so far.
+  uint64_t bytes_written() const;
+  uint64_t packs_written() const;
+
+  Result<Tree> LoadTree(const Id& id);
+  Result<Id> SaveTree(const Tree& tree);
+
+  Result<Id> SaveSnapshot(const Snapshot& snapshot);
+  Result<Snapshot> LoadSnapshot(const Id& id);
+  // Every snapshot, oldest first.
+  Result<std::vector<SnapshotEntry>> ListSnapshots();
+  // "latest" or a unique prefix of a snapshot ID.
+  Result<SnapshotEntry> FindSnapshot(const std::string& selector);
+
+  Result<std::vector<KeyInfo>> ListKeys();
+  Result<Id> AddKey(std::string_view password, const Argon2Params& kdf = {});
+  // Refuses to remove the key this process is using.
+  Status RemoveKey(const std::string& id_prefix);
+
+ private:
+  Repository(std::unique_ptr<Backend> backend, RepositoryConfig config, Bytes master_key,
+             Id key_id);
+  Result<Id> SaveKey(ByteView master_key, std::string_view password, const Argon2Params& kdf);
+
+  std::unique_ptr<Backend> backend_;
+  RepositoryConfig config_;
+  Bytes master_key_;
+  Subkeys keys_;
+  Id key_id_;
+  MasterIndex index_;
+  std::unique_ptr<PackWriter> pack_writer_;
+};
+
+}  // namespace ferry

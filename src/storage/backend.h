@@ -1,0 +1,64 @@
+// Backend: where repository objects live (local directory now; the vault over
+// HTTP, Azure Blob and S3 later). The interface is deliberately small; retries,
+// caching and verification are wrappers around a Backend, not new methods.
+//
+// Contract every implementation must meet (tests/unit/backend_test.cc):
+//  - Put stores the whole object atomically: a reader or a crash sees the old
+//    object or the new one, never a part. Putting an existing object replaces it.
+//  - Get reads `length` bytes from `offset` (kToEnd: to the end); reading past
+//    the end of the object is an error, not a short read.
+//  - List reports every complete object of a kind, never a temporary.
+//  - Remove of a missing object returns NotFound.
+//  - All methods are safe to call from several threads at once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "util/bytes.h"
+#include "util/status.h"
+
+namespace ferry {
+
+enum class ObjectKind { kConfig, kKey, kData, kIndex, kSnapshot, kLock };
+const char* ObjectKindName(ObjectKind kind);  // "config", "keys", "data", "index", "snapshots", "locks"
+
+struct ObjectName {
+  ObjectKind kind;
+  std::string name;  // 64 hex digits, or "config"
+
+  static ObjectName Config() { return {ObjectKind::kConfig, "config"}; }
+  // Relative path in the repository layout: "data/3f/3f2a…", "snapshots/9c…", "config".
+  std::string Path() const;
+};
+
+class Backend {
+ public:
+  static constexpr uint64_t kToEnd = UINT64_MAX;
+
+  virtual ~Backend() = default;
+
+  // Prepares an empty repository layout. Fails with AlreadyExists if a config exists.
+  virtual Status Create() = 0;
+  virtual Status Put(const ObjectName& name, ByteView data) = 0;
+  virtual Result<Bytes> Get(const ObjectName& name, uint64_t offset = 0,
+                            uint64_t length = kToEnd) = 0;
+  // Size in bytes; NotFound if the object does not exist.
+  virtual Result<uint64_t> Stat(const ObjectName& name) = 0;
+  // Calls `visit(name, size)` for each object of `kind`; a non-OK return stops the walk.
+  virtual Status List(ObjectKind kind,
+                      const std::function<Status(const std::string& name, uint64_t size)>& visit) = 0;
+  virtual Status Remove(const ObjectName& name) = 0;
+  // Where this backend points, for messages ("/srv/backup/repo").
+  virtual std::string Location() const = 0;
+};
+
+// Opens the backend for a repository location string. Only local paths so far.
+Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location);
+
+// True if `name` is 64 lower-case hex digits (object IDs); temp files are not.
+bool IsObjectId(const std::string& name);
+
+}  // namespace ferry

@@ -1,0 +1,30 @@
+// LocalBackend: a repository in a directory of the local filesystem (or a
+// mounted NAS). Objects are files at ObjectName::Path(); writes go through a
+// temp file, fsync, rename and directory fsync so that a crash never leaves a
+// partial object under a real name.
+#pragma once
+
+#include "storage/backend.h"
+
+namespace ferry {
+
+class LocalBackend : public Backend {
+ public:
+  explicit LocalBackend(std::string root);
+
+  Status Create() override;
+  Status Put(const ObjectName& name, ByteView data) override;
+  Result<Bytes> Get(const ObjectName& name, uint64_t offset, uint64_t length) override;
+  Result<uint64_t> Stat(const ObjectName& name) override;
+  Status List(ObjectKind kind,
+              const std::function<Status(const std::string&, uint64_t)>& visit) override;
+  Status Remove(const ObjectName& name) override;
+  std::string Location() const override { return root_; }
+
+ private:
+  std::string FullPath(const ObjectName& name) const { return root_ + "/" + name.Path(); }
+
+  std::string root_;
+};
+
+}  // namespace ferry

@@ -1,0 +1,119 @@
+#include "util/file_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+namespace ferry {
+
+Status ErrnoStatus(const std::string& what, int err) {
+  std::string message = what + ": " + std::strerror(err);
+  switch (err) {
+    case ENOENT: return Status::NotFound(message);
+    case EACCES:
+    case EPERM: return Status::PermissionDenied(message);
+    case ENOSPC:
+    case EDQUOT: return Status::NoSpace(message);
+    case EEXIST: return Status::AlreadyExists(message);
+    default: return Status::IOError(message);
+  }
+}
+
+Result<Bytes> ReadWholeFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open " + path, errno);
+  Bytes out;
+  uint8_t buffer[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return ErrnoStatus("read " + path, err);
+    }
+    if (n == 0) break;
+    out.insert(out.end(), buffer, buffer + n);
+  }
+  ::close(fd);
+  return out;
+}
+
+Status WriteAll(int fd, ByteView data, const std::string& what) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("write " + what, errno);
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status ReadAt(int fd, uint64_t offset, uint8_t* out, size_t length, const std::string& what) {
+  size_t done = 0;
+  while (done < length) {
+    ssize_t n = ::pread(fd, out + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("read " + what, errno);
+    }
+    if (n == 0)
+      return Status::Corruption(what + ": file ends at byte " + std::to_string(offset + done) +
+                                ", expected " + std::to_string(offset + length));
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status SyncDirectory(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open directory " + path, errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return ErrnoStatus("fsync directory " + path, err);
+  return Status::Ok();
+}
+
+Status WriteFileAtomic(const std::string& path, ByteView data, int mode) {
+  size_t slash = path.rfind('/');
+  std::string directory = slash == std::string::npos ? "." : path.substr(0, slash);
+  if (directory.empty()) directory = "/";
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  std::string temp = path + ".tmp-" + std::to_string(rng() % 1000000000);
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return ErrnoStatus("create " + temp, errno);
+  Status status = WriteAll(fd, data, temp);
+  if (status.ok() && ::fsync(fd) != 0) status = ErrnoStatus("fsync " + temp, errno);
+  if (::close(fd) != 0 && status.ok()) status = ErrnoStatus("close " + temp, errno);
+  if (status.ok() && ::rename(temp.c_str(), path.c_str()) != 0)
+    status = ErrnoStatus("rename " + temp + " to " + path, errno);
+  if (!status.ok()) {
+    ::unlink(temp.c_str());
+    return status;
+  }
+  return SyncDirectory(directory);
+}
+
+Status MakeDirectories(const std::string& path, int mode) {
+  if (path.empty()) return Status::Ok();
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return Status::Ok();
+    return Status::InvalidArgument(path + " exists and is not a directory");
+  }
+  size_t slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) RETURN_IF_ERROR(MakeDirectories(path.substr(0, slash), mode));
+  if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST)
+    return ErrnoStatus("mkdir " + path, errno);
+  return Status::Ok();
+}
+
+}  // namespace ferry
