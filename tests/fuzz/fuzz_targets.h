@@ -1,0 +1,18 @@
+// Entry points that feed arbitrary bytes to each parser of outside data.
+// Used by the libFuzzer binaries (FERRY_FUZZ=ON with clang) and by
+// parser_robustness_test, which runs them on mutated valid inputs in every build.
+#pragma once
+
+#include "util/bytes.h"
+
+namespace ferry::fuzz {
+
+void PackHeader(ByteView data);    // trailer + header of a pack
+void IndexObject(ByteView data);   // index plaintext
+void TreeObject(ByteView data);    // tree JSON
+void SnapshotObject(ByteView data);
+void ConfigObject(ByteView data);
+void KeyFileObject(ByteView data);
+void SealedObject(ByteView data);  // encrypted envelope
+
+}  // namespace ferry::fuzz

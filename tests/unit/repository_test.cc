@@ -1,0 +1,157 @@
+#include "repo/repository.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "crypto/random.h"
+#include "repo/checker.h"
+#include "repo/lock.h"
+#include "storage/local_backend.h"
+#include "test_util.h"
+
+namespace ferry {
+namespace {
+
+const Argon2Params kFastKdf{1, 8 << 20};
+
+class RepositoryTest : public ::testing::Test {
+ protected:
+  std::string Location() { return dir_.path() + "/repo"; }
+  std::unique_ptr<Repository> InitRepository() {
+    auto repository =
+        Repository::Init(std::make_unique<LocalBackend>(Location()), "pw", kFastKdf);
+    EXPECT_TRUE(repository.ok()) << repository.status().ToString();
+    return std::move(*repository);
+  }
+  Result<std::unique_ptr<Repository>> OpenRepository(const std::string& password) {
+    return Repository::Open(std::make_unique<LocalBackend>(Location()), password);
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(RepositoryTest, OpenNeedsTheRightPassword) {
+  InitRepository();
+  EXPECT_TRUE(OpenRepository("pw").ok());
+  EXPECT_EQ(OpenRepository("nope").status().code(), StatusCode::kWrongPassword);
+}
+
+TEST_F(RepositoryTest, OpenMissingRepositoryIsNotFound) {
+  auto result = OpenRepository("pw");
+  EXPECT_TRUE(result.status().IsNotFound());
+  EXPECT_NE(result.status().message().find("ferry init"), std::string::npos);
+}
+
+TEST_F(RepositoryTest, BlobsSurviveFlushAndReopen) {
+  std::vector<std::pair<Id, Bytes>> blobs;
+  {
+    auto repository = InitRepository();
+    std::vector<std::thread> threads;
+    std::mutex mutex;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&] {
+        for (int i = 0; i < 30; ++i) {
+          Bytes data = RandomBytes(200000);
+          Id id = repository->BlobId(data);
+          auto added = repository->SaveBlob(BlobType::kData, id, data);
+          ASSERT_TRUE(added.ok());
+          EXPECT_TRUE(*added);
+          EXPECT_FALSE(*repository->SaveBlob(BlobType::kData, id, data));  // dedup
+          std::lock_guard lock(mutex);
+          blobs.emplace_back(id, std::move(data));
+        }
+      });
+    for (auto& thread : threads) thread.join();
+    ASSERT_TRUE(repository->Flush().ok());
+    EXPECT_GE(repository->packs_written(), 2u);  // 24 MB of blobs in 16 MiB packs
+  }
+  auto reopened = OpenRepository("pw");
+  ASSERT_TRUE(reopened.ok());
+  ASSERT_TRUE((*reopened)->LoadIndex().ok());
+  EXPECT_EQ((*reopened)->index().blob_count(), blobs.size());
+  for (const auto& [id, data] : blobs) {
+    auto loaded = (*reopened)->LoadBlob(id);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    EXPECT_EQ(*loaded, data);
+  }
+  auto report = CheckRepository(**reopened, {true, 2}, [](const std::string&) {});
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok());
+  EXPECT_EQ(report->blobs_checked, blobs.size());
+}
+
+TEST_F(RepositoryTest, SnapshotsAreFoundByPrefixAndLatest) {
+  auto repository = InitRepository();
+  Tree empty;
+  auto tree = repository->SaveTree(empty);
+  ASSERT_TRUE(tree.ok());
+  ASSERT_TRUE(repository->Flush().ok());
+  Snapshot first;
+  first.time_ns = 1000;
+  first.tree = *tree;
+  Snapshot second = first;
+  second.time_ns = 2000;
+  auto id1 = repository->SaveSnapshot(first);
+  auto id2 = repository->SaveSnapshot(second);
+  ASSERT_TRUE(id1.ok() && id2.ok());
+  EXPECT_EQ(repository->FindSnapshot("latest")->id, *id2);
+  EXPECT_EQ(repository->FindSnapshot(id1->Hex().substr(0, 10))->id, *id1);
+  EXPECT_TRUE(repository->FindSnapshot("zzzz").status().IsNotFound());
+  EXPECT_EQ(repository->ListSnapshots()->size(), 2u);
+}
+
+TEST_F(RepositoryTest, KeysCanBeAddedAndRemoved) {
+  auto repository = InitRepository();
+  auto second = repository->AddKey("second", kFastKdf);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(repository->ListKeys()->size(), 2u);
+  auto opened = OpenRepository("second");
+  ASSERT_TRUE(opened.ok());
+  EXPECT_EQ((*opened)->config().id, repository->config().id);
+  // The key in use cannot be removed; another can.
+  EXPECT_FALSE((*opened)->RemoveKey(second->Hex()).ok());
+  ASSERT_TRUE(repository->RemoveKey(second->Hex().substr(0, 8)).ok());
+  EXPECT_EQ(OpenRepository("second").status().code(), StatusCode::kWrongPassword);
+  EXPECT_TRUE(OpenRepository("pw").ok());
+}
+
+TEST_F(RepositoryTest, SealedObjectNameIsVerified) {
+  auto repository = InitRepository();
+  auto id = repository->SaveSealed(ObjectKind::kSnapshot, AsBytes("{}"));
+  ASSERT_TRUE(id.ok());
+  std::string path = Location() + "/snapshots/" + id->Hex();
+  FILE* f = std::fopen(path.c_str(), "r+b");
+  ASSERT_NE(f, nullptr);
+  std::fseek(f, 40, SEEK_SET);
+  std::fputc('!', f);
+  std::fclose(f);
+  auto loaded = repository->LoadSealed(ObjectKind::kSnapshot, *id);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find(id->Hex()), std::string::npos);
+}
+
+class FakeClock : public Clock {
+ public:
+  int64_t NowNanos() const override { return now; }
+  int64_t now = 1000000000000;
+};
+
+TEST_F(RepositoryTest, ExclusiveLockConflictsAndStaleLocksExpire) {
+  auto repository = InitRepository();
+  FakeClock clock;
+  auto shared = RepositoryLock::Acquire(*repository, false, clock);
+  ASSERT_TRUE(shared.ok());
+  auto another_shared = RepositoryLock::Acquire(*repository, false, clock);
+  EXPECT_TRUE(another_shared.ok());
+  auto exclusive = RepositoryLock::Acquire(*repository, true, clock);
+  ASSERT_FALSE(exclusive.ok());
+  EXPECT_EQ(exclusive.status().code(), StatusCode::kLocked);
+  // Half an hour later without a refresh, the locks are stale.
+  clock.now += RepositoryLock::kStaleAfterNanos + 1;
+  auto later = RepositoryLock::Acquire(*repository, true, clock);
+  EXPECT_TRUE(later.ok()) << later.status().ToString();
+}
+
+}  // namespace
+}  // namespace ferry
