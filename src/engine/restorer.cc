@@ -33,6 +33,42 @@ bool IsAllZero(ByteView data) {
   return true;
 }
 
+// Writes `data` at `offset`, skipping every file-system block that is all
+// zeros: the file was created at full size, so skipped blocks stay holes.
+// Chunks do not follow hole boundaries (a chunk may hold the end of the data
+// and the start of a hole), so whole-blob checks alone would fill holes.
+Status WriteSparse(int fd, ByteView data, uint64_t offset, const std::string& path) {
+  constexpr uint64_t kBlock = 4096;
+  size_t position = 0;
+  while (position < data.size()) {
+    // Up to the next block boundary of the file, so holes stay block-aligned.
+    auto block_end = [&](size_t at) {
+      uint64_t next = (offset + at) / kBlock * kBlock + kBlock;
+      return std::min<size_t>(data.size(), static_cast<size_t>(next - offset));
+    };
+    size_t end = block_end(position);
+    if (IsAllZero(data.subspan(position, end - position))) {
+      position = end;
+      continue;
+    }
+    size_t run_end = end;
+    while (run_end < data.size()) {
+      size_t next = block_end(run_end);
+      if (IsAllZero(data.subspan(run_end, next - run_end))) break;
+      run_end = next;
+    }
+    size_t done = position;
+    while (done < run_end) {
+      ssize_t n = ::pwrite(fd, data.data() + done, run_end - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return ErrnoStatus("write " + path, errno);
+      done += static_cast<size_t>(n);
+    }
+    position = run_end;
+  }
+  return Status::Ok();
+}
+
 struct PlannedEntry {
   std::string path;  // destination
   std::string snapshot_path;
@@ -260,15 +296,7 @@ class Restore {
         status = blob.status();
         break;
       }
-      if (!IsAllZero(*blob)) {
-        size_t done = 0;
-        while (done < blob->size() && status.ok()) {
-          ssize_t n = ::pwrite(fd, blob->data() + done, blob->size() - done,
-                               static_cast<off_t>(offset + done));
-          if (n < 0 && errno != EINTR) status = ErrnoStatus("write " + entry.path, errno);
-          if (n > 0) done += static_cast<size_t>(n);
-        }
-      }
+      status = WriteSparse(fd, *blob, offset, entry.path);
       offset += blob->size();
       progress_.bytes_done += blob->size();
       if (!status.ok()) break;
