@@ -21,18 +21,23 @@ EVP_CIPHER_CTX* ThreadContext() {
 
 void AeadSeal(ByteView key, const AeadNonce& nonce, ByteView plaintext, ByteView associated_data,
               Bytes& out) {
-  EVP_CIPHER_CTX* context = ThreadContext();
   size_t start = out.size();
   out.resize(start + plaintext.size() + kAeadTagSize);
+  AeadSeal(key, nonce, plaintext, associated_data, out.data() + start);
+}
+
+void AeadSeal(ByteView key, const AeadNonce& nonce, ByteView plaintext, ByteView associated_data,
+              uint8_t* out) {
+  EVP_CIPHER_CTX* context = ThreadContext();
   int length = 0;
   bool ok = EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nullptr, key.data(), nonce.data()) == 1 &&
             EVP_EncryptUpdate(context, nullptr, &length, associated_data.data(),
                               static_cast<int>(associated_data.size())) == 1 &&
-            EVP_EncryptUpdate(context, out.data() + start, &length, plaintext.data(),
+            EVP_EncryptUpdate(context, out, &length, plaintext.data(),
                               static_cast<int>(plaintext.size())) == 1 &&
-            EVP_EncryptFinal_ex(context, out.data() + start + length, &length) == 1 &&
+            EVP_EncryptFinal_ex(context, out + length, &length) == 1 &&
             EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG, kAeadTagSize,
-                                out.data() + start + plaintext.size()) == 1;
+                                out + plaintext.size()) == 1;
   if (!ok) std::abort();  // only on a broken OpenSSL; nothing sane to return
 }
 

@@ -16,6 +16,10 @@ constexpr size_t kAeadTagSize = 16;
 
 using AeadNonce = std::array<uint8_t, kAeadNonceSize>;
 
+// Writes ciphertext ‖ tag for `plaintext` to `out`, which must have room for
+// plaintext.size() + kAeadTagSize bytes (and may be the plaintext itself).
+void AeadSeal(ByteView key, const AeadNonce& nonce, ByteView plaintext, ByteView associated_data,
+              uint8_t* out);
 // Appends ciphertext ‖ tag for `plaintext` to `out`.
 void AeadSeal(ByteView key, const AeadNonce& nonce, ByteView plaintext, ByteView associated_data,
               Bytes& out);

@@ -65,6 +65,10 @@ const Node* FindNode(const Tree* tree, const std::string& name) {
   return it != tree->nodes.end() && it->name == name ? &*it : nullptr;
 }
 
+// Jobs are only paths, so a long queue costs no memory, and it lets the
+// walker run ahead instead of waking a worker for every small file.
+constexpr size_t kFileQueueLength = 256;
+
 class Backup {
  public:
   Backup(Repository& repository, const BackupOptions& options, BackupProgress& progress,
@@ -74,7 +78,7 @@ class Backup {
         progress_(progress),
         warn_(warn),
         chunker_(repository.keys().chunker, repository.config().chunker),
-        queue_(2 * static_cast<size_t>(WorkerCount())) {}
+        queue_(kFileQueueLength) {}
 
   Result<BackupResult> Run();
 

@@ -15,16 +15,18 @@ struct DecompressContext {
 };
 }  // namespace
 
-Compression CompressIfUseful(ByteView raw, int level, Bytes& out) {
+Compression CompressIfUseful(ByteView raw, int level, BufferBytes& scratch, ByteView* stored) {
   thread_local CompressContext holder;
-  out.resize(ZSTD_compressBound(raw.size()));
-  size_t n = ZSTD_compressCCtx(holder.context, out.data(), out.size(), raw.data(), raw.size(),
-                               level);
-  if (ZSTD_isError(n) || n + raw.size() / 32 >= raw.size()) {
-    out.clear();
+  // Anything not at least 1/32 smaller is stored raw; zstd gives up early
+  // when the output would not fit, which makes incompressible data cheap.
+  size_t limit = raw.size() - raw.size() / 32;
+  if (scratch.size() < limit) scratch.resize(limit);
+  size_t n = ZSTD_compressCCtx(holder.context, scratch.data(), limit, raw.data(), raw.size(), level);
+  if (ZSTD_isError(n) || n >= limit) {
+    *stored = raw;
     return Compression::kNone;
   }
-  out.resize(n);
+  *stored = ByteView(scratch.data(), n);
   return Compression::kZstd;
 }
 

@@ -10,10 +10,11 @@ namespace ferry {
 
 enum class Compression : uint8_t { kNone = 0, kZstd = 1 };
 
-// Compresses `raw` with zstd at `level` into `out` and returns kZstd, or leaves
-// `out` empty and returns kNone when compression saves less than 1/32 of the
-// size (incompressible data costs nothing on restore that way).
-Compression CompressIfUseful(ByteView raw, int level, Bytes& out);
+// Compresses `raw` with zstd at `level` into `scratch` and returns kZstd with
+// `*stored` viewing the compressed bytes, or returns kNone with `*stored` =
+// `raw` when compression saves less than 1/32 of the size (incompressible data
+// then costs nothing on restore).
+Compression CompressIfUseful(ByteView raw, int level, BufferBytes& scratch, ByteView* stored);
 
 // Decompresses a zstd frame whose decompressed size must be exactly `raw_length`.
 Result<Bytes> Decompress(Compression compression, ByteView stored, uint32_t raw_length);

@@ -47,10 +47,15 @@ Bytes DerivePackKey(ByteView data_key, ByteView salt) {
   return Hkdf(data_key, salt, "ferry pack v1", kAeadKeySize);
 }
 
-PackBuilder::PackBuilder(const PackKeys& keys) : keys_(keys) { Reset(); }
+PackBuilder::PackBuilder(const PackKeys& keys, size_t capacity)
+    : keys_(keys), capacity_(capacity) {
+  Reset();
+}
 
 void PackBuilder::Reset() {
-  buffer_.clear();
+  buffer_ = BufferBytes();
+  // Room for the target size plus one maximal blob past it.
+  if (capacity_) buffer_.reserve(capacity_ + (9u << 20));
   entries_.clear();
   buffer_.resize(kPackSaltSize);
   RandomBytes(buffer_.data(), kPackSaltSize);
@@ -66,12 +71,20 @@ void PackBuilder::AddBlob(BlobType type, const Id& id, Compression compression,
   entry.stored_length = static_cast<uint32_t>(payload.size() + kAeadTagSize);
   entry.raw_length = raw_length;
   entry.id = id;
+  buffer_.resize(entry.offset + entry.stored_length);
   AeadSeal(pack_key_, MakeNonce(0, entry.offset), payload,
-           BlobAssociatedData(keys_.repository_id, entry), buffer_);
+           BlobAssociatedData(keys_.repository_id, entry), buffer_.data() + entry.offset);
   entries_.push_back(entry);
 }
 
-Bytes PackBuilder::Finish(std::vector<PackEntry>* entries, Bytes* salt_out) {
+void PackBuilder::AddBlob(BlobType type, const Id& id, ByteView plaintext, int compression_level) {
+  thread_local BufferBytes scratch;
+  ByteView stored;
+  Compression compression = CompressIfUseful(plaintext, compression_level, scratch, &stored);
+  AddBlob(type, id, compression, static_cast<uint32_t>(plaintext.size()), stored);
+}
+
+BufferBytes PackBuilder::Finish(std::vector<PackEntry>* entries, Bytes* salt_out) {
   Bytes header;
   header.reserve(4 + entries_.size() * kPackHeaderEntrySize);
   AppendU32(header, static_cast<uint32_t>(entries_.size()));
@@ -84,13 +97,17 @@ Bytes PackBuilder::Finish(std::vector<PackEntry>* entries, Bytes* salt_out) {
     AppendU32(header, entry.raw_length);
     AppendBytes(header, entry.id.bytes);
   }
-  size_t before = buffer_.size();
-  AeadSeal(pack_key_, MakeNonce(1, 0), header, HeaderAssociatedData(keys_.repository_id), buffer_);
-  AppendU32(buffer_, static_cast<uint32_t>(buffer_.size() - before));
-  AppendU32(buffer_, kPackMagic);
+  size_t header_offset = buffer_.size();
+  uint32_t header_length = static_cast<uint32_t>(header.size() + kAeadTagSize);
+  buffer_.resize(header_offset + header_length + kPackTrailerSize);
+  AeadSeal(pack_key_, MakeNonce(1, 0), header, HeaderAssociatedData(keys_.repository_id),
+           buffer_.data() + header_offset);
+  uint8_t* trailer = buffer_.data() + header_offset + header_length;
+  for (int i = 0; i < 4; ++i) trailer[i] = static_cast<uint8_t>(header_length >> (8 * i));
+  for (int i = 0; i < 4; ++i) trailer[4 + i] = static_cast<uint8_t>(kPackMagic >> (8 * i));
   if (salt_out) *salt_out = Bytes(salt().begin(), salt().end());
   if (entries) *entries = std::move(entries_);
-  Bytes pack = std::move(buffer_);
+  BufferBytes pack = std::move(buffer_);
   Reset();
   return pack;
 }

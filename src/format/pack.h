@@ -55,8 +55,12 @@ Bytes DerivePackKey(ByteView data_key, ByteView salt);
 // Assembles one pack in memory. Not thread-safe; one per writer thread.
 class PackBuilder {
  public:
-  explicit PackBuilder(const PackKeys& keys);
+  // `capacity`: the expected pack size, reserved up front so the buffer never
+  // has to move while it grows.
+  explicit PackBuilder(const PackKeys& keys, size_t capacity = 0);
 
+  // Compresses `plaintext` (where that pays) and appends it encrypted.
+  void AddBlob(BlobType type, const Id& id, ByteView plaintext, int compression_level);
   // Encrypts `payload` (already compressed as `compression` says) and appends it.
   void AddBlob(BlobType type, const Id& id, Compression compression, uint32_t raw_length,
                ByteView payload);
@@ -67,14 +71,15 @@ class PackBuilder {
 
   // Appends header and trailer and returns the finished pack; the builder is
   // then empty again with a fresh salt.
-  Bytes Finish(std::vector<PackEntry>* entries, Bytes* salt);
+  BufferBytes Finish(std::vector<PackEntry>* entries, Bytes* salt);
 
  private:
   void Reset();
 
   PackKeys keys_;
+  size_t capacity_;
   Bytes pack_key_;
-  Bytes buffer_;
+  BufferBytes buffer_;
   std::vector<PackEntry> entries_;
 };
 

@@ -31,12 +31,13 @@ Bytes SealObject(ByteView data_key, const Id& repository_id, std::string_view ki
                  ByteView plaintext) {
   Bytes sealed = RandomBytes(kSaltSize);
   Bytes key = Hkdf(data_key, sealed, "ferry object v1", kAeadKeySize);
-  Bytes compressed;
+  BufferBytes scratch;
+  ByteView stored;
+  Compression compression = CompressIfUseful(plaintext, 3, scratch, &stored);
   Bytes body;
-  Compression compression = CompressIfUseful(plaintext, 3, compressed);
   AppendU8(body, static_cast<uint8_t>(compression));
   AppendU32(body, static_cast<uint32_t>(plaintext.size()));
-  AppendBytes(body, compression == Compression::kZstd ? ByteView(compressed) : plaintext);
+  AppendBytes(body, stored);
   AeadSeal(key, ObjectNonce(), body, AssociatedData(repository_id, kind), sealed);
   return sealed;
 }

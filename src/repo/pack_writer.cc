@@ -5,47 +5,73 @@
 
 namespace ferry {
 
-PackWriter::PackWriter(Repository& repository) : repository_(repository) {}
-PackWriter::~PackWriter() = default;
+PackWriter::PackWriter(Repository& repository) : repository_(repository) {
+  for (int i = 0; i < kUploaders; ++i) uploaders_.emplace_back([this] { UploadLoop(); });
+}
+
+PackWriter::~PackWriter() {
+  upload_queue_.Close();
+  for (auto& thread : uploaders_) thread.join();
+}
+
+Status PackWriter::UploadStatus() {
+  std::lock_guard lock(upload_mutex_);
+  return upload_status_;
+}
 
 Result<bool> PackWriter::Save(BlobType type, const Id& id, ByteView plaintext) {
+  RETURN_IF_ERROR(UploadStatus());
   std::unique_ptr<PackBuilder> builder;
   {
     std::lock_guard lock(mutex_);
     if (pending_.count(id) || repository_.index().Contains(id)) return false;
     pending_.insert(id);
     if (idle_builders_.empty()) {
-      builder = std::make_unique<PackBuilder>(repository_.pack_keys());
+      builder = std::make_unique<PackBuilder>(repository_.pack_keys(),
+                                              repository_.config().pack_size);
     } else {
       builder = std::move(idle_builders_.back());
       idle_builders_.pop_back();
     }
   }
-  Bytes compressed;
-  Compression compression =
-      CompressIfUseful(plaintext, repository_.config().compression_level, compressed);
-  builder->AddBlob(type, id, compression, static_cast<uint32_t>(plaintext.size()),
-                   compression == Compression::kZstd ? ByteView(compressed) : plaintext);
-  Status status;
-  if (builder->size() >= repository_.config().pack_size) status = UploadPack(*builder);
+  builder->AddBlob(type, id, plaintext, repository_.config().compression_level);
+  if (builder->size() >= repository_.config().pack_size) Enqueue(*builder);
   {
     std::lock_guard lock(mutex_);
     idle_builders_.push_back(std::move(builder));
   }
-  if (!status.ok()) return status;
   return true;
 }
 
-Status PackWriter::UploadPack(PackBuilder& builder) {
-  IndexedPack indexed;
+void PackWriter::Enqueue(PackBuilder& builder) {
+  FinishedPack pack;
   Bytes salt;
-  Bytes pack = builder.Finish(&indexed.blobs, &salt);
-  std::copy(salt.begin(), salt.end(), indexed.salt.begin());
-  indexed.pack_id = Sha256(pack);
+  pack.bytes = builder.Finish(&pack.indexed.blobs, &salt);
+  std::copy(salt.begin(), salt.end(), pack.indexed.salt.begin());
+  {
+    std::lock_guard lock(upload_mutex_);
+    ++in_flight_;
+  }
+  upload_queue_.Push(std::move(pack));
+}
+
+void PackWriter::UploadLoop() {
+  while (auto pack = upload_queue_.Pop()) {
+    Status status = UploadStatus().ok() ? Upload(*pack) : Status::Ok();
+    std::lock_guard lock(upload_mutex_);
+    if (!status.ok() && upload_status_.ok()) upload_status_ = status;
+    --in_flight_;
+    uploads_done_.notify_all();
+  }
+}
+
+Status PackWriter::Upload(FinishedPack& pack) {
+  IndexedPack& indexed = pack.indexed;
+  indexed.pack_id = Sha256(pack.bytes);
   RETURN_IF_ERROR(repository_.backend()
-                      .Put({ObjectKind::kData, indexed.pack_id.Hex()}, pack)
+                      .Put({ObjectKind::kData, indexed.pack_id.Hex()}, pack.bytes)
                       .WithContext("storing pack " + indexed.pack_id.Hex()));
-  bytes_written_ += pack.size();
+  bytes_written_ += pack.bytes.size();
   ++packs_written_;
   {
     // Into the master index before leaving pending_, so that no Save can see
@@ -74,14 +100,17 @@ Status PackWriter::Flush() {
     std::lock_guard lock(mutex_);
     builders.swap(idle_builders_);
   }
-  Status status;
   for (auto& builder : builders)
-    if (status.ok() && !builder->empty()) status = UploadPack(*builder);
+    if (!builder->empty()) Enqueue(*builder);
   {
     std::lock_guard lock(mutex_);
     for (auto& builder : builders) idle_builders_.push_back(std::move(builder));
   }
-  RETURN_IF_ERROR(status);
+  {
+    std::unique_lock lock(upload_mutex_);
+    uploads_done_.wait(lock, [&] { return in_flight_ == 0; });
+    RETURN_IF_ERROR(upload_status_);
+  }
   std::lock_guard lock(index_mutex_);
   return WriteIndexLocked();
 }

@@ -40,8 +40,8 @@ class BoundedQueue {
   void Close() {
     std::lock_guard lock(mutex_);
     closed_ = true;
-    not_empty_.notify_all();
-    not_full_.notify_all();
+    not_empty_.notify_one();
+    not_full_.notify_one();
   }
 
  private:
