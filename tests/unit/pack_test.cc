@@ -22,14 +22,12 @@ class PackTest : public ::testing::Test {
     PackBuilder builder(keys_);
     for (int i = 0; i < count; ++i) {
       Bytes plain = i % 2 ? RandomBytes(1000 + static_cast<size_t>(i)) : Bytes(5000, uint8_t(i));
-      Bytes compressed;
-      Compression compression = CompressIfUseful(plain, 1, compressed);
       builder.AddBlob(i == 0 ? BlobType::kTree : BlobType::kData, HmacSha256(mac_key_, plain),
-                      compression, static_cast<uint32_t>(plain.size()),
-                      compression == Compression::kZstd ? ByteView(compressed) : ByteView(plain));
+                      plain, 1);
       plaintexts->push_back(plain);
     }
-    return builder.Finish(entries, salt);
+    BufferBytes pack = builder.Finish(entries, salt);
+    return Bytes(pack.begin(), pack.end());
   }
 
   Result<std::vector<PackEntry>> ReadHeader(ByteView pack, ByteView salt) {

@@ -58,7 +58,8 @@ TEST(ParserRobustnessTest, PackHeader) {
   PackKeys keys{Bytes(32, 7), Id{}};
   PackBuilder builder(keys);
   for (int i = 0; i < 3; ++i) builder.AddBlob(BlobType::kData, Id{}, Compression::kNone, 10, Bytes(10, 1));
-  Hammer(builder.Finish(nullptr, nullptr), fuzz::PackHeader);
+  BufferBytes pack = builder.Finish(nullptr, nullptr);
+  Hammer(Bytes(pack.begin(), pack.end()), fuzz::PackHeader);
 }
 
 TEST(ParserRobustnessTest, IndexObject) {
