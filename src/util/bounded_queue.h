@@ -40,8 +40,9 @@ class BoundedQueue {
   void Close() {
     std::lock_guard lock(mutex_);
     closed_ = true;
-    not_empty_.notify_one();
-    not_full_.notify_one();
+    // Every waiter must see the close, not just one.
+    not_empty_.notify_all();
+    not_full_.notify_all();
   }
 
  private:
