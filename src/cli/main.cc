@@ -1,10 +1,16 @@
 // ferry: deduplicating, encrypted backups whose first full copy can travel on disks.
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
   using namespace ferry;
+  // Pack and read buffers are tens of MiB: always map them afresh, so that
+  // freeing one returns it to the system. glibc's adaptive threshold would
+  // otherwise move them onto the heap, where freed memory stays resident.
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
   CLI::App app{"ferry: deduplicating, encrypted backups whose first full copy can travel on disks"};
   app.require_subcommand(1);
   app.fallthrough();  // global options are accepted after the verb too

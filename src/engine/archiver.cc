@@ -49,6 +49,10 @@ struct DirState {
   std::vector<Node> nodes;        // fixed size once listed: workers write into their slot
   std::vector<uint8_t> dropped;   // 1 = left out (unreadable); not vector<bool>: races
   std::atomic<int64_t> pending{1};  // children in flight + 1 while the walker lists
+  // The same directory in the parent snapshot. If the new listing equals it
+  // node for node, its tree ID is reused without encoding or saving anything.
+  std::unique_ptr<Tree> parent_tree;
+  Id parent_tree_id;
 };
 
 struct FileJob {
@@ -117,7 +121,8 @@ class Backup {
   void ReadFile(const FileJob& job);
   void ChildDone(DirState* dir);
   void FinishDirectory(DirState* dir);
-  Result<std::unique_ptr<Tree>> LoadParentTree(const Node* parent_node);
+  // Loads the parent snapshot's tree for `dir` (if any) into dir->parent_tree.
+  void AdoptParentTree(DirState* dir, const Node* parent_node);
 
   Repository& repository_;
   const BackupOptions& options_;
@@ -185,15 +190,16 @@ void Backup::Scan(const std::vector<std::string>& paths) {
   progress_.scan_finished = true;
 }
 
-Result<std::unique_ptr<Tree>> Backup::LoadParentTree(const Node* parent_node) {
-  if (!parent_node || parent_node->type != NodeType::kDirectory) return std::unique_ptr<Tree>();
+void Backup::AdoptParentTree(DirState* dir, const Node* parent_node) {
+  if (!parent_node || parent_node->type != NodeType::kDirectory) return;
   auto tree = repository_.LoadTree(parent_node->subtree);
   if (!tree.ok()) {
     // A damaged parent only costs speed: this directory is read in full.
     warn_("parent snapshot: " + tree.status().message() + " (reading the directory in full)");
-    return std::unique_ptr<Tree>();
+    return;
   }
-  return std::make_unique<Tree>(std::move(*tree));
+  dir->parent_tree = std::make_unique<Tree>(std::move(*tree));
+  dir->parent_tree_id = parent_node->subtree;
 }
 
 void Backup::WalkTrie(const std::string& path, const PathTrie& trie, DirState* dir,
@@ -217,13 +223,13 @@ void Backup::WalkTrie(const std::string& path, const PathTrie& trie, DirState* d
     if (child.target) {
       ProcessEntry(child_path, dir, slot, parent_node, st.st_dev);
     } else {
-      auto subtree = LoadParentTree(parent_node);
       auto* sub = new DirState;
       sub->parent = dir;
       sub->slot = slot;
+      AdoptParentTree(sub, parent_node);
       ++dir->pending;
       ++dirs_;
-      WalkTrie(child_path, child, sub, subtree.ok() ? subtree->get() : nullptr);
+      WalkTrie(child_path, child, sub, sub->parent_tree.get());
     }
     ++slot;
   }
@@ -284,8 +290,8 @@ void Backup::ProcessEntry(const std::string& path, DirState* dir, size_t slot,
       ChildDone(sub);  // a mount point: recorded, not entered
       return;
     }
-    auto subtree = LoadParentTree(parent_node);
-    WalkDirectory(path, sub, subtree.ok() ? subtree->get() : nullptr, root_device);
+    AdoptParentTree(sub, parent_node);
+    WalkDirectory(path, sub, sub->parent_tree.get(), root_device);
     return;
   }
   if (node.type != NodeType::kFile) return;
@@ -396,7 +402,9 @@ void Backup::FinishDirectory(DirState* dir) {
   for (size_t i = 0; i < dir->nodes.size(); ++i)
     if (!dir->dropped[i]) tree.nodes.push_back(std::move(dir->nodes[i]));
   Id id;
-  if (!Failed() && !Cancelled()) {
+  if (dir->parent_tree && dir->parent_tree->nodes == tree.nodes) {
+    id = dir->parent_tree_id;  // unchanged directory: same encoding, same ID
+  } else if (!Failed() && !Cancelled()) {
     auto saved = repository_.SaveTree(tree);
     if (saved.ok())
       id = *saved;
@@ -449,21 +457,19 @@ Result<BackupResult> Backup::Run() {
   std::vector<std::thread> workers;
   for (int i = 0; i < WorkerCount(); ++i) workers.emplace_back([this] { WorkerLoop(); });
 
-  std::unique_ptr<Tree> parent_root;
-  if (parent) {
-    auto tree = repository_.LoadTree(parent->snapshot.tree);
-    if (tree.ok())
-      parent_root = std::make_unique<Tree>(std::move(*tree));
-    else
-      warn_("parent snapshot " + parent->id.Short() + ": " + tree.status().message());
-  }
   auto* root = new DirState;
+  if (parent) {
+    Node parent_root;
+    parent_root.type = NodeType::kDirectory;
+    parent_root.subtree = parent->snapshot.tree;
+    AdoptParentTree(root, &parent_root);
+  }
   if (root_is_target) {
     struct stat st;
     ::lstat("/", &st);
-    WalkDirectory("/", root, parent_root.get(), st.st_dev);
+    WalkDirectory("/", root, root->parent_tree.get(), st.st_dev);
   } else {
-    WalkTrie("/", trie, root, parent_root.get());
+    WalkTrie("/", trie, root, root->parent_tree.get());
   }
   queue_.Close();
   for (auto& worker : workers) worker.join();

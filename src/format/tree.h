@@ -38,6 +38,8 @@ struct Node {
   std::vector<Id> content;   // files: data blob IDs in order
   Id subtree;                // directories: the tree blob of its contents
   std::vector<std::pair<std::string, Bytes>> xattrs;  // sorted by name
+
+  bool operator==(const Node&) const = default;
 };
 
 struct Tree {

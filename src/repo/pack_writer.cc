@@ -58,6 +58,7 @@ void PackWriter::Enqueue(PackBuilder& builder) {
 void PackWriter::UploadLoop() {
   while (auto pack = upload_queue_.Pop()) {
     Status status = UploadStatus().ok() ? Upload(*pack) : Status::Ok();
+
     std::lock_guard lock(upload_mutex_);
     if (!status.ok() && upload_status_.ok()) upload_status_ = status;
     --in_flight_;

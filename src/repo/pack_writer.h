@@ -33,7 +33,7 @@ class PackWriter {
  public:
   static constexpr size_t kPacksPerIndex = 64;
   // Finished packs waiting for an uploader: bounds memory to a few packs.
-  static constexpr size_t kUploadQueueLength = 2;
+  static constexpr size_t kUploadQueueLength = 1;
   static constexpr int kUploaders = 2;
 
   explicit PackWriter(Repository& repository);

@@ -29,6 +29,33 @@ bool IsObjectId(const std::string& name) {
   return true;
 }
 
+namespace {
+class BufferingWriter : public ObjectWriter {
+ public:
+  BufferingWriter(Backend& backend, ObjectName name) : backend_(backend), name_(std::move(name)) {}
+  Status Write(ByteView data) override {
+    buffer_.insert(buffer_.end(), data.begin(), data.end());
+    return Status::Ok();
+  }
+  Status Commit() override { return backend_.Put(name_, buffer_); }
+
+ private:
+  Backend& backend_;
+  ObjectName name_;
+  Bytes buffer_;
+};
+}  // namespace
+
+Result<std::unique_ptr<ObjectWriter>> Backend::OpenWriter(const ObjectName& name) {
+  return std::unique_ptr<ObjectWriter>(new BufferingWriter(*this, name));
+}
+
+Status Backend::ReadStream(const ObjectName& name, uint64_t offset, uint64_t length,
+                           const std::function<Status(ByteView)>& sink) {
+  ASSIGN_OR_RETURN(Bytes data, Get(name, offset, length));
+  return sink(data);
+}
+
 Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location) {
   if (location.empty())
     return Status::InvalidArgument(

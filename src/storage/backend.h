@@ -34,6 +34,16 @@ struct ObjectName {
   std::string Path() const;
 };
 
+// Writes one object piece by piece (streamed uploads, large downloads into a
+// backend). Nothing is visible under the object's name until Commit succeeds;
+// destroying a writer without Commit discards what was written.
+class ObjectWriter {
+ public:
+  virtual ~ObjectWriter() = default;
+  virtual Status Write(ByteView data) = 0;
+  virtual Status Commit() = 0;
+};
+
 class Backend {
  public:
   static constexpr uint64_t kToEnd = UINT64_MAX;
@@ -51,6 +61,13 @@ class Backend {
   virtual Status List(ObjectKind kind,
                       const std::function<Status(const std::string& name, uint64_t size)>& visit) = 0;
   virtual Status Remove(const ObjectName& name) = 0;
+
+  // Streaming forms of Put and Get, for objects that should not be held whole
+  // in memory. The defaults buffer (Put on Commit; one Get); backends that can
+  // stream override them.
+  virtual Result<std::unique_ptr<ObjectWriter>> OpenWriter(const ObjectName& name);
+  virtual Status ReadStream(const ObjectName& name, uint64_t offset, uint64_t length,
+                            const std::function<Status(ByteView)>& sink);
   // Where this backend points, for messages ("/srv/backup/repo").
   virtual std::string Location() const = 0;
 };

@@ -106,6 +106,70 @@ Status LocalBackend::List(ObjectKind kind,
   return Status::Ok();
 }
 
+namespace {
+// Temp file beside the object; Commit = fsync, rename, fsync directory.
+class LocalObjectWriter : public ObjectWriter {
+ public:
+  LocalObjectWriter(std::string path, std::string temp, int fd)
+      : path_(std::move(path)), temp_(std::move(temp)), fd_(fd) {}
+  ~LocalObjectWriter() override {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(temp_.c_str());
+  }
+  Status Write(ByteView data) override { return WriteAll(fd_, data, temp_); }
+  Status Commit() override {
+    if (::fsync(fd_) != 0) return ErrnoStatus("fsync " + temp_, errno);
+    int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) return ErrnoStatus("close " + temp_, errno);
+    if (::rename(temp_.c_str(), path_.c_str()) != 0)
+      return ErrnoStatus("rename " + temp_ + " to " + path_, errno);
+    committed_ = true;
+    return SyncDirectory(path_.substr(0, path_.rfind('/')));
+  }
+
+ private:
+  std::string path_, temp_;
+  int fd_;
+  bool committed_ = false;
+};
+}  // namespace
+
+Result<std::unique_ptr<ObjectWriter>> LocalBackend::OpenWriter(const ObjectName& name) {
+  std::string path = FullPath(name);
+  std::string temp = TempPathFor(path);
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoStatus("create " + temp, errno);
+  return std::unique_ptr<ObjectWriter>(new LocalObjectWriter(path, temp, fd));
+}
+
+Status LocalBackend::ReadStream(const ObjectName& name, uint64_t offset, uint64_t length,
+                                const std::function<Status(ByteView)>& sink) {
+  std::string path = FullPath(name);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open " + path, errno);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return ErrnoStatus("stat " + path, err);
+  }
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (length == kToEnd) length = offset <= size ? size - offset : 0;
+  Status status;
+  if (offset > size || length > size - offset)
+    status = Status::InvalidArgument(path + ": range lies past the end");
+  Bytes buffer(std::min<uint64_t>(length, 1u << 20));
+  for (uint64_t done = 0; status.ok() && done < length;) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(buffer.size(), length - done));
+    status = ReadAt(fd, offset + done, buffer.data(), n, path);
+    if (status.ok()) status = sink(ByteView(buffer.data(), n));
+    done += n;
+  }
+  ::close(fd);
+  return status;
+}
+
 Status LocalBackend::Remove(const ObjectName& name) {
   std::string path = FullPath(name);
   if (::unlink(path.c_str()) != 0) return ErrnoStatus("remove " + path, errno);

@@ -20,6 +20,9 @@ class LocalBackend : public Backend {
               const std::function<Status(const std::string&, uint64_t)>& visit) override;
   Status Remove(const ObjectName& name) override;
   std::string Location() const override { return root_; }
+  Result<std::unique_ptr<ObjectWriter>> OpenWriter(const ObjectName& name) override;
+  Status ReadStream(const ObjectName& name, uint64_t offset, uint64_t length,
+                    const std::function<Status(ByteView)>& sink) override;
 
  private:
   std::string FullPath(const ObjectName& name) const { return root_ + "/" + name.Path(); }

@@ -82,12 +82,16 @@ Status SyncDirectory(const std::string& path) {
   return Status::Ok();
 }
 
+std::string TempPathFor(const std::string& path) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return path + ".tmp-" + std::to_string(rng());
+}
+
 Status WriteFileAtomic(const std::string& path, ByteView data, int mode) {
   size_t slash = path.rfind('/');
   std::string directory = slash == std::string::npos ? "." : path.substr(0, slash);
   if (directory.empty()) directory = "/";
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  std::string temp = path + ".tmp-" + std::to_string(rng() % 1000000000);
+  std::string temp = TempPathFor(path);
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoStatus("create " + temp, errno);
   Status status = WriteAll(fd, data, temp);

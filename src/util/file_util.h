@@ -17,6 +17,8 @@ Result<Bytes> ReadWholeFile(const std::string& path);
 // Writes `data` so that a crash leaves either the old file or the new one,
 // never a mix: write a temp file beside it, fsync, rename, fsync the directory.
 Status WriteFileAtomic(const std::string& path, ByteView data, int mode = 0600);
+// A unique temporary name beside `path` ("PATH.tmp-NNN"); never an object name.
+std::string TempPathFor(const std::string& path);
 // mkdir -p; existing directories are fine.
 Status MakeDirectories(const std::string& path, int mode = 0700);
 Status SyncDirectory(const std::string& path);
