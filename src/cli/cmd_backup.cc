@@ -91,6 +91,7 @@ int RunBackupCommand(GlobalOptions& global, BackupFlags& flags) {
                {"blobs_new", result->blobs_new},
                {"data_added", summary.data_added},
                {"packs_written", result->packs_written},
+               {"bytes_sent", (*repository)->backend().stats().bytes_sent},
                {"warnings", summary.warnings},
                {"incomplete", snapshot.incomplete},
                {"duration_seconds", result->seconds}});
@@ -102,6 +103,8 @@ int RunBackupCommand(GlobalOptions& global, BackupFlags& flags) {
                     HumanBytes(summary.bytes_read) + " read, " + HumanBytes(summary.data_added) +
                     " added to the repository in " + std::to_string(result->packs_written) +
                     " packs");
+    if (uint64_t sent = (*repository)->backend().stats().bytes_sent)
+      Say(global, "Network: " + HumanBytes(sent) + " sent to " + (*repository)->backend().Location());
     Say(global, "snapshot " + result->snapshot_id.Short() + " saved in " +
                     HumanDuration(result->seconds) +
                     (snapshot.incomplete ? " (INCOMPLETE: " + std::to_string(summary.warnings) +

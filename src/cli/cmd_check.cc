@@ -10,19 +10,9 @@ void AddCheckCommand(CLI::App& app, GlobalOptions& global, CommandList& commands
   command->add_flag("--read-data", options->read_data,
                     "Also read and verify every byte of every pack");
   commands.push_back({command, [&global, options]() -> int {
-    // Open without loading the index: check reads each index object itself
-    // and reports a damaged one instead of failing on it.
-    auto backend = OpenBackend(global.repository);
-    if (!backend.ok()) return ReportError(global, backend.status());
-    auto config = (*backend)->Stat(ObjectName::Config());
-    if (!config.ok())
-      return ReportError(global, config.status().IsNotFound()
-                                     ? Status::NotFound("there is no repository at " +
-                                                        (*backend)->Location())
-                                     : config.status());
-    auto password = ReadPassword(global, false);
-    if (!password.ok()) return ReportError(global, password.status());
-    auto repository = Repository::Open(std::move(*backend), *password);
+    // Without loading the index: check reads each index object itself and
+    // reports a damaged one instead of failing on it.
+    auto repository = OpenRepository(global, /*load_index=*/false);
     if (!repository.ok()) return ReportError(global, repository.status());
     auto lock = RepositoryLock::Acquire(**repository, /*exclusive=*/false);
     if (!lock.ok()) return ReportError(global, lock.status());

@@ -7,7 +7,7 @@ namespace ferry {
 void AddInitCommand(CLI::App& app, GlobalOptions& global, CommandList& commands) {
   CLI::App* command = app.add_subcommand("init", "Create a new repository");
   commands.push_back({command, [&global]() -> int {
-    auto backend = OpenBackend(global.repository);
+    auto backend = OpenBackendFor(global);
     if (!backend.ok()) return ReportError(global, backend.status());
     if ((*backend)->Stat(ObjectName::Config()).ok())
       return ReportError(global, Status::AlreadyExists("a repository already exists at " +

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <mutex>
 
+#include "cli/agent_credentials.h"
 #include "storage/backend.h"
 
 namespace ferry {
@@ -16,6 +17,9 @@ namespace ferry {
 void GlobalOptions::Register(CLI::App& app) {
   app.add_option("-r,--repo", repository, "Repository location")
       ->envname("FERRY_REPOSITORY");
+  app.add_option("--agent", agent_file,
+                 "Agent credentials file: use this machine's repository in a vault")
+      ->envname("FERRY_AGENT");
   app.add_option("--password-file", password_file, "File whose first line is the password")
       ->envname("FERRY_PASSWORD_FILE");
   app.add_flag("--json", json, "Machine-readable, line-delimited JSON output");
@@ -95,8 +99,18 @@ Result<std::string> ReadPassword(const GlobalOptions& options, bool confirm,
   return password;
 }
 
-Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, OpenBackend(options.repository));
+Result<std::unique_ptr<Backend>> OpenBackendFor(const GlobalOptions& options) {
+  if (!options.agent_file.empty()) {
+    if (!options.repository.empty())
+      return Status::InvalidArgument("give either --agent or --repo, not both");
+    ASSIGN_OR_RETURN(AgentCredentials credentials, LoadAgentCredentials(options.agent_file));
+    return OpenAgentBackend(credentials);
+  }
+  return OpenBackend(options.repository);
+}
+
+Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options, bool load_index) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, OpenBackendFor(options));
   // Fail on a missing repository before asking for a password.
   auto config = backend->Stat(ObjectName::Config());
   if (!config.ok() && config.status().IsNotFound())
@@ -105,7 +119,7 @@ Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options)
   ASSIGN_OR_RETURN(std::string password, ReadPassword(options, false));
   ASSIGN_OR_RETURN(std::unique_ptr<Repository> repository,
                    Repository::Open(std::move(backend), password));
-  RETURN_IF_ERROR(repository->LoadIndex());
+  if (load_index) RETURN_IF_ERROR(repository->LoadIndex());
   return repository;
 }
 

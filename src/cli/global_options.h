@@ -28,6 +28,7 @@ enum ExitCode {
 
 struct GlobalOptions {
   std::string repository;
+  std::string agent_file;  // use the machine's repository in a vault instead
   std::string password_file;
   bool json = false;
   bool quiet = false;
@@ -44,7 +45,12 @@ void InstallSignalHandlers();
 Result<std::string> ReadPassword(const GlobalOptions& options, bool confirm,
                                  const std::string& prompt = "Password: ");
 
-Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options);
+// The backend the options point at: the vault (--agent) or a local path (--repo).
+Result<std::unique_ptr<Backend>> OpenBackendFor(const GlobalOptions& options);
+// Opens the repository (asking for the password) and loads its index.
+// `load_index` false: for check, which reads each index itself.
+Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options,
+                                                   bool load_index = true);
 
 // Prints an error to stderr (or as a JSON line with --json) and returns the
 // exit code for it.

@@ -44,6 +44,13 @@ class ObjectWriter {
   virtual Status Commit() = 0;
 };
 
+// What a backend moved; for network backends, the bytes that crossed the wire.
+struct BackendStats {
+  uint64_t bytes_sent = 0;
+  uint64_t bytes_received = 0;
+  uint64_t requests = 0;
+};
+
 class Backend {
  public:
   static constexpr uint64_t kToEnd = UINT64_MAX;
@@ -70,6 +77,8 @@ class Backend {
                             const std::function<Status(ByteView)>& sink);
   // Where this backend points, for messages ("/srv/backup/repo").
   virtual std::string Location() const = 0;
+  // Traffic so far; local backends report nothing.
+  virtual BackendStats stats() const { return {}; }
 };
 
 // Opens the backend for a repository location string. Only local paths so far.

@@ -1,0 +1,53 @@
+#include "cli/admin_client.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+
+#include "storage/http_backend.h"
+#include "util/file_util.h"
+
+namespace ferry {
+
+void AddAdminFlags(CLI::App& command, AdminFlags& flags) {
+  command.add_option("--server", flags.server, "Vault server URL (default http://127.0.0.1:8470)")
+      ->envname("FERRY_SERVER");
+  command.add_option("--admin-token-file", flags.admin_token_file,
+                     "File holding the admin token (DATA/admin.token of ferry serve)")
+      ->envname("FERRY_ADMIN_TOKEN_FILE");
+}
+
+namespace {
+Result<std::string> AdminToken(const AdminFlags& flags) {
+  if (!flags.admin_token_file.empty()) {
+    ASSIGN_OR_RETURN(Bytes bytes, ReadWholeFile(flags.admin_token_file));
+    std::string token(bytes.begin(), bytes.end());
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+    return token;
+  }
+  if (const char* token = std::getenv("FERRY_ADMIN_TOKEN"); token && *token) return std::string(token);
+  return Status::InvalidArgument(
+      "this needs the vault's admin token: set FERRY_ADMIN_TOKEN or pass --admin-token-file "
+      "(ferry serve wrote it to DATA/admin.token)");
+}
+}  // namespace
+
+Result<nlohmann::json> AdminRequest(const AdminFlags& flags, const std::string& method,
+                                    const std::string& path, const nlohmann::json& body) {
+  ASSIGN_OR_RETURN(std::string token, AdminToken(flags));
+  HttpClientOptions options;
+  options.server = flags.server;
+  options.token = token;
+  options.retry_seconds = 10;
+  options.label = "vault server";
+  HttpClient client(options);
+  std::string text = body.is_null() ? "" : body.dump();
+  HttpRequest request{method, path, AsBytes(text), "", body.is_null() ? "" : "application/json", nullptr};
+  ASSIGN_OR_RETURN(HttpResponse response, client.Perform(request));
+  if (response.status / 100 != 2) return client.ErrorFor(request, response);
+  auto document = nlohmann::json::parse(response.body.begin(), response.body.end(), nullptr, false);
+  if (document.is_discarded())
+    return Status::Corruption(flags.server + " answered with something that is not JSON");
+  return document;
+}
+
+}  // namespace ferry

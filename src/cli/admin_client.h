@@ -1,0 +1,26 @@
+// The vault's administration API (docs/protocol.md, "Administration") for the
+// `ferry vault` and `ferry machine` commands: JSON requests with the admin token.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "storage/http_client.h"
+
+namespace ferry {
+
+struct AdminFlags {
+  std::string server = "http://127.0.0.1:8470";
+  std::string admin_token_file;  // else FERRY_ADMIN_TOKEN
+};
+
+// Adds --server and --admin-token-file to a command.
+void AddAdminFlags(CLI::App& command, AdminFlags& flags);
+
+// Sends a request and returns the JSON answer of a 2xx response.
+Result<nlohmann::json> AdminRequest(const AdminFlags& flags, const std::string& method,
+                                    const std::string& path, const nlohmann::json& body = nullptr);
+
+}  // namespace ferry

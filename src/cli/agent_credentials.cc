@@ -1,0 +1,51 @@
+#include "cli/agent_credentials.h"
+
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "storage/http_backend.h"
+#include "util/file_util.h"
+
+namespace ferry {
+
+Result<AgentCredentials> LoadAgentCredentials(const std::string& path) {
+  auto bytes = ReadWholeFile(path);
+  if (!bytes.ok()) return bytes.status().WithContext("agent credentials");
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077))
+    return Status::PermissionDenied("agent credentials " + path +
+                                    " can be read by other users; chmod 600 it");
+  auto j = nlohmann::json::parse(bytes->begin(), bytes->end(), nullptr, false);
+  AgentCredentials c;
+  if (j.is_object()) {
+    c.server = j.value("server", "");
+    c.vault = j.value("vault", "");
+    c.machine = j.value("machine", "");
+    c.token = j.value("token", "");
+    c.ca_file = j.value("ca_file", "");
+  }
+  if (c.server.empty() || c.vault.empty() || c.machine.empty() || c.token.empty())
+    return Status::InvalidArgument("agent credentials " + path +
+                                   " must be JSON with server, vault, machine and token");
+  return c;
+}
+
+Status SaveAgentCredentials(const std::string& path, const AgentCredentials& c) {
+  nlohmann::json j = {{"server", c.server}, {"vault", c.vault}, {"machine", c.machine}, {"token", c.token}};
+  if (!c.ca_file.empty()) j["ca_file"] = c.ca_file;
+  return WriteFileAtomic(path, AsBytes(j.dump(2) + "\n"), 0600);
+}
+
+Result<std::unique_ptr<Backend>> OpenAgentBackend(const AgentCredentials& c) {
+  HttpClientOptions options;
+  options.server = c.server;
+  options.token = c.token;
+  options.ca_file = c.ca_file;
+  options.label = "vault " + c.vault + ", machine " + c.machine;
+  auto backend = std::make_unique<HttpBackend>(options);
+  RETURN_IF_ERROR(backend->CheckVersion());
+  return std::unique_ptr<Backend>(std::move(backend));
+}
+
+}  // namespace ferry

@@ -1,0 +1,65 @@
+// ferry serve: run the vault service (docs/protocol.md) until interrupted.
+#include <chrono>
+#include <thread>
+
+#include "cli/commands.h"
+#include "service/vault_server.h"
+
+namespace ferry {
+
+namespace {
+struct ServeFlags {
+  std::string data;
+  std::string listen = "127.0.0.1:8470";
+  std::string tls_certificate;
+  std::string tls_key;
+};
+
+int RunServe(GlobalOptions& global, const ServeFlags& flags) {
+  VaultServerOptions options;
+  options.data_dir = flags.data;
+  size_t colon = flags.listen.rfind(':');
+  if (colon == std::string::npos)
+    return ReportError(global, Status::InvalidArgument("--listen takes HOST:PORT, e.g. 127.0.0.1:8470"));
+  options.host = flags.listen.substr(0, colon);
+  options.port = std::atoi(flags.listen.c_str() + colon + 1);
+  options.tls_certificate = flags.tls_certificate;
+  options.tls_key = flags.tls_key;
+  auto server = VaultServer::Open(options);
+  if (!server.ok()) return ReportError(global, server.status());
+  auto port = (*server)->Bind();
+  if (!port.ok()) return ReportError(global, port.status());
+  if (global.json) {
+    PrintJson({{"message_type", "listening"}, {"url", (*server)->url()},
+               {"admin_token_file", (*server)->admin_token_path()}});
+  } else {
+    Say(global, "ferry vault listening on " + (*server)->url());
+    Say(global, "admin token: " + (*server)->admin_token_path() +
+                    " (use it with FERRY_ADMIN_TOKEN_FILE or --admin-token-file)");
+  }
+  // Signals only set a flag; this thread turns it into a clean stop.
+  std::thread watcher([&] {
+    while (!InterruptFlag()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    (*server)->Stop();
+  });
+  Status status = (*server)->Serve();
+  InterruptFlag() = true;
+  watcher.join();
+  if (!status.ok()) return ReportError(global, status);
+  Say(global, "ferry vault stopped");
+  return kExitOk;
+}
+}  // namespace
+
+void AddServeCommand(CLI::App& app, GlobalOptions& global, CommandList& commands) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* command = app.add_subcommand("serve", "Run the vault service");
+  command->add_option("--data", flags->data, "Directory for the service's state and repositories")
+      ->required();
+  command->add_option("--listen", flags->listen, "HOST:PORT to listen on (default 127.0.0.1:8470)");
+  command->add_option("--tls-cert", flags->tls_certificate, "PEM certificate: serve HTTPS");
+  command->add_option("--tls-key", flags->tls_key, "PEM private key for --tls-cert");
+  commands.push_back({command, [&global, flags] { return RunServe(global, *flags); }});
+}
+
+}  // namespace ferry

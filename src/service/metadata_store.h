@@ -1,0 +1,71 @@
+// MetadataStore: the vault service's own state (vaults, machines, tokens,
+// recovery points), as opposed to the machines' encrypted repositories, which
+// live in a storage Backend. An interface because there are real alternatives:
+// SQLite (embedded default) and PostgreSQL (several servers behind a balancer).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/id.h"
+#include "util/status.h"
+
+namespace ferry {
+
+struct VaultRecord {
+  int64_t id = 0;
+  std::string name;
+  int64_t created_ns = 0;
+};
+
+struct MachineRecord {
+  int64_t id = 0;
+  int64_t vault_id = 0;
+  std::string vault;
+  std::string name;
+  int64_t created_ns = 0;
+};
+
+enum class TokenKind { kAdmin, kMachine, kMaintenance };
+
+struct TokenRecord {
+  TokenKind kind = TokenKind::kMachine;
+  std::optional<MachineRecord> machine;  // for machine and maintenance tokens
+};
+
+struct RecoveryPoint {
+  std::string snapshot;  // object name
+  int64_t received_ns = 0;
+  uint64_t size = 0;
+};
+
+class MetadataStore {
+ public:
+  virtual ~MetadataStore() = default;
+
+  // AlreadyExists if the name is taken.
+  virtual Result<VaultRecord> CreateVault(const std::string& name, int64_t now_ns) = 0;
+  virtual Result<VaultRecord> FindVault(const std::string& name) = 0;  // NotFound
+  virtual Result<std::vector<VaultRecord>> ListVaults() = 0;
+
+  virtual Result<MachineRecord> CreateMachine(const VaultRecord& vault, const std::string& name,
+                                              int64_t now_ns) = 0;
+  virtual Result<MachineRecord> FindMachine(const VaultRecord& vault, const std::string& name) = 0;
+  virtual Result<std::vector<MachineRecord>> ListMachines(const VaultRecord& vault) = 0;
+
+  // Tokens are stored by their SHA-256 only.
+  virtual Status AddToken(const Id& token_hash, TokenKind kind,
+                          std::optional<int64_t> machine_id, int64_t now_ns) = 0;
+  virtual Result<TokenRecord> FindToken(const Id& token_hash) = 0;  // NotFound
+
+  virtual Status AddRecoveryPoint(int64_t machine_id, const RecoveryPoint& point) = 0;
+  virtual Status RemoveRecoveryPoint(int64_t machine_id, const std::string& snapshot) = 0;
+  virtual Result<std::vector<RecoveryPoint>> ListRecoveryPoints(int64_t machine_id) = 0;
+};
+
+// Opens (creating if needed) a SQLite database at `path`.
+Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(const std::string& path);
+
+}  // namespace ferry

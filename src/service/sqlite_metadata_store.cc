@@ -1,0 +1,243 @@
+// MetadataStore over SQLite: one connection in WAL mode, serialized by a
+// mutex (the HTTP server's threads share it; SQLite's write lock would
+// serialize writers anyway, and requests hold it for microseconds).
+#include <sqlite3.h>
+
+#include <mutex>
+
+#include "service/metadata_store.h"
+
+namespace ferry {
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS vaults (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_ns INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS machines (
+  id INTEGER PRIMARY KEY,
+  vault_id INTEGER NOT NULL REFERENCES vaults(id),
+  name TEXT NOT NULL,
+  created_ns INTEGER NOT NULL,
+  UNIQUE (vault_id, name)
+);
+CREATE TABLE IF NOT EXISTS tokens (
+  hash BLOB PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('admin', 'machine', 'maintenance')),
+  machine_id INTEGER REFERENCES machines(id),
+  created_ns INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS recovery_points (
+  machine_id INTEGER NOT NULL REFERENCES machines(id),
+  snapshot TEXT NOT NULL,
+  received_ns INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  PRIMARY KEY (machine_id, snapshot)
+);
+)sql";
+
+const char* KindName(TokenKind kind) {
+  switch (kind) {
+    case TokenKind::kAdmin: return "admin";
+    case TokenKind::kMachine: return "machine";
+    case TokenKind::kMaintenance: return "maintenance";
+  }
+  return "?";
+}
+
+// A prepared statement that finalizes itself.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &statement_, nullptr) != SQLITE_OK) statement_ = nullptr;
+  }
+  ~Statement() { sqlite3_finalize(statement_); }
+  bool ok() const { return statement_ != nullptr; }
+  Statement& Bind(int index, const std::string& text) {
+    sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& Bind(int index, int64_t value) {
+    sqlite3_bind_int64(statement_, index, value);
+    return *this;
+  }
+  Statement& BindBlob(int index, ByteView blob) {
+    sqlite3_bind_blob(statement_, index, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& BindNull(int index) {
+    sqlite3_bind_null(statement_, index);
+    return *this;
+  }
+  int Step() { return sqlite3_step(statement_); }
+  int64_t Int(int column) { return sqlite3_column_int64(statement_, column); }
+  std::string Text(int column) {
+    const unsigned char* text = sqlite3_column_text(statement_, column);
+    return text ? reinterpret_cast<const char*>(text) : "";
+  }
+  bool IsNull(int column) { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
+  Status Error(const std::string& what) {
+    return Status::IOError("metadata database: " + what + ": " + sqlite3_errmsg(db_));
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* statement_ = nullptr;
+};
+
+class SqliteMetadataStore : public MetadataStore {
+ public:
+  explicit SqliteMetadataStore(sqlite3* db) : db_(db) {}
+  ~SqliteMetadataStore() override { sqlite3_close(db_); }
+
+  Result<VaultRecord> CreateVault(const std::string& name, int64_t now_ns) override {
+    std::lock_guard lock(mutex_);
+    Statement insert(db_, "INSERT INTO vaults (name, created_ns) VALUES (?, ?)");
+    insert.Bind(1, name).Bind(2, now_ns);
+    int rc = insert.Step();
+    if (rc == SQLITE_CONSTRAINT) return Status::AlreadyExists("vault " + name + " already exists");
+    if (rc != SQLITE_DONE) return insert.Error("create vault");
+    return VaultRecord{sqlite3_last_insert_rowid(db_), name, now_ns};
+  }
+
+  Result<VaultRecord> FindVault(const std::string& name) override {
+    std::lock_guard lock(mutex_);
+    Statement select(db_, "SELECT id, created_ns FROM vaults WHERE name = ?");
+    select.Bind(1, name);
+    if (select.Step() != SQLITE_ROW) return Status::NotFound("there is no vault " + name);
+    return VaultRecord{select.Int(0), name, select.Int(1)};
+  }
+
+  Result<std::vector<VaultRecord>> ListVaults() override {
+    std::lock_guard lock(mutex_);
+    Statement select(db_, "SELECT id, name, created_ns FROM vaults ORDER BY name");
+    std::vector<VaultRecord> vaults;
+    while (select.Step() == SQLITE_ROW) vaults.push_back({select.Int(0), select.Text(1), select.Int(2)});
+    return vaults;
+  }
+
+  Result<MachineRecord> CreateMachine(const VaultRecord& vault, const std::string& name,
+                                      int64_t now_ns) override {
+    std::lock_guard lock(mutex_);
+    Statement insert(db_, "INSERT INTO machines (vault_id, name, created_ns) VALUES (?, ?, ?)");
+    insert.Bind(1, vault.id).Bind(2, name).Bind(3, now_ns);
+    int rc = insert.Step();
+    if (rc == SQLITE_CONSTRAINT)
+      return Status::AlreadyExists("machine " + name + " is already registered in vault " + vault.name);
+    if (rc != SQLITE_DONE) return insert.Error("register machine");
+    return MachineRecord{sqlite3_last_insert_rowid(db_), vault.id, vault.name, name, now_ns};
+  }
+
+  Result<MachineRecord> FindMachine(const VaultRecord& vault, const std::string& name) override {
+    std::lock_guard lock(mutex_);
+    Statement select(db_, "SELECT id, created_ns FROM machines WHERE vault_id = ? AND name = ?");
+    select.Bind(1, vault.id).Bind(2, name);
+    if (select.Step() != SQLITE_ROW)
+      return Status::NotFound("there is no machine " + name + " in vault " + vault.name);
+    return MachineRecord{select.Int(0), vault.id, vault.name, name, select.Int(1)};
+  }
+
+  Result<std::vector<MachineRecord>> ListMachines(const VaultRecord& vault) override {
+    std::lock_guard lock(mutex_);
+    Statement select(db_, "SELECT id, name, created_ns FROM machines WHERE vault_id = ? ORDER BY name");
+    select.Bind(1, vault.id);
+    std::vector<MachineRecord> machines;
+    while (select.Step() == SQLITE_ROW)
+      machines.push_back({select.Int(0), vault.id, vault.name, select.Text(1), select.Int(2)});
+    return machines;
+  }
+
+  Status AddToken(const Id& token_hash, TokenKind kind, std::optional<int64_t> machine_id,
+                  int64_t now_ns) override {
+    std::lock_guard lock(mutex_);
+    Statement insert(db_, "INSERT INTO tokens (hash, kind, machine_id, created_ns) VALUES (?, ?, ?, ?)");
+    insert.BindBlob(1, token_hash.bytes).Bind(2, std::string(KindName(kind))).Bind(4, now_ns);
+    if (machine_id)
+      insert.Bind(3, *machine_id);
+    else
+      insert.BindNull(3);
+    if (insert.Step() != SQLITE_DONE) return insert.Error("store token");
+    return Status::Ok();
+  }
+
+  Result<TokenRecord> FindToken(const Id& token_hash) override {
+    std::lock_guard lock(mutex_);
+    Statement select(db_,
+                     "SELECT t.kind, m.id, m.vault_id, v.name, m.name, m.created_ns "
+                     "FROM tokens t LEFT JOIN machines m ON t.machine_id = m.id "
+                     "LEFT JOIN vaults v ON m.vault_id = v.id WHERE t.hash = ?");
+    select.BindBlob(1, token_hash.bytes);
+    if (select.Step() != SQLITE_ROW) return Status::NotFound("unknown token");
+    TokenRecord record;
+    std::string kind = select.Text(0);
+    record.kind = kind == "admin" ? TokenKind::kAdmin
+                  : kind == "maintenance" ? TokenKind::kMaintenance
+                                          : TokenKind::kMachine;
+    if (!select.IsNull(1))
+      record.machine = MachineRecord{select.Int(1), select.Int(2), select.Text(3), select.Text(4),
+                                     select.Int(5)};
+    return record;
+  }
+
+  Status AddRecoveryPoint(int64_t machine_id, const RecoveryPoint& point) override {
+    std::lock_guard lock(mutex_);
+    Statement insert(db_,
+                     "INSERT OR IGNORE INTO recovery_points (machine_id, snapshot, received_ns, size) "
+                     "VALUES (?, ?, ?, ?)");
+    insert.Bind(1, machine_id).Bind(2, point.snapshot).Bind(3, point.received_ns)
+        .Bind(4, static_cast<int64_t>(point.size));
+    if (insert.Step() != SQLITE_DONE) return insert.Error("record recovery point");
+    return Status::Ok();
+  }
+
+  Status RemoveRecoveryPoint(int64_t machine_id, const std::string& snapshot) override {
+    std::lock_guard lock(mutex_);
+    Statement remove(db_, "DELETE FROM recovery_points WHERE machine_id = ? AND snapshot = ?");
+    remove.Bind(1, machine_id).Bind(2, snapshot);
+    if (remove.Step() != SQLITE_DONE) return remove.Error("remove recovery point");
+    return Status::Ok();
+  }
+
+  Result<std::vector<RecoveryPoint>> ListRecoveryPoints(int64_t machine_id) override {
+    std::lock_guard lock(mutex_);
+    Statement select(db_,
+                     "SELECT snapshot, received_ns, size FROM recovery_points WHERE machine_id = ? "
+                     "ORDER BY received_ns");
+    select.Bind(1, machine_id);
+    std::vector<RecoveryPoint> points;
+    while (select.Step() == SQLITE_ROW)
+      points.push_back({select.Text(0), select.Int(1), static_cast<uint64_t>(select.Int(2))});
+    return points;
+  }
+
+ private:
+  std::mutex mutex_;
+  sqlite3* db_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Status::IOError("cannot open metadata database " + path + ": " + message);
+  }
+  char* error = nullptr;
+  std::string setup = std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                                  "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;") + kSchema;
+  if (sqlite3_exec(db, setup.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = error ? error : "unknown error";
+    sqlite3_free(error);
+    sqlite3_close(db);
+    return Status::IOError("cannot prepare metadata database " + path + ": " + message);
+  }
+  return std::unique_ptr<MetadataStore>(new SqliteMetadataStore(db));
+}
+
+}  // namespace ferry

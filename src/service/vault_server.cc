@@ -1,0 +1,474 @@
+#include "service/vault_server.h"
+
+#include <httplib.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "crypto/hash.h"
+#include "service/token.h"
+#include "storage/local_backend.h"
+#include "util/clock.h"
+#include "util/file_util.h"
+
+namespace ferry {
+
+namespace {
+
+// Larger than any pack (16 MiB target, one blob of at most 80 MiB past it).
+constexpr uint64_t kMaxObjectSize = 256ull << 20;
+
+using nlohmann::json;
+
+void SendJson(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void SendError(httplib::Response& res, int status, const std::string& code,
+               const std::string& message) {
+  SendJson(res, status, {{"error", {{"code", code}, {"message", message}}}});
+}
+
+// Maps a Status from the layers below to an HTTP error.
+void SendStatus(httplib::Response& res, const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kNotFound: return SendError(res, 404, "not_found", status.message());
+    case StatusCode::kAlreadyExists: return SendError(res, 409, "conflict", status.message());
+    case StatusCode::kInvalidArgument: return SendError(res, 400, "bad_request", status.message());
+    case StatusCode::kPermissionDenied: return SendError(res, 403, "forbidden", status.message());
+    default: return SendError(res, 500, "internal", status.message());
+  }
+}
+
+bool ValidEntityName(const std::string& name) {
+  if (name.empty() || name.size() > 64 || name[0] == '.') return false;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
+  return true;
+}
+
+bool ParseObjectName(const std::string& kind, const std::string& name, ObjectName* out) {
+  static const std::map<std::string, ObjectKind> kinds = {
+      {"config", ObjectKind::kConfig}, {"keys", ObjectKind::kKey},
+      {"data", ObjectKind::kData},     {"index", ObjectKind::kIndex},
+      {"snapshots", ObjectKind::kSnapshot}, {"locks", ObjectKind::kLock}};
+  auto it = kinds.find(kind);
+  if (it == kinds.end()) return false;
+  if (it->second == ObjectKind::kConfig ? name != "config" : !IsObjectId(name)) return false;
+  *out = {it->second, name};
+  return true;
+}
+
+std::string Rfc3339(int64_t nanos) { return FormatTimeRfc3339(nanos); }
+
+}  // namespace
+
+struct VaultServer::Impl {
+  VaultServerOptions options;
+  const Clock& clock;
+  std::unique_ptr<MetadataStore> store;
+  std::unique_ptr<httplib::Server> server;
+  int port = 0;
+  std::mutex backends_mutex;
+  std::map<int64_t, std::unique_ptr<Backend>> backends;
+
+  Impl(const VaultServerOptions& o, const Clock& c) : options(o), clock(c) {}
+
+  std::string AdminTokenPath() const { return options.data_dir + "/admin.token"; }
+
+  Status EnsureAdminToken() {
+    std::string path = AdminTokenPath();
+    auto existing = ReadWholeFile(path);
+    std::string token;
+    if (existing.ok()) {
+      token.assign(existing->begin(), existing->end());
+      while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+      if (!LooksLikeToken(token))
+        return Status::Corruption(path + " does not hold a token (64 hex digits)");
+    } else if (existing.status().IsNotFound()) {
+      token = GenerateToken();
+      RETURN_IF_ERROR(WriteFileAtomic(path, AsBytes(token + "\n"), 0600));
+    } else {
+      return existing.status();
+    }
+    Id hash = HashToken(token);
+    if (store->FindToken(hash).ok()) return Status::Ok();
+    return store->AddToken(hash, TokenKind::kAdmin, std::nullopt, clock.NowNanos());
+  }
+
+  Result<Backend*> MachineBackend(const MachineRecord& machine) {
+    std::lock_guard lock(backends_mutex);
+    auto it = backends.find(machine.id);
+    if (it != backends.end()) return it->second.get();
+    std::string root = options.data_dir + "/repositories/" + machine.vault + "/" + machine.name;
+    auto backend = std::make_unique<LocalBackend>(root);
+    struct stat st;
+    if (::stat((root + "/data").c_str(), &st) != 0) RETURN_IF_ERROR(backend->Create());
+    Backend* raw = backend.get();
+    backends.emplace(machine.id, std::move(backend));
+    return raw;
+  }
+
+  // Checks the protocol version and the bearer token. On failure the response
+  // is already filled in and nullopt is returned.
+  std::optional<TokenRecord> Authenticate(const httplib::Request& req, httplib::Response& res) {
+    if (req.has_header("Ferry-Protocol")) {
+      int version = std::atoi(req.get_header_value("Ferry-Protocol").c_str());
+      if (version < kVaultMinClientProtocol) {
+        SendError(res, 426, "client_too_old",
+                  "this vault needs ferry protocol " + std::to_string(kVaultMinClientProtocol) +
+                      " or newer; upgrade the agent to ferry 0.1.0 or later");
+        return std::nullopt;
+      }
+    }
+    std::string header = req.get_header_value("Authorization");
+    const std::string prefix = "Bearer ";
+    if (header.rfind(prefix, 0) != 0) {
+      SendError(res, 401, "unauthorized", "missing bearer token");
+      return std::nullopt;
+    }
+    std::string token = header.substr(prefix.size());
+    auto record = LooksLikeToken(token) ? store->FindToken(HashToken(token))
+                                        : Result<TokenRecord>(Status::NotFound("bad token"));
+    if (!record.ok()) {
+      SendError(res, 401, "unauthorized", "unknown token");
+      return std::nullopt;
+    }
+    return *record;
+  }
+
+  std::optional<TokenRecord> Admin(const httplib::Request& req, httplib::Response& res) {
+    auto token = Authenticate(req, res);
+    if (token && token->kind != TokenKind::kAdmin) {
+      SendError(res, 403, "forbidden", "this needs the admin token");
+      return std::nullopt;
+    }
+    return token;
+  }
+
+  std::optional<TokenRecord> Machine(const httplib::Request& req, httplib::Response& res) {
+    auto token = Authenticate(req, res);
+    if (token && !token->machine) {
+      SendError(res, 403, "forbidden", "the admin token has no repository; use a machine token");
+      return std::nullopt;
+    }
+    return token;
+  }
+
+  void Routes();
+  void HandleCreateVault(const httplib::Request& req, httplib::Response& res);
+  void HandleVaultReport(const httplib::Request& req, httplib::Response& res);
+  void HandleRegisterMachine(const httplib::Request& req, httplib::Response& res);
+  void HandleMaintenanceToken(const httplib::Request& req, httplib::Response& res);
+  void HandleGetObject(const httplib::Request& req, httplib::Response& res);
+  void HandlePutObject(const httplib::Request& req, httplib::Response& res,
+                       const httplib::ContentReader& reader);
+  void HandleDeleteObject(const httplib::Request& req, httplib::Response& res);
+};
+
+void VaultServer::Impl::Routes() {
+  server->Get("/vault/v1/version", [](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, {{"server", "ferry 0.1.0"}, {"protocol", kVaultProtocol},
+                        {"min_client_protocol", kVaultMinClientProtocol}});
+  });
+  server->Post("/vault/v1/vaults",
+               [this](const httplib::Request& req, httplib::Response& res) { HandleCreateVault(req, res); });
+  server->Get("/vault/v1/vaults", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!Admin(req, res)) return;
+    auto vaults = store->ListVaults();
+    if (!vaults.ok()) return SendStatus(res, vaults.status());
+    json list = json::array();
+    for (const VaultRecord& vault : *vaults)
+      list.push_back({{"name", vault.name}, {"created", Rfc3339(vault.created_ns)}});
+    SendJson(res, 200, list);
+  });
+  server->Get(R"(/vault/v1/vaults/([^/]+))",
+              [this](const httplib::Request& req, httplib::Response& res) { HandleVaultReport(req, res); });
+  server->Post(R"(/vault/v1/vaults/([^/]+)/machines)", [this](const httplib::Request& req, httplib::Response& res) {
+    HandleRegisterMachine(req, res);
+  });
+  server->Post(R"(/vault/v1/vaults/([^/]+)/machines/([^/]+)/maintenance-token)",
+               [this](const httplib::Request& req, httplib::Response& res) { HandleMaintenanceToken(req, res); });
+  server->Get(R"(/vault/v1/repository/([^/]+)/([^/]*))",
+              [this](const httplib::Request& req, httplib::Response& res) { HandleGetObject(req, res); });
+  server->Put(R"(/vault/v1/repository/([^/]+)/([^/]+))",
+              [this](const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& reader) { HandlePutObject(req, res, reader); });
+  server->Delete(R"(/vault/v1/repository/([^/]+)/([^/]+))",
+                 [this](const httplib::Request& req, httplib::Response& res) { HandleDeleteObject(req, res); });
+  server->set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    std::string code = res.status == 404 ? "not_found"
+                       : res.status == 413 ? "too_large"
+                       : res.status == 416 ? "bad_range"
+                       : res.status < 500 ? "bad_request" : "internal";
+    SendError(res, res.status, code,
+              res.status == 404 ? "no such endpoint" : "request refused (HTTP " + std::to_string(res.status) + ")");
+  });
+  server->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    SendError(res, 500, "internal", "internal error");
+  });
+  server->set_payload_max_length(kMaxObjectSize);
+  server->set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    // Never the headers: they carry the bearer token.
+    std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.path.c_str(), res.status);
+  });
+}
+
+void VaultServer::Impl::HandleCreateVault(const httplib::Request& req, httplib::Response& res) {
+  if (!Admin(req, res)) return;
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("name") || !body["name"].is_string())
+    return SendError(res, 400, "bad_json", "expected {\"name\": \"VAULT\"}");
+  std::string name = body["name"];
+  if (!ValidEntityName(name))
+    return SendError(res, 400, "bad_name", "vault names are 1-64 characters of A-Z a-z 0-9 . _ -");
+  auto vault = store->CreateVault(name, clock.NowNanos());
+  if (!vault.ok()) return SendStatus(res, vault.status());
+  SendJson(res, 201, {{"name", vault->name}, {"created", Rfc3339(vault->created_ns)}});
+}
+
+void VaultServer::Impl::HandleVaultReport(const httplib::Request& req, httplib::Response& res) {
+  if (!Admin(req, res)) return;
+  auto vault = store->FindVault(req.matches[1]);
+  if (!vault.ok()) return SendStatus(res, vault.status());
+  auto machines = store->ListMachines(*vault);
+  if (!machines.ok()) return SendStatus(res, machines.status());
+  json list = json::array();
+  for (const MachineRecord& machine : *machines) {
+    auto points = store->ListRecoveryPoints(machine.id);
+    auto backend = MachineBackend(machine);
+    if (!points.ok() || !backend.ok())
+      return SendStatus(res, points.ok() ? backend.status() : points.status());
+    uint64_t bytes = 0, objects = 0;
+    for (ObjectKind kind : {ObjectKind::kConfig, ObjectKind::kKey, ObjectKind::kData,
+                            ObjectKind::kIndex, ObjectKind::kSnapshot, ObjectKind::kLock}) {
+      Status status = (*backend)->List(kind, [&](const std::string&, uint64_t size) {
+        bytes += size;
+        ++objects;
+        return Status::Ok();
+      });
+      if (!status.ok()) return SendStatus(res, status);
+    }
+    json entry = {{"name", machine.name}, {"registered", Rfc3339(machine.created_ns)},
+                  {"recovery_points", points->size()}, {"stored_bytes", bytes},
+                  {"objects", objects}};
+    entry["last_backup"] = points->empty() ? json(nullptr) : json(Rfc3339(points->back().received_ns));
+    list.push_back(std::move(entry));
+  }
+  SendJson(res, 200, {{"name", vault->name}, {"created", Rfc3339(vault->created_ns)}, {"machines", list}});
+}
+
+void VaultServer::Impl::HandleRegisterMachine(const httplib::Request& req, httplib::Response& res) {
+  if (!Admin(req, res)) return;
+  auto vault = store->FindVault(req.matches[1]);
+  if (!vault.ok()) return SendStatus(res, vault.status());
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("name") || !body["name"].is_string())
+    return SendError(res, 400, "bad_json", "expected {\"name\": \"MACHINE\"}");
+  std::string name = body["name"];
+  if (!ValidEntityName(name))
+    return SendError(res, 400, "bad_name", "machine names are 1-64 characters of A-Z a-z 0-9 . _ -");
+  auto machine = store->CreateMachine(*vault, name, clock.NowNanos());
+  if (!machine.ok()) return SendStatus(res, machine.status());
+  auto backend = MachineBackend(*machine);
+  if (!backend.ok()) return SendStatus(res, backend.status());
+  std::string token = GenerateToken();
+  Status status = store->AddToken(HashToken(token), TokenKind::kMachine, machine->id, clock.NowNanos());
+  if (!status.ok()) return SendStatus(res, status);
+  SendJson(res, 201, {{"vault", vault->name}, {"machine", machine->name}, {"token", token}});
+}
+
+void VaultServer::Impl::HandleMaintenanceToken(const httplib::Request& req, httplib::Response& res) {
+  if (!Admin(req, res)) return;
+  auto vault = store->FindVault(req.matches[1]);
+  if (!vault.ok()) return SendStatus(res, vault.status());
+  auto machine = store->FindMachine(*vault, req.matches[2]);
+  if (!machine.ok()) return SendStatus(res, machine.status());
+  std::string token = GenerateToken();
+  Status status = store->AddToken(HashToken(token), TokenKind::kMaintenance, machine->id, clock.NowNanos());
+  if (!status.ok()) return SendStatus(res, status);
+  SendJson(res, 201, {{"vault", vault->name}, {"machine", machine->name}, {"token", token}});
+}
+
+void VaultServer::Impl::HandleGetObject(const httplib::Request& req, httplib::Response& res) {
+  auto token = Machine(req, res);
+  if (!token) return;
+  auto backend_result = MachineBackend(*token->machine);
+  if (!backend_result.ok()) return SendStatus(res, backend_result.status());
+  Backend* backend = *backend_result;
+  std::string kind = req.matches[1], name = req.matches[2];
+  if (name.empty()) {  // listing
+    ObjectName probe;
+    if (!ParseObjectName(kind, kind == "config" ? "config" : std::string(64, '0'), &probe))
+      return SendError(res, 400, "bad_name", "unknown object kind '" + kind + "'");
+    json list = json::array();
+    Status status = backend->List(probe.kind, [&](const std::string& object, uint64_t size) {
+      list.push_back({{"name", object}, {"size", size}});
+      return Status::Ok();
+    });
+    if (!status.ok()) return SendStatus(res, status);
+    return SendJson(res, 200, list);
+  }
+  ObjectName object;
+  if (!ParseObjectName(kind, name, &object))
+    return SendError(res, 400, "bad_name", "not an object name: " + kind + "/" + name);
+  auto size = backend->Stat(object);
+  if (!size.ok()) return SendStatus(res, size.status());
+  if (req.ranges.size() > 1)
+    return SendError(res, 416, "bad_range", "one range per request");
+  // httplib applies a single Range to the provider (206, Content-Range) and
+  // answers 416 for a range past the end; HEAD gets the length only.
+  res.set_content_provider(
+      *size, "application/octet-stream",
+      [backend, object](size_t offset, size_t length, httplib::DataSink& sink) {
+        Status status = backend->ReadStream(object, offset, length, [&](ByteView data) {
+          return sink.write(reinterpret_cast<const char*>(data.data()), data.size())
+                     ? Status::Ok()
+                     : Status::IOError("client went away");
+        });
+        return status.ok();
+      });
+}
+
+void VaultServer::Impl::HandlePutObject(const httplib::Request& req, httplib::Response& res,
+                                        const httplib::ContentReader& reader) {
+  auto token = Machine(req, res);
+  if (!token) return;
+  ObjectName object;
+  if (!ParseObjectName(req.matches[1], req.matches[2], &object))
+    return SendError(res, 400, "bad_name",
+                     "not an object name: " + std::string(req.matches[1]) + "/" + std::string(req.matches[2]));
+  if (!req.has_header("Content-Length"))
+    return SendError(res, 411, "length_required", "objects are uploaded with a Content-Length");
+  uint64_t length = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
+  if (length > kMaxObjectSize) return SendError(res, 413, "too_large", "object larger than 256 MiB");
+  auto backend_result = MachineBackend(*token->machine);
+  if (!backend_result.ok()) return SendStatus(res, backend_result.status());
+  Backend* backend = *backend_result;
+  bool exists = backend->Stat(object).ok();
+  bool is_config = object.kind == ObjectKind::kConfig;
+  // Content-addressed objects that exist are not written again (the name
+  // proves the content); the body is still read and verified.
+  std::unique_ptr<ObjectWriter> writer;
+  if (!exists || is_config) {
+    auto opened = backend->OpenWriter(object);
+    if (!opened.ok()) return SendStatus(res, opened.status());
+    writer = std::move(*opened);
+  }
+  Sha256Stream hash;
+  Status write_status;
+  uint64_t received = 0;
+  reader([&](const char* data, size_t size) {
+    ByteView bytes(reinterpret_cast<const uint8_t*>(data), size);
+    hash.Update(bytes);
+    received += size;
+    if (writer && write_status.ok()) write_status = writer->Write(bytes);
+    return write_status.ok();
+  });
+  if (!write_status.ok()) return SendStatus(res, write_status);
+  if (received != length)
+    return SendError(res, 400, "bad_request", "body shorter than its Content-Length");
+  Id digest = hash.Finish();
+  if (!is_config && digest.Hex() != object.name)
+    return SendError(res, 422, "digest_mismatch",
+                     "the body's SHA-256 is " + digest.Hex() + ", not the object's name; nothing stored");
+  if (exists && is_config) {
+    auto stored = backend->Get(object);
+    if (!stored.ok()) return SendStatus(res, stored.status());
+    if (Sha256(*stored) == digest) return SendJson(res, 200, {{"stored", false}});
+    if (token->kind != TokenKind::kMaintenance)
+      return SendError(res, 409, "conflict", "the repository config exists and machine tokens cannot replace it");
+  }
+  if (exists && !is_config) return SendJson(res, 200, {{"stored", false}});
+  Status status = writer->Commit();
+  if (!status.ok()) return SendStatus(res, status);
+  if (object.kind == ObjectKind::kSnapshot) {
+    status = store->AddRecoveryPoint(token->machine->id, {object.name, clock.NowNanos(), received});
+    if (!status.ok()) return SendStatus(res, status);
+  }
+  SendJson(res, 201, {{"stored", true}});
+}
+
+void VaultServer::Impl::HandleDeleteObject(const httplib::Request& req, httplib::Response& res) {
+  auto token = Machine(req, res);
+  if (!token) return;
+  ObjectName object;
+  if (!ParseObjectName(req.matches[1], req.matches[2], &object))
+    return SendError(res, 400, "bad_name", "not an object name");
+  // Append-only: a machine may only release its own locks. Deleting anything
+  // else needs the separately issued maintenance token.
+  if (token->kind == TokenKind::kMachine && object.kind != ObjectKind::kLock)
+    return SendError(res, 403, "forbidden",
+                     "machine " + token->machine->name + " may not delete " +
+                         ObjectKindName(object.kind) + " (machine tokens are append-only)");
+  auto backend = MachineBackend(*token->machine);
+  if (!backend.ok()) return SendStatus(res, backend.status());
+  Status status = (*backend)->Remove(object);
+  if (!status.ok()) return SendStatus(res, status);
+  if (object.kind == ObjectKind::kSnapshot) {
+    status = store->RemoveRecoveryPoint(token->machine->id, object.name);
+    if (!status.ok()) return SendStatus(res, status);
+  }
+  res.status = 204;
+}
+
+VaultServer::VaultServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+VaultServer::~VaultServer() = default;
+
+Result<std::unique_ptr<VaultServer>> VaultServer::Open(const VaultServerOptions& options,
+                                                       const Clock& clock) {
+  if (options.data_dir.empty()) return Status::InvalidArgument("serve needs --data DIR");
+  if (options.tls_certificate.empty() != options.tls_key.empty())
+    return Status::InvalidArgument("TLS needs both --tls-cert and --tls-key");
+  auto impl = std::make_unique<Impl>(options, clock);
+  RETURN_IF_ERROR(MakeDirectories(options.data_dir + "/repositories", 0700));
+  ASSIGN_OR_RETURN(impl->store, OpenSqliteMetadataStore(options.data_dir + "/vault.db"));
+  RETURN_IF_ERROR(impl->EnsureAdminToken());
+  if (!options.tls_certificate.empty()) {
+    auto server = std::make_unique<httplib::SSLServer>(options.tls_certificate.c_str(),
+                                                       options.tls_key.c_str());
+    if (!server->is_valid())
+      return Status::InvalidArgument("cannot load TLS certificate " + options.tls_certificate +
+                                     " or key " + options.tls_key);
+    impl->server = std::move(server);
+  } else {
+    impl->server = std::make_unique<httplib::Server>();
+  }
+  impl->Routes();
+  return std::unique_ptr<VaultServer>(new VaultServer(std::move(impl)));
+}
+
+Result<int> VaultServer::Bind() {
+  int port = impl_->options.port == 0
+                 ? impl_->server->bind_to_any_port(impl_->options.host)
+                 : (impl_->server->bind_to_port(impl_->options.host, impl_->options.port)
+                        ? impl_->options.port
+                        : -1);
+  if (port < 0)
+    return Status::IOError("cannot listen on " + impl_->options.host + ":" +
+                           std::to_string(impl_->options.port) + " (in use, or not an address here)");
+  impl_->port = port;
+  return port;
+}
+
+Status VaultServer::Serve() {
+  if (!impl_->server->listen_after_bind()) return Status::IOError("the server stopped unexpectedly");
+  return Status::Ok();
+}
+
+void VaultServer::Stop() { impl_->server->stop(); }
+
+std::string VaultServer::admin_token_path() const { return impl_->AdminTokenPath(); }
+
+std::string VaultServer::url() const {
+  return std::string(impl_->options.tls_certificate.empty() ? "http" : "https") + "://" +
+         impl_->options.host + ":" + std::to_string(impl_->port);
+}
+
+}  // namespace ferry

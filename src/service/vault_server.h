@@ -1,0 +1,50 @@
+// VaultServer: `ferry serve`, the HTTP service that holds every registered
+// machine's encrypted repository (docs/protocol.md). It verifies objects by
+// their SHA-256 names and enforces the token rules (append-only machine
+// tokens), but never holds a key that decrypts data.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "service/metadata_store.h"
+#include "util/clock.h"
+#include "util/status.h"
+
+namespace ferry {
+
+constexpr int kVaultProtocol = 1;
+constexpr int kVaultMinClientProtocol = 1;
+
+struct VaultServerOptions {
+  std::string data_dir;
+  std::string host = "127.0.0.1";
+  int port = 8470;  // 0: any free port
+  std::string tls_certificate;  // PEM files; both or neither
+  std::string tls_key;
+};
+
+class VaultServer {
+ public:
+  // Opens (creating on first start) the data directory, the metadata
+  // database and the admin token file.
+  static Result<std::unique_ptr<VaultServer>> Open(const VaultServerOptions& options,
+                                                   const Clock& clock = Clock::System());
+  ~VaultServer();
+
+  // Binds the listening socket; returns the port (useful with port 0).
+  Result<int> Bind();
+  // Serves requests until Stop() is called (from another thread or a signal).
+  Status Serve();
+  void Stop();
+
+  std::string admin_token_path() const;
+  std::string url() const;
+
+ private:
+  struct Impl;
+  explicit VaultServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ferry

@@ -1,0 +1,36 @@
+// HttpBackend: a machine's repository in a ferry vault, over the vault
+// protocol (docs/protocol.md). Retries and connection reuse come from HttpClient.
+#pragma once
+
+#include <string>
+
+#include "storage/backend.h"
+#include "storage/http_client.h"
+
+namespace ferry {
+
+class HttpBackend : public Backend {
+ public:
+  explicit HttpBackend(HttpClientOptions options);
+
+  // Asks the server for its protocol version; fails with a clear message if
+  // either side is too old for the other.
+  Status CheckVersion();
+
+  Status Create() override;
+  Status Put(const ObjectName& name, ByteView data) override;
+  Result<Bytes> Get(const ObjectName& name, uint64_t offset, uint64_t length) override;
+  Result<uint64_t> Stat(const ObjectName& name) override;
+  Status List(ObjectKind kind,
+              const std::function<Status(const std::string&, uint64_t)>& visit) override;
+  Status Remove(const ObjectName& name) override;
+  Status ReadStream(const ObjectName& name, uint64_t offset, uint64_t length,
+                    const std::function<Status(ByteView)>& sink) override;
+  std::string Location() const override;
+  BackendStats stats() const override;
+
+ private:
+  HttpClient client_;
+};
+
+}  // namespace ferry
