@@ -14,6 +14,9 @@ void AddAdminFlags(CLI::App& command, AdminFlags& flags) {
   command.add_option("--admin-token-file", flags.admin_token_file,
                      "File holding the admin token (DATA/admin.token of ferry serve)")
       ->envname("FERRY_ADMIN_TOKEN_FILE");
+  command.add_option("--ca-file", flags.ca_file,
+                     "CA certificate (PEM) to verify an https server with a private CA")
+      ->envname("FERRY_CA_FILE");
 }
 
 namespace {
@@ -37,6 +40,7 @@ Result<nlohmann::json> AdminRequest(const AdminFlags& flags, const std::string& 
   HttpClientOptions options;
   options.server = flags.server;
   options.token = token;
+  options.ca_file = flags.ca_file;
   options.retry_seconds = 10;
   options.label = "vault server";
   HttpClient client(options);

@@ -14,6 +14,7 @@ namespace ferry {
 struct AdminFlags {
   std::string server = "http://127.0.0.1:8470";
   std::string admin_token_file;  // else FERRY_ADMIN_TOKEN
+  std::string ca_file;           // for https with a private CA
 };
 
 // Adds --server and --admin-token-file to a command.

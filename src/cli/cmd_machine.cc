@@ -31,7 +31,7 @@ void AddMachineCommand(CLI::App& app, GlobalOptions& global, CommandList& comman
                                {{"name", flags->name}});
     if (!answer.ok()) return ReportError(global, answer.status());
     AgentCredentials credentials{flags->admin.server, flags->vault, flags->name,
-                                 answer->value("token", ""), ""};
+                                 answer->value("token", ""), flags->admin.ca_file};
     Status status = SaveAgentCredentials(flags->out, credentials);
     if (!status.ok()) return ReportError(global, status);
     if (global.json)
@@ -57,7 +57,7 @@ void AddMachineCommand(CLI::App& app, GlobalOptions& global, CommandList& comman
                                    maintenance->name + "/maintenance-token");
     if (!answer.ok()) return ReportError(global, answer.status());
     AgentCredentials credentials{maintenance->admin.server, maintenance->vault, maintenance->name,
-                                 answer->value("token", ""), ""};
+                                 answer->value("token", ""), maintenance->admin.ca_file};
     Status status = SaveAgentCredentials(maintenance->out, credentials);
     if (!status.ok()) return ReportError(global, status);
     Say(global, "maintenance credentials for " + maintenance->name + " written to " + maintenance->out);
