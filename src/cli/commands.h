@@ -23,6 +23,7 @@ void AddLsCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddRestoreCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddCheckCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddKeyCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddScheduleCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddServeCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddVaultCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddMachineCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   AddRestoreCommand(app, global, commands);
   AddCheckCommand(app, global, commands);
   AddKeyCommand(app, global, commands);
+  AddScheduleCommand(app, global, commands);
   AddServeCommand(app, global, commands);
   AddVaultCommand(app, global, commands);
   AddMachineCommand(app, global, commands);
