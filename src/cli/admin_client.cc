@@ -37,6 +37,12 @@ Result<std::string> AdminToken(const AdminFlags& flags) {
 Result<nlohmann::json> AdminRequest(const AdminFlags& flags, const std::string& method,
                                     const std::string& path, const nlohmann::json& body) {
   ASSIGN_OR_RETURN(std::string token, AdminToken(flags));
+  return AdminRequestWithToken(flags, token, method, path, body);
+}
+
+Result<nlohmann::json> AdminRequestWithToken(const AdminFlags& flags, const std::string& token,
+                                             const std::string& method, const std::string& path,
+                                             const nlohmann::json& body) {
   HttpClientOptions options;
   options.server = flags.server;
   options.token = token;

@@ -20,7 +20,11 @@ struct AdminFlags {
 // Adds --server and --admin-token-file to a command.
 void AddAdminFlags(CLI::App& command, AdminFlags& flags);
 
-// Sends a request and returns the JSON answer of a 2xx response.
+// Sends a request with `token` and returns the JSON answer of a 2xx response.
+Result<nlohmann::json> AdminRequestWithToken(const AdminFlags& flags, const std::string& token,
+                                             const std::string& method, const std::string& path,
+                                             const nlohmann::json& body = nullptr);
+// The same with the admin token (--admin-token-file or FERRY_ADMIN_TOKEN).
 Result<nlohmann::json> AdminRequest(const AdminFlags& flags, const std::string& method,
                                     const std::string& path, const nlohmann::json& body = nullptr);
 

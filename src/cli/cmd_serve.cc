@@ -13,6 +13,7 @@ struct ServeFlags {
   std::string listen = "127.0.0.1:8470";
   std::string tls_certificate;
   std::string tls_key;
+  std::string shipping_address;
 };
 
 int RunServe(GlobalOptions& global, const ServeFlags& flags) {
@@ -25,6 +26,7 @@ int RunServe(GlobalOptions& global, const ServeFlags& flags) {
   options.port = std::atoi(flags.listen.c_str() + colon + 1);
   options.tls_certificate = flags.tls_certificate;
   options.tls_key = flags.tls_key;
+  if (!flags.shipping_address.empty()) options.shipping_address = flags.shipping_address;
   auto server = VaultServer::Open(options);
   if (!server.ok()) return ReportError(global, server.status());
   auto port = (*server)->Bind();
@@ -59,6 +61,8 @@ void AddServeCommand(CLI::App& app, GlobalOptions& global, CommandList& commands
   command->add_option("--listen", flags->listen, "HOST:PORT to listen on (default 127.0.0.1:8470)");
   command->add_option("--tls-cert", flags->tls_certificate, "PEM certificate: serve HTTPS");
   command->add_option("--tls-key", flags->tls_key, "PEM private key for --tls-cert");
+  command->add_option("--shipping-address", flags->shipping_address,
+                      "The datacenter's address that import-job disks are shipped to");
   commands.push_back({command, [&global, flags] { return RunServe(global, *flags); }});
 }
 

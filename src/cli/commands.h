@@ -27,5 +27,6 @@ void AddScheduleCommand(CLI::App& app, GlobalOptions& global, CommandList& comma
 void AddServeCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddVaultCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddMachineCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddJobCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 
 }  // namespace ferry

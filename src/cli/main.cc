@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   AddServeCommand(app, global, commands);
   AddVaultCommand(app, global, commands);
   AddMachineCommand(app, global, commands);
+  AddJobCommand(app, global, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "service/import_job.h"
 #include "util/id.h"
 #include "util/status.h"
 
@@ -28,7 +29,8 @@ struct MachineRecord {
   int64_t created_ns = 0;
 };
 
-enum class TokenKind { kAdmin, kMachine, kMaintenance };
+// Operators run datacenter ingest: they may move import jobs and drives on.
+enum class TokenKind { kAdmin, kMachine, kMaintenance, kOperator };
 
 struct TokenRecord {
   TokenKind kind = TokenKind::kMachine;
@@ -63,6 +65,13 @@ class MetadataStore {
   virtual Status AddRecoveryPoint(int64_t machine_id, const RecoveryPoint& point) = 0;
   virtual Status RemoveRecoveryPoint(int64_t machine_id, const std::string& snapshot) = 0;
   virtual Result<std::vector<RecoveryPoint>> ListRecoveryPoints(int64_t machine_id) = 0;
+
+  // Import jobs. Names are unique (AlreadyExists), and so are tracking numbers
+  // across jobs: SaveImportJob fails with AlreadyExists naming the other job.
+  virtual Status CreateImportJob(const ImportJob& job) = 0;
+  virtual Status SaveImportJob(const ImportJob& job) = 0;
+  virtual Result<ImportJob> LoadImportJob(const std::string& name) = 0;  // NotFound
+  virtual Result<std::vector<ImportJob>> ListImportJobs() = 0;
 };
 
 // Opens (creating if needed) a SQLite database at `path`.

@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS machines (
 );
 CREATE TABLE IF NOT EXISTS tokens (
   hash BLOB PRIMARY KEY,
-  kind TEXT NOT NULL CHECK (kind IN ('admin', 'machine', 'maintenance')),
+  kind TEXT NOT NULL CHECK (kind IN ('admin', 'machine', 'maintenance', 'operator')),
   machine_id INTEGER REFERENCES machines(id),
   created_ns INTEGER NOT NULL
 );
@@ -37,6 +37,12 @@ CREATE TABLE IF NOT EXISTS recovery_points (
   size INTEGER NOT NULL,
   PRIMARY KEY (machine_id, snapshot)
 );
+CREATE TABLE IF NOT EXISTS import_jobs (
+  name TEXT PRIMARY KEY,
+  tracking_number TEXT UNIQUE,
+  created_ns INTEGER NOT NULL,
+  document TEXT NOT NULL
+);
 )sql";
 
 const char* KindName(TokenKind kind) {
@@ -44,6 +50,7 @@ const char* KindName(TokenKind kind) {
     case TokenKind::kAdmin: return "admin";
     case TokenKind::kMachine: return "machine";
     case TokenKind::kMaintenance: return "maintenance";
+    case TokenKind::kOperator: return "operator";
   }
   return "?";
 }
@@ -173,8 +180,9 @@ class SqliteMetadataStore : public MetadataStore {
     if (select.Step() != SQLITE_ROW) return Status::NotFound("unknown token");
     TokenRecord record;
     std::string kind = select.Text(0);
-    record.kind = kind == "admin" ? TokenKind::kAdmin
+    record.kind = kind == "admin"         ? TokenKind::kAdmin
                   : kind == "maintenance" ? TokenKind::kMaintenance
+                  : kind == "operator"    ? TokenKind::kOperator
                                           : TokenKind::kMachine;
     if (!select.IsNull(1))
       record.machine = MachineRecord{select.Int(1), select.Int(2), select.Text(3), select.Text(4),
@@ -211,6 +219,59 @@ class SqliteMetadataStore : public MetadataStore {
     while (select.Step() == SQLITE_ROW)
       points.push_back({select.Text(0), select.Int(1), static_cast<uint64_t>(select.Int(2))});
     return points;
+  }
+
+  Status CreateImportJob(const ImportJob& job) override {
+    std::lock_guard lock(mutex_);
+    Statement insert(db_, "INSERT INTO import_jobs (name, tracking_number, created_ns, document) VALUES (?, ?, ?, ?)");
+    insert.Bind(1, job.name).Bind(3, job.created_ns).Bind(4, EncodeImportJob(job));
+    if (job.shipping)
+      insert.Bind(2, job.shipping->tracking_number);
+    else
+      insert.BindNull(2);
+    int rc = insert.Step();
+    if (rc == SQLITE_CONSTRAINT) return Status::AlreadyExists("import job " + job.name + " already exists");
+    if (rc != SQLITE_DONE) return insert.Error("create import job");
+    return Status::Ok();
+  }
+
+  Status SaveImportJob(const ImportJob& job) override {
+    std::lock_guard lock(mutex_);
+    if (job.shipping) {
+      Statement owner(db_, "SELECT name FROM import_jobs WHERE tracking_number = ? AND name <> ?");
+      owner.Bind(1, job.shipping->tracking_number).Bind(2, job.name);
+      if (owner.Step() == SQLITE_ROW)
+        return Status::AlreadyExists("tracking number " + job.shipping->tracking_number +
+                                     " already belongs to job " + owner.Text(0));
+    }
+    Statement update(db_, "UPDATE import_jobs SET tracking_number = ?, document = ? WHERE name = ?");
+    if (job.shipping)
+      update.Bind(1, job.shipping->tracking_number);
+    else
+      update.BindNull(1);
+    update.Bind(2, EncodeImportJob(job)).Bind(3, job.name);
+    if (update.Step() != SQLITE_DONE) return update.Error("save import job");
+    if (sqlite3_changes(db_) == 0) return Status::NotFound("there is no import job " + job.name);
+    return Status::Ok();
+  }
+
+  Result<ImportJob> LoadImportJob(const std::string& name) override {
+    std::lock_guard lock(mutex_);
+    Statement select(db_, "SELECT document FROM import_jobs WHERE name = ?");
+    select.Bind(1, name);
+    if (select.Step() != SQLITE_ROW) return Status::NotFound("there is no import job " + name);
+    return ParseImportJob(select.Text(0));
+  }
+
+  Result<std::vector<ImportJob>> ListImportJobs() override {
+    std::lock_guard lock(mutex_);
+    Statement select(db_, "SELECT document FROM import_jobs ORDER BY created_ns");
+    std::vector<ImportJob> jobs;
+    while (select.Step() == SQLITE_ROW) {
+      ASSIGN_OR_RETURN(ImportJob job, ParseImportJob(select.Text(0)));
+      jobs.push_back(std::move(job));
+    }
+    return jobs;
   }
 
  private:

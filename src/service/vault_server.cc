@@ -160,6 +160,26 @@ struct VaultServer::Impl {
     return token;
   }
 
+  std::mutex jobs_mutex;  // serializes read-modify-write of import jobs
+
+  // Loads a job, applies the deadlines that have passed (saving the result),
+  // and checks that `token` may see it: admins and operators see every job,
+  // a machine only the jobs it created.
+  Result<ImportJob> LoadJob(const TokenRecord& token, const std::string& name) {
+    ASSIGN_OR_RETURN(ImportJob job, store->LoadImportJob(name));
+    if (token.machine && (job.vault != token.machine->vault || job.machine != token.machine->name))
+      return Status::NotFound("there is no import job " + name);  // not yours: not there
+    if (ApplyDeadlines(job, clock.NowNanos())) RETURN_IF_ERROR(store->SaveImportJob(job));
+    return job;
+  }
+  json JobJson(const ImportJob& job) {
+    json j = json::parse(EncodeImportJob(job));
+    j["ship_to"] = options.shipping_address;
+    j["warnings"] = DeadlineWarnings(job, clock.NowNanos());
+    return j;
+  }
+  void ImportRoutes();
+
   void Routes();
   void HandleCreateVault(const httplib::Request& req, httplib::Response& res);
   void HandleVaultReport(const httplib::Request& req, httplib::Response& res);
@@ -201,6 +221,7 @@ void VaultServer::Impl::Routes() {
                      const httplib::ContentReader& reader) { HandlePutObject(req, res, reader); });
   server->Delete(R"(/vault/v1/repository/([^/]+)/([^/]+))",
                  [this](const httplib::Request& req, httplib::Response& res) { HandleDeleteObject(req, res); });
+  ImportRoutes();
   server->set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
     std::string code = res.status == 404 ? "not_found"
@@ -214,6 +235,12 @@ void VaultServer::Impl::Routes() {
     SendError(res, 500, "internal", "internal error");
   });
   server->set_payload_max_length(kMaxObjectSize);
+  // Small answers (a tree blob, a HEAD) must not wait for the client's delayed
+  // ACK (Nagle): without this each costs ~40 ms on a kept-alive connection.
+  server->set_tcp_nodelay(true);
+  // Uploaders and restores reuse their connections for a whole run; httplib
+  // would close them every 5 requests (a new TLS handshake each time).
+  server->set_keep_alive_max_count(100000);
   server->set_logger([](const httplib::Request& req, const httplib::Response& res) {
     // Never the headers: they carry the bearer token.
     std::fprintf(stderr, "%s %s %d\n", req.method.c_str(), req.path.c_str(), res.status);
@@ -416,6 +443,156 @@ void VaultServer::Impl::HandleDeleteObject(const httplib::Request& req, httplib:
     if (!status.ok()) return SendStatus(res, status);
   }
   res.status = 204;
+}
+
+void VaultServer::Impl::ImportRoutes() {
+  // Operators (datacenter staff) get their own token from the admin.
+  server->Post("/import/v1/operators", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!Admin(req, res)) return;
+    std::string token = GenerateToken();
+    Status status = store->AddToken(HashToken(token), TokenKind::kOperator, std::nullopt, clock.NowNanos());
+    if (!status.ok()) return SendStatus(res, status);
+    SendJson(res, 201, {{"token", token}});
+  });
+  server->Post("/import/v1/jobs", [this](const httplib::Request& req, httplib::Response& res) {
+    auto token = Authenticate(req, res);
+    if (!token) return;
+    if (token->kind == TokenKind::kOperator)
+      return SendError(res, 403, "forbidden", "operators do not create import jobs");
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+      return SendError(res, 400, "bad_json", "expected a JSON object describing the job");
+    ImportJob job;
+    job.name = body.value("name", "");
+    job.storage_account = body.value("storage_account", "");
+    job.container = body.value("container", "");
+    job.public_key = body.value("public_key", "");
+    if (!ValidEntityName(job.name) || !ValidEntityName(job.storage_account) ||
+        !ValidEntityName(job.container) || job.public_key.empty())
+      return SendError(res, 400, "bad_request",
+                       "a job needs a name, storage_account and container (A-Z a-z 0-9 . _ -) "
+                       "and the machine's public_key");
+    if (token->machine) {
+      job.vault = token->machine->vault;
+      job.machine = token->machine->name;
+    }
+    job.created_ns = clock.NowNanos();
+    if (body.contains("drives") && body["drives"].is_array()) {
+      for (const auto& d : body["drives"]) {
+        if (!d.is_object() || !d.contains("drive_id") || !d["drive_id"].is_string())
+          return SendError(res, 400, "bad_request", "each drive needs a drive_id");
+        DriveRecord drive;
+        drive.drive_id = d["drive_id"];
+        drive.bytes = d.value("bytes", uint64_t{0});
+        drive.manifest_hash = d.value("manifest_hash", "");
+        if (job.FindDrive(drive.drive_id))
+          return SendError(res, 400, "bad_request", "drive " + drive.drive_id + " is listed twice");
+        job.drives.push_back(std::move(drive));
+      }
+    }
+    job.events.push_back({job.created_ns, "job created with " + std::to_string(job.drives.size()) +
+                                              " drive(s) for " + job.storage_account + "/" + job.container});
+    std::lock_guard lock(jobs_mutex);
+    Status status = store->CreateImportJob(job);
+    if (!status.ok()) return SendStatus(res, status);
+    SendJson(res, 201, JobJson(job));
+  });
+  server->Get("/import/v1/jobs", [this](const httplib::Request& req, httplib::Response& res) {
+    auto token = Authenticate(req, res);
+    if (!token) return;
+    auto jobs = store->ListImportJobs();
+    if (!jobs.ok()) return SendStatus(res, jobs.status());
+    json list = json::array();
+    std::lock_guard lock(jobs_mutex);
+    for (const ImportJob& listed : *jobs) {
+      auto job = LoadJob(*token, listed.name);
+      if (job.ok()) list.push_back(JobJson(*job));
+    }
+    SendJson(res, 200, list);
+  });
+  server->Get(R"(/import/v1/jobs/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    auto token = Authenticate(req, res);
+    if (!token) return;
+    std::lock_guard lock(jobs_mutex);
+    auto job = LoadJob(*token, req.matches[1]);
+    if (!job.ok()) return SendStatus(res, job.status());
+    SendJson(res, 200, JobJson(*job));
+  });
+  // Changes by the job's owner (or the admin): shipping and cancelling.
+  server->Post(R"(/import/v1/jobs/([^/]+)/(ship|cancel))", [this](const httplib::Request& req,
+                                                                  httplib::Response& res) {
+    auto token = Authenticate(req, res);
+    if (!token) return;
+    if (token->kind == TokenKind::kOperator)
+      return SendError(res, 403, "forbidden", "shipping and cancelling are for the job's owner");
+    std::lock_guard lock(jobs_mutex);
+    auto job = LoadJob(*token, req.matches[1]);
+    if (!job.ok()) return SendStatus(res, job.status());
+    Status status;
+    if (req.matches[2] == "ship") {
+      json body = json::parse(req.body, nullptr, false);
+      if (body.is_discarded() || !body.is_object())
+        return SendError(res, 400, "bad_json", "expected shipping information as JSON");
+      ShippingInfo shipping{body.value("carrier", ""), body.value("tracking_number", ""),
+                            body.value("return_address", ""), body.value("return_carrier_account", "")};
+      status = ShipJob(*job, shipping, clock.NowNanos());
+    } else {
+      status = TransitionJob(*job, JobState::kCancelled, clock.NowNanos(), "cancelled by its owner");
+    }
+    if (!status.ok()) return SendError(res, 409, "conflict", status.message());
+    status = store->SaveImportJob(*job);
+    if (!status.ok()) return SendStatus(res, status);  // e.g. a tracking number of another job
+    SendJson(res, 200, JobJson(*job));
+  });
+  // Changes by the datacenter (operator or admin): job and drive states.
+  server->Post(R"(/import/v1/jobs/([^/]+)/state)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto token = Authenticate(req, res);
+    if (!token) return;
+    if (token->kind != TokenKind::kOperator && token->kind != TokenKind::kAdmin)
+      return SendError(res, 403, "forbidden", "only the datacenter moves a job's state");
+    json body = json::parse(req.body, nullptr, false);
+    auto state = body.is_object() ? ParseJobState(body.value("state", ""))
+                                  : Result<JobState>(Status::InvalidArgument("expected JSON"));
+    if (!state.ok()) return SendError(res, 400, "bad_request", state.status().message());
+    std::lock_guard lock(jobs_mutex);
+    auto job = LoadJob(*token, req.matches[1]);
+    if (!job.ok()) return SendStatus(res, job.status());
+    Status status = TransitionJob(*job, *state, clock.NowNanos(), body.value("message", ""));
+    if (!status.ok()) return SendError(res, 409, "conflict", status.message());
+    status = store->SaveImportJob(*job);
+    if (!status.ok()) return SendStatus(res, status);
+    SendJson(res, 200, JobJson(*job));
+  });
+  server->Post(R"(/import/v1/jobs/([^/]+)/drives/([^/]+))", [this](const httplib::Request& req,
+                                                                  httplib::Response& res) {
+    auto token = Authenticate(req, res);
+    if (!token) return;
+    if (token->kind != TokenKind::kOperator && token->kind != TokenKind::kAdmin)
+      return SendError(res, 403, "forbidden", "only the datacenter reports on drives");
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+      return SendError(res, 400, "bad_json", "expected a JSON object");
+    std::lock_guard lock(jobs_mutex);
+    auto job = LoadJob(*token, req.matches[1]);
+    if (!job.ok()) return SendStatus(res, job.status());
+    DriveRecord* drive = job->FindDrive(req.matches[2]);
+    if (!drive) return SendError(res, 404, "not_found", "job " + job->name + " has no drive " + std::string(req.matches[2]));
+    if (body.contains("state")) {
+      auto state = ParseDriveState(body.value("state", ""));
+      if (!state.ok()) return SendError(res, 400, "bad_request", state.status().message());
+      Status status = TransitionDrive(*job, *drive, *state, clock.NowNanos(), body.value("reason", ""));
+      if (!status.ok()) return SendError(res, 409, "conflict", status.message());
+    }
+    drive->bytes_succeeded = body.value("bytes_succeeded", drive->bytes_succeeded);
+    drive->percent_complete = body.value("percent_complete", drive->percent_complete);
+    drive->reason = body.value("reason", drive->reason);
+    drive->missing = body.value("missing", drive->missing);
+    drive->corrupt = body.value("corrupt", drive->corrupt);
+    drive->unexpected = body.value("unexpected", drive->unexpected);
+    Status status = store->SaveImportJob(*job);
+    if (!status.ok()) return SendStatus(res, status);
+    SendJson(res, 200, JobJson(*job));
+  });
 }
 
 VaultServer::VaultServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

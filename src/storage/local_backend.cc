@@ -116,8 +116,16 @@ class LocalObjectWriter : public ObjectWriter {
     if (fd_ >= 0) ::close(fd_);
     if (!committed_) ::unlink(temp_.c_str());
   }
-  Status Write(ByteView data) override { return WriteAll(fd_, data, temp_); }
+  // Network servers hand over a few KiB at a time: gather them into large
+  // writes instead of one system call per piece.
+  Status Write(ByteView data) override {
+    if (buffer_.size() + data.size() > kBufferSize) RETURN_IF_ERROR(Flush());
+    if (data.size() >= kBufferSize) return WriteAll(fd_, data, temp_);
+    buffer_.insert(buffer_.end(), data.begin(), data.end());
+    return Status::Ok();
+  }
   Status Commit() override {
+    RETURN_IF_ERROR(Flush());
     if (::fsync(fd_) != 0) return ErrnoStatus("fsync " + temp_, errno);
     int fd = fd_;
     fd_ = -1;
@@ -129,9 +137,17 @@ class LocalObjectWriter : public ObjectWriter {
   }
 
  private:
+  static constexpr size_t kBufferSize = 1 << 20;
+  Status Flush() {
+    Status status = WriteAll(fd_, buffer_, temp_);
+    buffer_.clear();
+    return status;
+  }
+
   std::string path_, temp_;
   int fd_;
   bool committed_ = false;
+  Bytes buffer_;
 };
 }  // namespace
 
