@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -21,6 +22,10 @@ namespace {
 
 // Larger than any pack (16 MiB target, one blob of at most 80 MiB past it).
 constexpr uint64_t kMaxObjectSize = 256ull << 20;
+// Ferry clients send fewer than ten headers.
+constexpr size_t kMaxHeaders = 64;
+// Request threads. Most wait on the network or the disk, not the CPU.
+constexpr size_t kWorkerThreads = 64;
 
 using nlohmann::json;
 
@@ -65,6 +70,17 @@ bool ParseObjectName(const std::string& kind, const std::string& name, ObjectNam
 }
 
 std::string Rfc3339(int64_t nanos) { return FormatTimeRfc3339(nanos); }
+
+// Uploads cut off by a crash of the server leave temp files beside the
+// objects; at startup none can still be in progress, so all are garbage.
+void RemoveStaleTempFiles(const std::string& root) {
+  std::error_code error;
+  for (auto it = std::filesystem::recursive_directory_iterator(root, error);
+       !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
+    if (it->is_regular_file(error) && it->path().filename().string().find(".tmp-") != std::string::npos)
+      std::filesystem::remove(it->path(), error);
+  }
+}
 
 }  // namespace
 
@@ -235,6 +251,15 @@ void VaultServer::Impl::Routes() {
     SendError(res, 500, "internal", "internal error");
   });
   server->set_payload_max_length(kMaxObjectSize);
+  // httplib limits each header line but not their number.
+  server->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (req.headers.size() <= kMaxHeaders) return httplib::Server::HandlerResponse::Unhandled;
+    SendError(res, 431, "bad_request", "too many request headers");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  // A slow client holds a worker while it dribbles its headers in; enough
+  // workers keep a handful of those from locking everyone else out.
+  server->new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
   // Small answers (a tree blob, a HEAD) must not wait for the client's delayed
   // ACK (Nagle): without this each costs ~40 ms on a kept-alive connection.
   server->set_tcp_nodelay(true);
@@ -347,10 +372,26 @@ void VaultServer::Impl::HandleGetObject(const httplib::Request& req, httplib::Re
     return SendError(res, 400, "bad_name", "not an object name: " + kind + "/" + name);
   auto size = backend->Stat(object);
   if (!size.ok()) return SendStatus(res, size.status());
-  if (req.ranges.size() > 1)
-    return SendError(res, 416, "bad_range", "one range per request");
-  // httplib applies a single Range to the provider (206, Content-Range) and
-  // answers 416 for a range past the end; HEAD gets the length only.
+  if (req.ranges.size() > 1) return SendError(res, 416, "bad_range", "one range per request");
+  if (req.ranges.size() == 1) {
+    // httplib applies a valid range to the provider (206, Content-Range) but
+    // does not check it against the object: do that here. Ferry clients only
+    // ask for ranges inside an object, so a range reaching past the end means
+    // the object is shorter than the index says — say so at once.
+    auto [first, last] = req.ranges[0];
+    uint64_t start = first < 0 ? (last < 0 || static_cast<uint64_t>(last) > *size ? 0 : *size - last)
+                               : static_cast<uint64_t>(first);
+    uint64_t end = first < 0 || last < 0 ? *size : static_cast<uint64_t>(last) + 1;
+    if (start >= end || end > *size) {
+      // httplib would apply the range to the error document too; the request
+      // is ours to answer now, so drop the range before replying.
+      const_cast<httplib::Request&>(req).ranges.clear();
+      res.set_header("Content-Range", "bytes */" + std::to_string(*size));
+      return SendError(res, 416, "bad_range",
+                       "range does not lie within the object (" + std::to_string(*size) + " bytes)");
+    }
+  }
+  // HEAD gets the length only.
   res.set_content_provider(
       *size, "application/octet-stream",
       [backend, object](size_t offset, size_t length, httplib::DataSink& sink) {
@@ -371,9 +412,13 @@ void VaultServer::Impl::HandlePutObject(const httplib::Request& req, httplib::Re
   if (!ParseObjectName(req.matches[1], req.matches[2], &object))
     return SendError(res, 400, "bad_name",
                      "not an object name: " + std::string(req.matches[1]) + "/" + std::string(req.matches[2]));
-  if (!req.has_header("Content-Length"))
+  if (!req.has_header("Content-Length") || req.has_header("Transfer-Encoding"))
     return SendError(res, 411, "length_required", "objects are uploaded with a Content-Length");
-  uint64_t length = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
+  std::string length_text = req.get_header_value("Content-Length");
+  if (req.get_header_value_count("Content-Length") != 1 || length_text.empty() ||
+      length_text.size() > 19 || length_text.find_first_not_of("0123456789") != std::string::npos)
+    return SendError(res, 400, "bad_request", "Content-Length must be one decimal number");
+  uint64_t length = std::stoull(length_text);
   if (length > kMaxObjectSize) return SendError(res, 413, "too_large", "object larger than 256 MiB");
   auto backend_result = MachineBackend(*token->machine);
   if (!backend_result.ok()) return SendStatus(res, backend_result.status());
@@ -605,6 +650,7 @@ Result<std::unique_ptr<VaultServer>> VaultServer::Open(const VaultServerOptions&
     return Status::InvalidArgument("TLS needs both --tls-cert and --tls-key");
   auto impl = std::make_unique<Impl>(options, clock);
   RETURN_IF_ERROR(MakeDirectories(options.data_dir + "/repositories", 0700));
+  RemoveStaleTempFiles(options.data_dir + "/repositories");
   ASSIGN_OR_RETURN(impl->store, OpenSqliteMetadataStore(options.data_dir + "/vault.db"));
   RETURN_IF_ERROR(impl->EnsureAdminToken());
   if (!options.tls_certificate.empty()) {
