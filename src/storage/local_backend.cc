@@ -37,28 +37,47 @@ Status LocalBackend::Put(const ObjectName& name, ByteView data) {
   return WriteFileAtomic(FullPath(name), data, 0600);
 }
 
+namespace {
+// An open object file and the checked byte range to read from it.
+class RangeReader {
+ public:
+  ~RangeReader() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  // Opens `path` and resolves `length` (kToEnd allowed); a range past the end
+  // is Corruption: the object is shorter than its reader expects.
+  Status Open(const std::string& path, uint64_t offset, uint64_t length) {
+    path_ = path;
+    offset_ = offset;
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) return ErrnoStatus("open " + path, errno);
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return ErrnoStatus("stat " + path, errno);
+    uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (length == Backend::kToEnd) length = offset <= size ? size - offset : 0;
+    if (offset > size || length > size - offset)
+      return Status::Corruption(path + ": range " + std::to_string(offset) + "+" +
+                                std::to_string(length) + " lies past the end (" +
+                                std::to_string(size) + " bytes)");
+    length_ = length;
+    return Status::Ok();
+  }
+  uint64_t length() const { return length_; }
+  Status Read(uint64_t at, uint8_t* out, size_t n) { return ReadAt(fd_, offset_ + at, out, n, path_); }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint64_t offset_ = 0;
+  uint64_t length_ = 0;
+};
+}  // namespace
+
 Result<Bytes> LocalBackend::Get(const ObjectName& name, uint64_t offset, uint64_t length) {
-  std::string path = FullPath(name);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open " + path, errno);
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return ErrnoStatus("stat " + path, err);
-  }
-  uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (length == kToEnd) length = offset <= size ? size - offset : 0;
-  if (offset > size || length > size - offset) {
-    ::close(fd);
-    return Status::Corruption(path + ": range " + std::to_string(offset) + "+" +
-                              std::to_string(length) + " lies past the end (" +
-                              std::to_string(size) + " bytes)");
-  }
-  Bytes out(length);
-  Status status = ReadAt(fd, offset, out.data(), length, path);
-  ::close(fd);
-  if (!status.ok()) return status;
+  RangeReader reader;
+  RETURN_IF_ERROR(reader.Open(FullPath(name), offset, length));
+  Bytes out(reader.length());
+  RETURN_IF_ERROR(reader.Read(0, out.data(), out.size()));
   return out;
 }
 
@@ -161,29 +180,16 @@ Result<std::unique_ptr<ObjectWriter>> LocalBackend::OpenWriter(const ObjectName&
 
 Status LocalBackend::ReadStream(const ObjectName& name, uint64_t offset, uint64_t length,
                                 const std::function<Status(ByteView)>& sink) {
-  std::string path = FullPath(name);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open " + path, errno);
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return ErrnoStatus("stat " + path, err);
-  }
-  uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (length == kToEnd) length = offset <= size ? size - offset : 0;
-  Status status;
-  if (offset > size || length > size - offset)
-    status = Status::InvalidArgument(path + ": range lies past the end");
-  Bytes buffer(std::min<uint64_t>(length, 1u << 20));
-  for (uint64_t done = 0; status.ok() && done < length;) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(buffer.size(), length - done));
-    status = ReadAt(fd, offset + done, buffer.data(), n, path);
-    if (status.ok()) status = sink(ByteView(buffer.data(), n));
+  RangeReader reader;
+  RETURN_IF_ERROR(reader.Open(FullPath(name), offset, length));
+  Bytes buffer(std::min<uint64_t>(reader.length(), 1u << 20));
+  for (uint64_t done = 0; done < reader.length();) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(buffer.size(), reader.length() - done));
+    RETURN_IF_ERROR(reader.Read(done, buffer.data(), n));
+    RETURN_IF_ERROR(sink(ByteView(buffer.data(), n)));
     done += n;
   }
-  ::close(fd);
-  return status;
+  return Status::Ok();
 }
 
 Status LocalBackend::Remove(const ObjectName& name) {
