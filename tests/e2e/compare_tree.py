@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compare two directory trees and list every difference.
 
-usage: compare_tree.py A B [--with-root] [--sparse-slack BYTES] [--max-report N]
+usage: compare_tree.py A B [--with-root] [--sparse-slack BYTES | --no-sparse] [--max-report N]
 
 Compared for every entry below A and B (names are compared as bytes; nothing is followed,
 everything uses lstat):
@@ -18,7 +18,7 @@ everything uses lstat):
   - hard links: the groups of paths sharing an inode inside A must be exactly the groups in B
   - sparseness: a regular file that is sparse in A (allocated < size/2 and at least 1 MiB of
     holes) must be sparse in B too: B may allocate at most A's allocation + --sparse-slack
-    (default 1 MiB)
+    (default 1 MiB); --no-sparse skips this check
 Not compared: atime, ctime, inode numbers, link counts (beyond the groups above), directory
 sizes. The metadata of A and B themselves is compared only with --with-root.
 
@@ -171,7 +171,8 @@ class Comparer:
                 self.diff(rel, "size differs: %d vs %d" % (sa.st_size, sb.st_size))
             self.compare_content(rel, pa, pb)
             alloc_a, alloc_b = sa.st_blocks * 512, sb.st_blocks * 512
-            if alloc_a < sa.st_size // 2 and sa.st_size - alloc_a >= MiB:
+            if (self.sparse_slack is not None and alloc_a < sa.st_size // 2
+                    and sa.st_size - alloc_a >= MiB):
                 if alloc_b > alloc_a + self.sparse_slack:
                     self.diff(rel, "not sparse: %d of %d bytes allocated in A, %d in B"
                               % (alloc_a, sa.st_size, alloc_b))
@@ -253,10 +254,12 @@ def main():
     ap.add_argument("--with-root", action="store_true", help="also compare A's and B's own metadata")
     ap.add_argument("--sparse-slack", type=int, default=MiB,
                     help="bytes B may allocate beyond A for a sparse file (default 1 MiB)")
+    ap.add_argument("--no-sparse", action="store_true", help="do not check that sparse files stay sparse")
     ap.add_argument("--max-report", type=int, default=0, help="print at most N differences (0: all)")
     args = ap.parse_args()
     try:
-        rc = Comparer(args.a, args.b, args.with_root, args.sparse_slack, args.max_report).run()
+        slack = None if args.no_sparse else args.sparse_slack
+        rc = Comparer(args.a, args.b, args.with_root, slack, args.max_report).run()
     except OSError as e:
         print("compare_tree: error: %s" % e, file=sys.stderr)
         rc = 2

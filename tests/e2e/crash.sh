@@ -3,7 +3,10 @@
 # succeed, check must pass, every object must still be named by its SHA-256, and the final
 # restore must match the source. Also SIGINT/SIGTERM: exit 130 and a usable repository.
 #   crash.sh PATH-TO-FERRY
-# CRASH_DELAYS (default "0.3 1 2") are the seconds after which the first backup is killed.
+# The kill delays adapt to the machine: a first, timed full backup (into a scratch
+# repository) gives T, and the first backup of a fresh repository is killed after
+# 0.1, 0.25, 0.4, 0.55 and 0.7 x T (and after the fixed 0.3, 1 and 2 s when they are < T).
+# CRASH_DELAYS="0.3 1 2" overrides the list.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
 SRC=$WORK/src
@@ -16,6 +19,7 @@ layout_ok() {
   python3 "$E2E/repo_tool.py" layout "$FERRY_REPOSITORY" --allow-stray >"$WORK/layout.out" 2>&1 ||
     { cat "$WORK/layout.out" >&2; fail "after $1: an object's bytes do not match its name (torn write?)"; }
   log "  $(grep '^layout:' "$WORK/layout.out")"
+  grep '^stray' "$WORK/layout.out" | head -n 3 | sed "s/^/[$TEST_NAME]     /" || true
 }
 
 # interrupt_backup DELAY SIGNAL: start a backup, send SIGNAL after DELAY seconds.
@@ -56,8 +60,38 @@ add_data() { # add_data NAME MiB: new random data, so the next backup has work t
     "$SRC/bulk/$1" "$2"
 }
 
+now() { date +%s.%N; }
+fmul() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a * b }'; }
+flt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+
+log "timing two full backups into scratch repositories (the faster one counts)"
+T_FULL=""
+for i in 1 2; do
+  chmod -R u+rwx "$FERRY_REPOSITORY" 2>/dev/null || true
+  rm -rf "$FERRY_REPOSITORY"
+  expect_exit 0 "$FERRY" init
+  t0=$(now)
+  expect_exit 0 "$FERRY" backup "$SRC"
+  t=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
+  [[ -z $T_FULL ]] || flt "$t" "$T_FULL" && T_FULL=$t
+done
+SRC_MIB=$(($(du -sb "$SRC" | cut -f1) >> 20))
+log "full backup of $SRC_MIB MiB took ${T_FULL}s"
+# seconds a backup of N MiB of new data is expected to take
+est_secs() { awk -v t="$T_FULL" -v n="$1" -v s="$SRC_MIB" 'BEGIN { printf "%.3f", t * n / s }'; }
+
+if [[ -n ${CRASH_DELAYS:-} ]]; then
+  DELAYS=$CRASH_DELAYS
+else
+  DELAYS=""
+  for d in 0.3 1 2; do flt "$d" "$T_FULL" && DELAYS+=" $d"; done
+  fracs="0.1 0.25 0.4 0.55 0.7"
+  flt 20 "$T_FULL" && fracs="0.1 0.5 0.9" # a slow machine: fewer rounds
+  for f in $fracs; do DELAYS+=" $(fmul "$f" "$T_FULL")"; done
+fi
+
 KILLS=0
-for delay in ${CRASH_DELAYS:-0.3 1 2}; do
+for delay in $DELAYS; do
   log "round: kill -9 the first backup of a fresh repository after ${delay}s"
   chmod -R u+rwx "$FERRY_REPOSITORY" 2>/dev/null || true
   rm -rf "$FERRY_REPOSITORY"
@@ -67,19 +101,19 @@ for delay in ${CRASH_DELAYS:-0.3 1 2}; do
   recover "kill -9 at ${delay}s"
 done
 
-log "round: two kill -9 in a row during incremental backups (64 MiB new data, then 64 MiB more)"
-add_data new_1.bin 64
-interrupt_backup 0.3 KILL
+log "round: two kill -9 in a row during incremental backups (96 MiB new data, then 96 MiB more)"
+add_data new_1.bin 96
+interrupt_backup "$(fmul 0.4 "$(est_secs 96)")" KILL
 [[ $KILLED == 1 ]] && KILLS=$((KILLS + 1))
-add_data new_2.bin 64
-interrupt_backup 0.6 KILL
+add_data new_2.bin 96
+interrupt_backup "$(fmul 0.7 "$(est_secs 192)")" KILL
 [[ $KILLED == 1 ]] && KILLS=$((KILLS + 1))
 recover "two kills in a row"
 
 for sig in INT TERM; do
-  log "round: SIG$sig during a backup (64 MiB new data) -> exit 130"
-  add_data "new_$sig.bin" 64
-  interrupt_backup 0.5 "$sig"
+  log "round: SIG$sig during a backup (96 MiB new data) -> exit 130"
+  add_data "new_$sig.bin" 96
+  interrupt_backup "$(fmul 0.4 "$(est_secs 96)")" "$sig"
   if [[ $KILLED == 1 && $BG_RC != 130 && $BG_RC != 0 ]]; then
     cat "$WORK/bg.err" >&2
     fail "backup interrupted by SIG$sig exited $BG_RC, expected 130"

@@ -19,6 +19,7 @@
 #                             unless it is a string or number)
 #   tree_fingerprint DIR      print a line per entry (metadata, inode, content hash)
 #   compare_trees A B [ARGS]  compare_tree.py A B, fail with its report on differences
+#   soft_fail MSG             record a failure, keep going; the test fails at exit
 #   repo_size                 du -sb of the repository
 #   bg_start VAR CMD...       start CMD in the background (killed on exit); pid in $VAR
 #   bg_wait PID               wait for it; status in $BG_RC
@@ -51,6 +52,11 @@ _STATUS=failed
 
 _cleanup() {
   local rc=$?
+  if [[ ${#_SOFT_FAILS[@]} -gt 0 ]]; then
+    local m
+    for m in "${_SOFT_FAILS[@]}"; do echo "[$TEST_NAME] FAIL: $m" >&2; done
+    [[ $rc -ne 0 ]] || rc=1
+  fi
   local pid
   for pid in "${_BG_PIDS[@]+"${_BG_PIDS[@]}"}"; do
     kill -9 "$pid" 2>/dev/null || true
@@ -213,6 +219,14 @@ compare_trees() {
     fail "trees differ: $a vs $b"
   fi
   tail -n 1 "$WORK/compare.out"
+}
+
+# soft_fail MSG: record a failure but carry on, so later checks still run; the test
+# fails at exit (see _cleanup) and lists every soft failure.
+_SOFT_FAILS=()
+soft_fail() {
+  echo "[$TEST_NAME] FAIL (continuing): $*" >&2
+  _SOFT_FAILS+=("$*")
 }
 
 repo_size() {
