@@ -26,19 +26,20 @@ Result<bool> PackWriter::Save(BlobType type, const Id& id, ByteView plaintext) {
     std::lock_guard lock(mutex_);
     if (pending_.count(id) || repository_.index().Contains(id)) return false;
     pending_.insert(id);
-    if (idle_builders_.empty()) {
+    auto& idle = idle_builders_[static_cast<int>(type)];
+    if (idle.empty()) {
       builder = std::make_unique<PackBuilder>(repository_.pack_keys(),
                                               repository_.config().pack_size);
     } else {
-      builder = std::move(idle_builders_.back());
-      idle_builders_.pop_back();
+      builder = std::move(idle.back());
+      idle.pop_back();
     }
   }
   builder->AddBlob(type, id, plaintext, repository_.config().compression_level);
   if (builder->size() >= repository_.config().pack_size) Enqueue(*builder);
   {
     std::lock_guard lock(mutex_);
-    idle_builders_.push_back(std::move(builder));
+    idle_builders_[static_cast<int>(type)].push_back(std::move(builder));
   }
   return true;
 }
@@ -96,16 +97,16 @@ Status PackWriter::WriteIndexLocked() {
 }
 
 Status PackWriter::Flush() {
-  std::vector<std::unique_ptr<PackBuilder>> builders;
-  {
+  for (auto& idle : idle_builders_) {
+    std::vector<std::unique_ptr<PackBuilder>> builders;
+    {
+      std::lock_guard lock(mutex_);
+      builders.swap(idle);
+    }
+    for (auto& builder : builders)
+      if (!builder->empty()) Enqueue(*builder);
     std::lock_guard lock(mutex_);
-    builders.swap(idle_builders_);
-  }
-  for (auto& builder : builders)
-    if (!builder->empty()) Enqueue(*builder);
-  {
-    std::lock_guard lock(mutex_);
-    for (auto& builder : builders) idle_builders_.push_back(std::move(builder));
+    for (auto& builder : builders) idle.push_back(std::move(builder));
   }
   {
     std::unique_lock lock(upload_mutex_);

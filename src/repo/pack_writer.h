@@ -9,6 +9,11 @@
 // interrupted backup leaves at most that many packs unindexed (garbage for
 // prune, never referenced by a snapshot).
 //
+// Tree blobs and data blobs go into separate packs: trees are small and read
+// on every backup (the parent snapshot) and every restore, so their packs stay
+// compact and cacheable, and an offline seed can send data packs on disks
+// while the trees stay with the repository.
+//
 // Dedup: a blob ID is "known" if it is in the master index or in a pack being
 // built or uploaded; Save of a known blob returns false at once.
 #pragma once
@@ -61,7 +66,8 @@ class PackWriter {
 
   Repository& repository_;
   std::mutex mutex_;  // guards idle_builders_, pending_
-  std::vector<std::unique_ptr<PackBuilder>> idle_builders_;
+  // Free builders, by blob type (index 0 data, 1 tree).
+  std::vector<std::unique_ptr<PackBuilder>> idle_builders_[2];
   std::unordered_set<Id, IdHash> pending_;
 
   BoundedQueue<FinishedPack> upload_queue_{kUploadQueueLength};

@@ -81,6 +81,35 @@ TEST_F(RepositoryTest, BlobsSurviveFlushAndReopen) {
   EXPECT_EQ(report->blobs_checked, blobs.size());
 }
 
+TEST_F(RepositoryTest, TreeAndDataBlobsNeverShareAPack) {
+  auto repository = InitRepository();
+  for (int i = 0; i < 20; ++i) {
+    Bytes data = RandomBytes(1000);
+    ASSERT_TRUE(repository->SaveBlob(BlobType::kData, repository->BlobId(data), data).ok());
+    Tree tree;
+    Node node;
+    node.name = "file" + std::to_string(i);
+    tree.nodes.push_back(node);
+    ASSERT_TRUE(repository->SaveTree(tree).ok());
+  }
+  ASSERT_TRUE(repository->Flush().ok());
+  auto reopened = OpenRepository("pw");
+  ASSERT_TRUE(reopened.ok());
+  size_t packs = 0;
+  ASSERT_TRUE((*reopened)->backend().List(ObjectKind::kIndex, [&](const std::string& name, uint64_t) {
+    auto plain = (*reopened)->LoadSealed(ObjectKind::kIndex, *Id::FromHex(name));
+    if (!plain.ok()) return plain.status();
+    auto index = ParseIndex(*plain);
+    if (!index.ok()) return index.status();
+    for (const IndexedPack& pack : *index) {
+      ++packs;
+      for (const PackEntry& blob : pack.blobs) EXPECT_EQ(blob.type, pack.blobs.front().type);
+    }
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ(packs, 2u);
+}
+
 TEST_F(RepositoryTest, SnapshotsAreFoundByPrefixAndLatest) {
   auto repository = InitRepository();
   Tree empty;
