@@ -4,6 +4,7 @@
 
 #include <array>
 #include <memory>
+#include <new>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -21,12 +22,21 @@ using ByteView = std::span<const uint8_t>;
 // An allocator whose resize() leaves new bytes uninitialised: buffers that are
 // about to be overwritten (pack assembly, compression output) would otherwise
 // be zero-filled first, which costs as much as a copy on the backup hot path.
+// Its memory is page-aligned, so a finished pack can be written with O_DIRECT.
+constexpr size_t kBufferAlignment = 4096;
 template <typename T>
 struct DefaultInitAllocator : std::allocator<T> {
   template <typename U>
   struct rebind {
     using other = DefaultInitAllocator<U>;
   };
+  DefaultInitAllocator() = default;
+  template <typename U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+  T* allocate(size_t n) {
+    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{kBufferAlignment}));
+  }
+  void deallocate(T* p, size_t) noexcept { ::operator delete(p, std::align_val_t{kBufferAlignment}); }
   template <typename U>
   void construct(U* p) noexcept {
     ::new (static_cast<void*>(p)) U;

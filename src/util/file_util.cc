@@ -87,6 +87,40 @@ std::string TempPathFor(const std::string& path) {
   return path + ".tmp-" + std::to_string(rng());
 }
 
+namespace {
+// Large, page-aligned objects (packs) are written with O_DIRECT: they are not
+// read again soon, and copying them into the page cache costs as much CPU as
+// encrypting them (~3 s per 1.3 GB on a small VM). The unaligned tail goes
+// through the page cache. Returns false if the file system refuses O_DIRECT
+// (tmpfs, some network file systems); nothing has been written then.
+constexpr size_t kDirectWriteMinimum = 1 << 20;
+bool TryWriteDirect(const std::string& temp, ByteView data, int fd, Status* status) {
+  if (data.size() < kDirectWriteMinimum ||
+      reinterpret_cast<uintptr_t>(data.data()) % kBufferAlignment != 0)
+    return false;
+  int direct = ::open(temp.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+  if (direct < 0) return false;
+  size_t aligned = data.size() / kBufferAlignment * kBufferAlignment;
+  size_t done = 0;
+  while (done < aligned) {
+    ssize_t n = ::pwrite(direct, data.data() + done, aligned - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  ::close(direct);
+  if (done == 0) return false;  // refused: fall back to buffered writes from the start
+  if (done < aligned) done = done / kBufferAlignment * kBufferAlignment;
+  // The rest (a short final write or the unaligned tail) through the page cache.
+  if (::lseek(fd, static_cast<off_t>(done), SEEK_SET) < 0) {
+    *status = ErrnoStatus("seek " + temp, errno);
+    return true;
+  }
+  *status = WriteAll(fd, data.subspan(done), temp);
+  return true;
+}
+}  // namespace
+
 Status WriteFileAtomic(const std::string& path, ByteView data, int mode) {
   size_t slash = path.rfind('/');
   std::string directory = slash == std::string::npos ? "." : path.substr(0, slash);
@@ -94,7 +128,8 @@ Status WriteFileAtomic(const std::string& path, ByteView data, int mode) {
   std::string temp = TempPathFor(path);
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoStatus("create " + temp, errno);
-  Status status = WriteAll(fd, data, temp);
+  Status status;
+  if (!TryWriteDirect(temp, data, fd, &status)) status = WriteAll(fd, data, temp);
   if (status.ok() && ::fsync(fd) != 0) status = ErrnoStatus("fsync " + temp, errno);
   if (::close(fd) != 0 && status.ok()) status = ErrnoStatus("close " + temp, errno);
   if (status.ok() && ::rename(temp.c_str(), path.c_str()) != 0)
