@@ -39,7 +39,9 @@ class PackWriter {
   static constexpr size_t kPacksPerIndex = 64;
   // Finished packs waiting for an uploader: bounds memory to a few packs.
   static constexpr size_t kUploadQueueLength = 1;
-  static constexpr int kUploaders = 2;
+  // Four writes in flight keep a disk's queue (O_DIRECT) or a vault's
+  // connections busy while the savers compress; each holds one pack.
+  static constexpr int kUploaders = 4;
 
   explicit PackWriter(Repository& repository);
   ~PackWriter();
