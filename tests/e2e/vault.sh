@@ -350,23 +350,23 @@ assert m["fs01"]["recovery_points"] == 1 and m["fs02"]["recovery_points"] == 2, 
   soft_fail "vault show prod after fs02's second backup: $(head -c 1000 "$OUT")"
 
 # ---------------------------------------------------------------------------------------
-log "SIGKILL the server in the middle of a ~200 MiB backup, restart it: the backup finishes"
+log "SIGKILL the server in the middle of a ~320 MiB backup, restart it: the backup finishes"
 vault_register lab big "$WORK/big.json"
 note_token_file "$WORK/big.json"
 SRC_BIG=$WORK/src_big
-random_files "$SRC_BIG" 25 8 777
+random_files "$SRC_BIG" 40 8 777
 expect_exit 0 "$FERRY" --agent "$WORK/big.json" init
 PUTS_BEFORE=$(grep -c '^PUT /vault/v1/repository/data/' "$VLOG" || true)
 run_bg backup_big "$FERRY" --agent "$WORK/big.json" backup --json "$SRC_BIG"
 PID_BIG=$BG_PID
 # Wait for the first pack to arrive (so the kill lands mid-backup), at most 60 s.
-for ((i = 0; i < 600; i++)); do
+# Poll tightly: with four uploads in flight the whole backup takes about a second.
+for ((i = 0; i < 3000; i++)); do
   n=$(grep -c '^PUT /vault/v1/repository/data/' "$VLOG" || true)
   [[ $n -gt $PUTS_BEFORE ]] && break
   kill -0 "$PID_BIG" 2>/dev/null || break
-  sleep 0.1
+  sleep 0.02
 done
-sleep 0.3
 kill -0 "$PID_BIG" 2>/dev/null || fail "the backup ended before the server could be killed: make the tree bigger"
 PACKS_AT_KILL=$(($(grep -c '^PUT /vault/v1/repository/data/' "$VLOG" || true) - PUTS_BEFORE))
 vault_kill_server KILL
