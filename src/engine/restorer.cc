@@ -69,6 +69,70 @@ Status WriteSparse(int fd, ByteView data, uint64_t offset, const std::string& pa
   return Status::Ok();
 }
 
+// Writes a file's content front to back. Files of 1 MiB and more go to the
+// disk with O_DIRECT in block-aligned pieces: restoring copies every byte into
+// the page cache otherwise, which on small machines costs more CPU than
+// decrypting and decompressing it. All-zero blocks are skipped either way, and
+// the unaligned tail goes through the page cache. Where the file system
+// refuses O_DIRECT, everything goes through the page cache.
+class FileContentWriter {
+ public:
+  static constexpr uint64_t kDirectMinimum = 1 << 20;
+  static constexpr size_t kDirectChunk = 4 << 20;
+
+  FileContentWriter(int fd, const std::string& path, uint64_t size) : fd_(fd), path_(path) {
+    if (size >= kDirectMinimum) direct_fd_ = ::open(path.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+    pending_.clear();
+  }
+  ~FileContentWriter() {
+    if (direct_fd_ >= 0) ::close(direct_fd_);
+  }
+
+  Status Append(ByteView data) {
+    if (direct_fd_ < 0) {
+      Status status = WriteSparse(fd_, data, offset_, path_);
+      offset_ += data.size();
+      return status;
+    }
+    pending_.insert(pending_.end(), data.begin(), data.end());
+    return pending_.size() >= kDirectChunk ? FlushAligned() : Status::Ok();
+  }
+
+  Status Finish() {
+    if (direct_fd_ >= 0) RETURN_IF_ERROR(FlushAligned());
+    Status status = WriteSparse(fd_, pending_, offset_, path_);
+    offset_ += pending_.size();
+    pending_.clear();
+    return status;
+  }
+
+ private:
+  Status FlushAligned() {
+    size_t aligned = pending_.size() / kBufferAlignment * kBufferAlignment;
+    if (aligned == 0) return Status::Ok();
+    ByteView piece(pending_.data(), aligned);
+    // pending_ starts at a block-aligned file offset and its memory is page
+    // aligned, so every run WriteSparse writes is aligned for O_DIRECT.
+    Status status = WriteSparse(direct_fd_, piece, offset_, path_);
+    if (!status.ok()) {
+      ::close(direct_fd_);  // refused after all: the page cache from here on
+      direct_fd_ = -1;
+      RETURN_IF_ERROR(WriteSparse(fd_, piece, offset_, path_));
+    }
+    std::memmove(pending_.data(), pending_.data() + aligned, pending_.size() - aligned);
+    pending_.resize(pending_.size() - aligned);
+    offset_ += aligned;
+    return Status::Ok();
+  }
+
+  int fd_;
+  int direct_fd_ = -1;
+  std::string path_;
+  uint64_t offset_ = 0;  // file offset of pending_[0]
+  static thread_local BufferBytes pending_;
+};
+thread_local BufferBytes FileContentWriter::pending_;
+
 struct PlannedEntry {
   std::string path;  // destination
   std::string snapshot_path;
@@ -290,16 +354,20 @@ class Restore {
     }
     uint64_t offset = 0;
     Status status;
-    for (const Id& id : entry.node.content) {
-      auto blob = repository_.LoadBlob(id);
-      if (!blob.ok()) {
-        status = blob.status();
-        break;
+    {
+      FileContentWriter writer(fd, entry.path, entry.node.size);
+      for (const Id& id : entry.node.content) {
+        auto blob = repository_.LoadBlob(id);
+        if (!blob.ok()) {
+          status = blob.status();
+          break;
+        }
+        status = writer.Append(*blob);
+        offset += blob->size();
+        progress_.bytes_done += blob->size();
+        if (!status.ok()) break;
       }
-      status = WriteSparse(fd, *blob, offset, entry.path);
-      offset += blob->size();
-      progress_.bytes_done += blob->size();
-      if (!status.ok()) break;
+      if (status.ok()) status = writer.Finish();
     }
     if (status.ok() && offset != entry.node.size)
       status = Status::Corruption("content adds up to " + std::to_string(offset) +
