@@ -114,7 +114,7 @@ Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options,
   // Fail on a missing repository before asking for a password.
   auto config = backend->Stat(ObjectName::Config());
   if (!config.ok() && config.status().IsNotFound())
-    return Status::NotFound("there is no repository at " + backend->Location() +
+    return Status::NoRepository("there is no repository at " + backend->Location() +
                             " (create one with 'ferry init')");
   ASSIGN_OR_RETURN(std::string password, ReadPassword(options, false));
   ASSIGN_OR_RETURN(std::unique_ptr<Repository> repository,
@@ -134,9 +134,7 @@ int ReportError(const GlobalOptions& options, const Status& status) {
     case StatusCode::kWrongPassword: code = kExitWrongPassword; break;
     case StatusCode::kLocked: code = kExitLocked; break;
     case StatusCode::kInterrupted: code = kExitInterrupted; break;
-    case StatusCode::kNotFound:
-      if (status.message().rfind("there is no repository", 0) == 0) code = kExitNoRepository;
-      break;
+    case StatusCode::kNoRepository: code = kExitNoRepository; break;
     default: break;
   }
   if (options.json) {

@@ -296,13 +296,7 @@ void Backup::ProcessEntry(const std::string& path, DirState* dir, size_t slot,
   }
   if (node.type != NodeType::kFile) return;
   bytes_total_ += node.size;
-  struct stat st;
-  st.st_mode = S_IFREG;
-  st.st_size = static_cast<off_t>(node.size);
-  st.st_mtim = {static_cast<time_t>(node.mtime_ns / 1000000000), node.mtime_ns % 1000000000};
-  st.st_ctim = {static_cast<time_t>(node.ctime_ns / 1000000000), node.ctime_ns % 1000000000};
-  st.st_ino = node.inode;
-  if (parent_node && !options_.force_read && UnchangedSince(st, *parent_node) &&
+  if (parent_node && !options_.force_read && UnchangedSince(node, *parent_node) &&
       std::all_of(parent_node->content.begin(), parent_node->content.end(),
                   [&](const Id& id) { return repository_.index().Contains(id); })) {
     node.content = parent_node->content;

@@ -121,10 +121,10 @@ Status ApplyNodeMetadata(const std::string& path, const Node& node) {
   return Status::Ok();
 }
 
-bool UnchangedSince(const struct stat& st, const Node& node) {
-  return node.type == NodeType::kFile && S_ISREG(st.st_mode) &&
-         node.size == static_cast<uint64_t>(st.st_size) && node.mtime_ns == Nanos(st.st_mtim) &&
-         node.ctime_ns == Nanos(st.st_ctim) && node.inode == st.st_ino;
+bool UnchangedSince(const Node& now, const Node& parent) {
+  return now.type == NodeType::kFile && parent.type == NodeType::kFile &&
+         now.size == parent.size && now.mtime_ns == parent.mtime_ns &&
+         now.ctime_ns == parent.ctime_ns && now.inode == parent.inode;
 }
 
 }  // namespace ferry

@@ -21,8 +21,9 @@ Status ReadNodeMetadata(const std::string& path, const struct stat& st, Node& no
 // Symlinks get owner, xattrs and times, never a mode.
 Status ApplyNodeMetadata(const std::string& path, const Node& node);
 
-// True if `st` describes the same unchanged file as `node` did at backup time.
-bool UnchangedSince(const struct stat& st, const Node& node);
+// True if `now` (just read from disk) is the same unchanged file that `parent`
+// recorded: same size, mtime, ctime and inode.
+bool UnchangedSince(const Node& now, const Node& parent);
 
 int64_t MtimeNanos(const struct stat& st);
 

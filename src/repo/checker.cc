@@ -9,7 +9,6 @@
 #include <unordered_set>
 
 #include "crypto/hash.h"
-#include "format/sealed_object.h"
 
 namespace ferry {
 
@@ -49,11 +48,7 @@ class Check {
   }
 
   Status LoadIndexes() {
-    std::vector<std::string> names;
-    RETURN_IF_ERROR(repository_.backend().List(ObjectKind::kIndex, [&](const std::string& name, uint64_t) {
-      names.push_back(name);
-      return Status::Ok();
-    }));
+    ASSIGN_OR_RETURN(std::vector<std::string> names, ListNames(repository_.backend(), ObjectKind::kIndex));
     for (const std::string& name : names) {
       auto id = Id::FromHex(name);
       auto plain = repository_.LoadSealed(ObjectKind::kIndex, *id);
@@ -172,11 +167,7 @@ class Check {
   }
 
   Status CheckSnapshots() {
-    std::vector<std::string> names;
-    RETURN_IF_ERROR(repository_.backend().List(ObjectKind::kSnapshot, [&](const std::string& name, uint64_t) {
-      names.push_back(name);
-      return Status::Ok();
-    }));
+    ASSIGN_OR_RETURN(std::vector<std::string> names, ListNames(repository_.backend(), ObjectKind::kSnapshot));
     for (const std::string& name : names) {
       auto id = Id::FromHex(name);
       auto snapshot = repository_.LoadSnapshot(*id);

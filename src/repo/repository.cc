@@ -60,15 +60,11 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> ba
   auto config_size = backend->Stat(ObjectName::Config());
   if (!config_size.ok()) {
     if (config_size.status().IsNotFound())
-      return Status::NotFound("there is no repository at " + backend->Location() +
+      return Status::NoRepository("there is no repository at " + backend->Location() +
                               " (create one with 'ferry init')");
     return config_size.status();
   }
-  std::vector<std::string> key_names;
-  RETURN_IF_ERROR(backend->List(ObjectKind::kKey, [&](const std::string& name, uint64_t) {
-    key_names.push_back(name);
-    return Status::Ok();
-  }));
+  ASSIGN_OR_RETURN(std::vector<std::string> key_names, ListNames(*backend, ObjectKind::kKey));
   if (key_names.empty())
     return Status::Corruption("repository at " + backend->Location() + " has no key files");
   for (const std::string& name : key_names) {
@@ -110,11 +106,7 @@ Result<Bytes> Repository::LoadSealed(ObjectKind kind, const Id& id) {
 }
 
 Status Repository::LoadIndex() {
-  std::vector<std::string> names;
-  RETURN_IF_ERROR(backend_->List(ObjectKind::kIndex, [&](const std::string& name, uint64_t) {
-    names.push_back(name);
-    return Status::Ok();
-  }));
+  ASSIGN_OR_RETURN(std::vector<std::string> names, ListNames(*backend_, ObjectKind::kIndex));
   for (const std::string& name : names) {
     ASSIGN_OR_RETURN(Id id, Id::FromHex(name));
     ASSIGN_OR_RETURN(Bytes plain, LoadSealed(ObjectKind::kIndex, id));
@@ -174,11 +166,7 @@ Result<Snapshot> Repository::LoadSnapshot(const Id& id) {
 }
 
 Result<std::vector<SnapshotEntry>> Repository::ListSnapshots() {
-  std::vector<std::string> names;
-  RETURN_IF_ERROR(backend_->List(ObjectKind::kSnapshot, [&](const std::string& name, uint64_t) {
-    names.push_back(name);
-    return Status::Ok();
-  }));
+  ASSIGN_OR_RETURN(std::vector<std::string> names, ListNames(*backend_, ObjectKind::kSnapshot));
   std::vector<SnapshotEntry> snapshots;
   for (const std::string& name : names) {
     ASSIGN_OR_RETURN(Id id, Id::FromHex(name));
@@ -224,11 +212,7 @@ Result<Id> Repository::SaveKey(ByteView master_key, std::string_view password,
 
 Result<std::vector<KeyInfo>> Repository::ListKeys() {
   std::vector<KeyInfo> keys;
-  std::vector<std::string> names;
-  RETURN_IF_ERROR(backend_->List(ObjectKind::kKey, [&](const std::string& name, uint64_t) {
-    names.push_back(name);
-    return Status::Ok();
-  }));
+  ASSIGN_OR_RETURN(std::vector<std::string> names, ListNames(*backend_, ObjectKind::kKey));
   for (const std::string& name : names) {
     ASSIGN_OR_RETURN(Bytes bytes, backend_->Get({ObjectKind::kKey, name}));
     ASSIGN_OR_RETURN(Id id, Id::FromHex(name));

@@ -22,6 +22,15 @@ std::string ObjectName::Path() const {
   return std::string(ObjectKindName(kind)) + "/" + name;
 }
 
+Result<std::vector<std::string>> ListNames(Backend& backend, ObjectKind kind) {
+  std::vector<std::string> names;
+  RETURN_IF_ERROR(backend.List(kind, [&](const std::string& name, uint64_t) {
+    names.push_back(name);
+    return Status::Ok();
+  }));
+  return names;
+}
+
 bool IsObjectId(const std::string& name) {
   if (name.size() != 64) return false;
   for (char c : name)

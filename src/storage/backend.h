@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "util/bytes.h"
 #include "util/status.h"
@@ -83,6 +84,9 @@ class Backend {
 
 // Opens the backend for a repository location string. Only local paths so far.
 Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location);
+
+// The names of every object of `kind`.
+Result<std::vector<std::string>> ListNames(Backend& backend, ObjectKind kind);
 
 // True if `name` is 64 lower-case hex digits (object IDs); temp files are not.
 bool IsObjectId(const std::string& name);

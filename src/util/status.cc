@@ -17,6 +17,7 @@ const char* CodeName(StatusCode code) {
     case StatusCode::kNoSpace: return "no space";
     case StatusCode::kUnsupported: return "unsupported";
     case StatusCode::kInterrupted: return "interrupted";
+    case StatusCode::kNoRepository: return "no repository";
     case StatusCode::kInternal: return "internal error";
   }
   return "unknown";

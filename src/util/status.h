@@ -25,6 +25,7 @@ enum class StatusCode {
   kNoSpace,
   kUnsupported,
   kInterrupted,
+  kNoRepository,  // the location holds no repository (exit code 10)
   kInternal,
 };
 
@@ -49,6 +50,7 @@ class [[nodiscard]] Status {
   static Status NoSpace(std::string m) { return {StatusCode::kNoSpace, std::move(m)}; }
   static Status Unsupported(std::string m) { return {StatusCode::kUnsupported, std::move(m)}; }
   static Status Interrupted(std::string m) { return {StatusCode::kInterrupted, std::move(m)}; }
+  static Status NoRepository(std::string m) { return {StatusCode::kNoRepository, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }

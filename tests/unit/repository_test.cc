@@ -37,9 +37,9 @@ TEST_F(RepositoryTest, OpenNeedsTheRightPassword) {
   EXPECT_EQ(OpenRepository("nope").status().code(), StatusCode::kWrongPassword);
 }
 
-TEST_F(RepositoryTest, OpenMissingRepositoryIsNotFound) {
+TEST_F(RepositoryTest, OpenMissingRepositoryIsNoRepository) {
   auto result = OpenRepository("pw");
-  EXPECT_TRUE(result.status().IsNotFound());
+  EXPECT_EQ(result.status().code(), StatusCode::kNoRepository);
   EXPECT_NE(result.status().message().find("ferry init"), std::string::npos);
 }
 
