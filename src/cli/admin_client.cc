@@ -11,11 +11,13 @@ namespace ferry {
 void AddAdminFlags(CLI::App& command, AdminFlags& flags) {
   command.add_option("--server", flags.server, "Vault server URL (default http://127.0.0.1:8470)")
       ->envname("FERRY_SERVER");
-  command.add_option("--admin-token-file", flags.admin_token_file,
-                     "File holding the admin token (DATA/admin.token of ferry serve)")
+  command
+      .add_option("--admin-token-file", flags.admin_token_file,
+                  "File holding the admin token (DATA/admin.token of ferry serve)")
       ->envname("FERRY_ADMIN_TOKEN_FILE");
-  command.add_option("--ca-file", flags.ca_file,
-                     "CA certificate (PEM) to verify an https server with a private CA")
+  command
+      .add_option("--ca-file", flags.ca_file,
+                  "CA certificate (PEM) to verify an https server with a private CA")
       ->envname("FERRY_CA_FILE");
 }
 
@@ -27,7 +29,8 @@ Result<std::string> AdminToken(const AdminFlags& flags) {
     while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
     return token;
   }
-  if (const char* token = std::getenv("FERRY_ADMIN_TOKEN"); token && *token) return std::string(token);
+  if (const char* token = std::getenv("FERRY_ADMIN_TOKEN"); token && *token)
+    return std::string(token);
   return Status::InvalidArgument(
       "this needs the vault's admin token: set FERRY_ADMIN_TOKEN or pass --admin-token-file "
       "(ferry serve wrote it to DATA/admin.token)");
@@ -51,7 +54,8 @@ Result<nlohmann::json> AdminRequestWithToken(const AdminFlags& flags, const std:
   options.label = "vault server";
   HttpClient client(options);
   std::string text = body.is_null() ? "" : body.dump();
-  HttpRequest request{method, path, AsBytes(text), "", body.is_null() ? "" : "application/json", nullptr};
+  HttpRequest request{method, path, AsBytes(text), "", body.is_null() ? "" : "application/json",
+                      nullptr};
   ASSIGN_OR_RETURN(HttpResponse response, client.Perform(request));
   if (response.status / 100 != 2) return client.ErrorFor(request, response);
   auto document = nlohmann::json::parse(response.body.begin(), response.body.end(), nullptr, false);

@@ -32,7 +32,8 @@ Result<AgentCredentials> LoadAgentCredentials(const std::string& path) {
 }
 
 Status SaveAgentCredentials(const std::string& path, const AgentCredentials& c) {
-  nlohmann::json j = {{"server", c.server}, {"vault", c.vault}, {"machine", c.machine}, {"token", c.token}};
+  nlohmann::json j = {
+      {"server", c.server}, {"vault", c.vault}, {"machine", c.machine}, {"token", c.token}};
   if (!c.ca_file.empty()) j["ca_file"] = c.ca_file;
   return WriteFileAtomic(path, AsBytes(j.dump(2) + "\n"), 0600);
 }

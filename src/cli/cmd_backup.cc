@@ -56,16 +56,20 @@ int RunBackupCommand(GlobalOptions& global, BackupFlags& flags) {
           bool known = progress.scan_finished;
           char percent[16] = "";
           if (known && total > 0)
-            std::snprintf(percent, sizeof percent, "%5.1f%% ",
-                          100.0 * static_cast<double>(std::min(done, total)) / static_cast<double>(total));
-          return "[" + HumanDuration(elapsed) + "] " + percent + std::to_string(progress.files_done) +
-                 " files " + HumanBytes(done) + (known ? " / " + HumanBytes(total) : "") + ", " +
+            std::snprintf(
+                percent, sizeof percent, "%5.1f%% ",
+                100.0 * static_cast<double>(std::min(done, total)) / static_cast<double>(total));
+          return "[" + HumanDuration(elapsed) + "] " + percent +
+                 std::to_string(progress.files_done) + " files " + HumanBytes(done) +
+                 (known ? " / " + HumanBytes(total) : "") + ", " +
                  RateAndEta(done, total, elapsed, known);
         },
         [&](double) {
           uint64_t total = progress.bytes_total, done = progress.bytes_done;
           return nlohmann::json{
-              {"percent_done", total ? static_cast<double>(std::min(done, total)) / static_cast<double>(total) : 0.0},
+              {"percent_done",
+               total ? static_cast<double>(std::min(done, total)) / static_cast<double>(total)
+                     : 0.0},
               {"total_files", progress.files_total.load()},
               {"files_done", progress.files_done.load()},
               {"total_bytes", total},
@@ -104,12 +108,13 @@ int RunBackupCommand(GlobalOptions& global, BackupFlags& flags) {
                     " added to the repository in " + std::to_string(result->packs_written) +
                     " packs");
     if (uint64_t sent = (*repository)->backend().stats().bytes_sent)
-      Say(global, "Network: " + HumanBytes(sent) + " sent to " + (*repository)->backend().Location());
-    Say(global, "snapshot " + result->snapshot_id.Short() + " saved in " +
-                    HumanDuration(result->seconds) +
-                    (snapshot.incomplete ? " (INCOMPLETE: " + std::to_string(summary.warnings) +
-                                               " files could not be read)"
-                                         : ""));
+      Say(global,
+          "Network: " + HumanBytes(sent) + " sent to " + (*repository)->backend().Location());
+    Say(global,
+        "snapshot " + result->snapshot_id.Short() + " saved in " + HumanDuration(result->seconds) +
+            (snapshot.incomplete
+                 ? " (INCOMPLETE: " + std::to_string(summary.warnings) + " files could not be read)"
+                 : ""));
   }
   return snapshot.incomplete ? kExitIncomplete : kExitOk;
 }
@@ -118,7 +123,8 @@ int RunBackupCommand(GlobalOptions& global, BackupFlags& flags) {
 
 void AddBackupCommand(CLI::App& app, GlobalOptions& global, CommandList& commands) {
   auto flags = std::make_shared<BackupFlags>();
-  CLI::App* command = app.add_subcommand("backup", "Back up files and directories into a new snapshot");
+  CLI::App* command =
+      app.add_subcommand("backup", "Back up files and directories into a new snapshot");
   command->add_option("paths", flags->paths, "Files and directories to back up")->required();
   command->add_option("--tag", flags->tags, "Tag the snapshot (repeatable)");
   command->add_option("-e,--exclude", flags->excludes,
@@ -128,7 +134,8 @@ void AddBackupCommand(CLI::App& app, GlobalOptions& global, CommandList& command
                       "Read exclude patterns from a file, one per line");
   command->add_flag("-x,--one-file-system", flags->one_file_system,
                     "Do not cross file-system boundaries");
-  command->add_flag("--force", flags->force, "Read every file, even those unchanged since the parent");
+  command->add_flag("--force", flags->force,
+                    "Read every file, even those unchanged since the parent");
   command->add_option("--host", flags->host, "Host name to record (default: this host)");
   command->add_option("--parent", flags->parent,
                       "Snapshot to compare with (default: latest of this host and paths)");

@@ -9,43 +9,45 @@ void AddCheckCommand(CLI::App& app, GlobalOptions& global, CommandList& commands
   CLI::App* command = app.add_subcommand("check", "Check the repository for damage");
   command->add_flag("--read-data", options->read_data,
                     "Also read and verify every byte of every pack");
-  commands.push_back({command, [&global, options]() -> int {
-    // Without loading the index: check reads each index object itself and
-    // reports a damaged one instead of failing on it.
-    auto repository = OpenRepository(global, /*load_index=*/false);
-    if (!repository.ok()) return ReportError(global, repository.status());
-    auto lock = RepositoryLock::Acquire(**repository, /*exclusive=*/false);
-    if (!lock.ok()) return ReportError(global, lock.status());
-    auto report = CheckRepository(**repository, *options, [&](const std::string& phase) {
-      Say(global, phase);
-    });
-    if (!report.ok()) return ReportError(global, report.status());
-    for (const std::string& warning : report->warnings) Warn(global, warning);
-    for (const std::string& error : report->errors) {
-      if (global.json)
-        PrintJson({{"message_type", "damage"}, {"message", error}});
-      else
-        std::fprintf(stderr, "error: %s\n", error.c_str());
-    }
-    if (global.json) {
-      PrintJson({{"message_type", "summary"},
-                 {"ok", report->ok()},
-                 {"errors", report->errors.size()},
-                 {"warnings", report->warnings.size()},
-                 {"packs_checked", report->packs_checked},
-                 {"blobs_checked", report->blobs_checked},
-                 {"snapshots_checked", report->snapshots_checked},
-                 {"bytes_read", report->bytes_read}});
-    } else if (report->ok()) {
-      Say(global, "no errors were found (" + std::to_string(report->packs_checked) + " packs, " +
-                      std::to_string(report->snapshots_checked) + " snapshots" +
-                      (options->read_data ? ", " + HumanBytes(report->bytes_read) + " read" : "") +
-                      ")");
-    } else {
-      std::fprintf(stderr, "ferry: the repository is damaged: %zu error(s)\n", report->errors.size());
-    }
-    return report->ok() ? kExitOk : kExitFailure;
-  }});
+  commands.push_back(
+      {command, [&global, options]() -> int {
+         // Without loading the index: check reads each index object itself and
+         // reports a damaged one instead of failing on it.
+         auto repository = OpenRepository(global, /*load_index=*/false);
+         if (!repository.ok()) return ReportError(global, repository.status());
+         auto lock = RepositoryLock::Acquire(**repository, /*exclusive=*/false);
+         if (!lock.ok()) return ReportError(global, lock.status());
+         auto report = CheckRepository(**repository, *options,
+                                       [&](const std::string& phase) { Say(global, phase); });
+         if (!report.ok()) return ReportError(global, report.status());
+         for (const std::string& warning : report->warnings) Warn(global, warning);
+         for (const std::string& error : report->errors) {
+           if (global.json)
+             PrintJson({{"message_type", "damage"}, {"message", error}});
+           else
+             std::fprintf(stderr, "error: %s\n", error.c_str());
+         }
+         if (global.json) {
+           PrintJson({{"message_type", "summary"},
+                      {"ok", report->ok()},
+                      {"errors", report->errors.size()},
+                      {"warnings", report->warnings.size()},
+                      {"packs_checked", report->packs_checked},
+                      {"blobs_checked", report->blobs_checked},
+                      {"snapshots_checked", report->snapshots_checked},
+                      {"bytes_read", report->bytes_read}});
+         } else if (report->ok()) {
+           Say(global,
+               "no errors were found (" + std::to_string(report->packs_checked) + " packs, " +
+                   std::to_string(report->snapshots_checked) + " snapshots" +
+                   (options->read_data ? ", " + HumanBytes(report->bytes_read) + " read" : "") +
+                   ")");
+         } else {
+           std::fprintf(stderr, "ferry: the repository is damaged: %zu error(s)\n",
+                        report->errors.size());
+         }
+         return report->ok() ? kExitOk : kExitFailure;
+       }});
 }
 
 }  // namespace ferry

@@ -6,27 +6,30 @@ namespace ferry {
 
 void AddInitCommand(CLI::App& app, GlobalOptions& global, CommandList& commands) {
   CLI::App* command = app.add_subcommand("init", "Create a new repository");
-  commands.push_back({command, [&global]() -> int {
-    auto backend = OpenBackendFor(global);
-    if (!backend.ok()) return ReportError(global, backend.status());
-    if ((*backend)->Stat(ObjectName::Config()).ok())
-      return ReportError(global, Status::AlreadyExists("a repository already exists at " +
-                                                       (*backend)->Location()));
-    auto password = ReadPassword(global, /*confirm=*/true, "Password for the new repository: ");
-    if (!password.ok()) return ReportError(global, password.status());
-    std::string location = (*backend)->Location();
-    auto repository = Repository::Init(std::move(*backend), *password);
-    if (!repository.ok()) return ReportError(global, repository.status());
-    if (global.json) {
-      PrintJson({{"message_type", "initialized"},
-                 {"id", (*repository)->config().id.Hex()},
-                 {"repository", location}});
-    } else {
-      Say(global, "created repository " + (*repository)->config().id.Short() + " at " + location);
-      Say(global, "Keep the password safe: without it the data cannot be restored.");
-    }
-    return kExitOk;
-  }});
+  commands.push_back(
+      {command, [&global]() -> int {
+         auto backend = OpenBackendFor(global);
+         if (!backend.ok()) return ReportError(global, backend.status());
+         if ((*backend)->Stat(ObjectName::Config()).ok())
+           return ReportError(global, Status::AlreadyExists("a repository already exists at " +
+                                                            (*backend)->Location()));
+         auto password =
+             ReadPassword(global, /*confirm=*/true, "Password for the new repository: ");
+         if (!password.ok()) return ReportError(global, password.status());
+         std::string location = (*backend)->Location();
+         auto repository = Repository::Init(std::move(*backend), *password);
+         if (!repository.ok()) return ReportError(global, repository.status());
+         if (global.json) {
+           PrintJson({{"message_type", "initialized"},
+                      {"id", (*repository)->config().id.Hex()},
+                      {"repository", location}});
+         } else {
+           Say(global,
+               "created repository " + (*repository)->config().id.Short() + " at " + location);
+           Say(global, "Keep the password safe: without it the data cannot be restored.");
+         }
+         return kExitOk;
+       }});
 }
 
 }  // namespace ferry

@@ -42,7 +42,8 @@ void PrintJob(const nlohmann::json& job) {
               job.value("container", "").c_str());
   std::printf("  created %s", job.value("created", "").c_str());
   if (!job.value("machine", "").empty())
-    std::printf(" by machine %s (vault %s)", job.value("machine", "").c_str(), job.value("vault", "").c_str());
+    std::printf(" by machine %s (vault %s)", job.value("machine", "").c_str(),
+                job.value("vault", "").c_str());
   std::printf("\n");
   if (job.contains("shipping")) {
     const auto& s = job["shipping"];
@@ -63,7 +64,8 @@ void PrintJob(const nlohmann::json& job) {
                 d.value("state", "").c_str(), HumanBytes(d.value("bytes", 0ull)).c_str(),
                 d.value("percent_complete", 0), notes.c_str());
   }
-  for (const auto& warning : job["warnings"]) std::printf("  WARNING: %s\n", warning.get<std::string>().c_str());
+  for (const auto& warning : job["warnings"])
+    std::printf("  WARNING: %s\n", warning.get<std::string>().c_str());
   std::printf("  events:\n");
   for (const auto& e : job["events"])
     std::printf("    %s  %s\n", e.value("time", "").c_str(), e.value("message", "").c_str());
@@ -87,69 +89,86 @@ void AddJobCommand(CLI::App& app, GlobalOptions& global, CommandList& commands) 
 
   CLI::App* list = job->add_subcommand("list", "List import jobs");
   AddAdminFlags(*list, flags->admin);
-  commands.push_back({list, [&global, flags]() -> int {
-    auto answer = JobRequest(global, *flags, "GET", "/import/v1/jobs");
-    if (!answer.ok() || global.json) return Finish(global, answer, false);
-    std::printf("%-20s %-14s %-24s %-8s %s\n", "Job", "State", "Account/container", "Drives", "Tracking");
-    for (const auto& j : *answer)
-      std::printf("%-20s %-14s %-24s %-8zu %s\n", j.value("name", "").c_str(), j.value("state", "").c_str(),
-                  (j.value("storage_account", "") + "/" + j.value("container", "")).c_str(),
-                  j["drives"].size(),
-                  j.contains("shipping") ? j["shipping"].value("tracking_number", "").c_str() : "-");
-    return kExitOk;
-  }});
+  commands.push_back(
+      {list, [&global, flags]() -> int {
+         auto answer = JobRequest(global, *flags, "GET", "/import/v1/jobs");
+         if (!answer.ok() || global.json) return Finish(global, answer, false);
+         std::printf("%-20s %-14s %-24s %-8s %s\n", "Job", "State", "Account/container", "Drives",
+                     "Tracking");
+         for (const auto& j : *answer)
+           std::printf(
+               "%-20s %-14s %-24s %-8zu %s\n", j.value("name", "").c_str(),
+               j.value("state", "").c_str(),
+               (j.value("storage_account", "") + "/" + j.value("container", "")).c_str(),
+               j["drives"].size(),
+               j.contains("shipping") ? j["shipping"].value("tracking_number", "").c_str() : "-");
+         return kExitOk;
+       }});
 
   CLI::App* show = job->add_subcommand("show", "Show a job: states, drives, deadlines, events");
   show->add_option("name", flags->name, "Job name")->required();
   AddAdminFlags(*show, flags->admin);
-  commands.push_back({show, [&global, flags]() -> int {
-    return Finish(global, JobRequest(global, *flags, "GET", "/import/v1/jobs/" + flags->name), true);
-  }});
+  commands.push_back(
+      {show, [&global, flags]() -> int {
+         return Finish(global, JobRequest(global, *flags, "GET", "/import/v1/jobs/" + flags->name),
+                       true);
+       }});
 
   CLI::App* create = job->add_subcommand(
       "create", "Create an import job by hand (ferry diskprep normally does this)");
   create->add_option("name", flags->name, "Job name (unique)")->required();
   create->add_option("--storage-account", flags->storage_account, "Storage account")->required();
-  create->add_option("--container", flags->container, "Container in the storage account")->required();
-  create->add_option("--public-key", flags->public_key, "The machine's manifest-signing key (base64)")
+  create->add_option("--container", flags->container, "Container in the storage account")
+      ->required();
+  create
+      ->add_option("--public-key", flags->public_key, "The machine's manifest-signing key (base64)")
       ->required();
   create->add_option("--drive", flags->drives, "Drive ID (repeatable)");
   AddAdminFlags(*create, flags->admin);
   commands.push_back({create, [&global, flags]() -> int {
-    nlohmann::json drives = nlohmann::json::array();
-    for (const std::string& drive : flags->drives) drives.push_back({{"drive_id", drive}});
-    return Finish(global,
-                  JobRequest(global, *flags, "POST", "/import/v1/jobs",
-                             {{"name", flags->name}, {"storage_account", flags->storage_account},
-                              {"container", flags->container}, {"public_key", flags->public_key},
-                              {"drives", drives}}),
-                  true);
-  }});
+                        nlohmann::json drives = nlohmann::json::array();
+                        for (const std::string& drive : flags->drives)
+                          drives.push_back({{"drive_id", drive}});
+                        return Finish(global,
+                                      JobRequest(global, *flags, "POST", "/import/v1/jobs",
+                                                 {{"name", flags->name},
+                                                  {"storage_account", flags->storage_account},
+                                                  {"container", flags->container},
+                                                  {"public_key", flags->public_key},
+                                                  {"drives", drives}}),
+                                      true);
+                      }});
 
   CLI::App* ship = job->add_subcommand("ship", "Give the shipment's carrier and tracking number");
   ship->add_option("name", flags->name, "Job name")->required();
   ship->add_option("--carrier", flags->carrier, "Carrier (DHL, UPS, FedEx, …)")->required();
-  ship->add_option("--tracking", flags->tracking, "Tracking number (unique across jobs)")->required();
+  ship->add_option("--tracking", flags->tracking, "Tracking number (unique across jobs)")
+      ->required();
   ship->add_option("--return-address", flags->return_address, "Where the drives go back to");
   ship->add_option("--return-carrier-account", flags->return_carrier_account,
                    "Carrier account that pays for the return");
   AddAdminFlags(*ship, flags->admin);
   commands.push_back({ship, [&global, flags]() -> int {
-    return Finish(global,
-                  JobRequest(global, *flags, "POST", "/import/v1/jobs/" + flags->name + "/ship",
-                             {{"carrier", flags->carrier}, {"tracking_number", flags->tracking},
-                              {"return_address", flags->return_address},
-                              {"return_carrier_account", flags->return_carrier_account}}),
-                  true);
-  }});
+                        return Finish(
+                            global,
+                            JobRequest(global, *flags, "POST",
+                                       "/import/v1/jobs/" + flags->name + "/ship",
+                                       {{"carrier", flags->carrier},
+                                        {"tracking_number", flags->tracking},
+                                        {"return_address", flags->return_address},
+                                        {"return_carrier_account", flags->return_carrier_account}}),
+                            true);
+                      }});
 
   CLI::App* cancel = job->add_subcommand("cancel", "Cancel a job (before the drives are received)");
   cancel->add_option("name", flags->name, "Job name")->required();
   AddAdminFlags(*cancel, flags->admin);
   commands.push_back({cancel, [&global, flags]() -> int {
-    return Finish(global, JobRequest(global, *flags, "POST", "/import/v1/jobs/" + flags->name + "/cancel"),
-                  true);
-  }});
+                        return Finish(global,
+                                      JobRequest(global, *flags, "POST",
+                                                 "/import/v1/jobs/" + flags->name + "/cancel"),
+                                      true);
+                      }});
 }
 
 }  // namespace ferry

@@ -15,67 +15,69 @@ void AddKeyCommand(CLI::App& app, GlobalOptions& global, CommandList& commands) 
   CLI::App* add = key->add_subcommand("add", "Add a password");
   add->add_option("--new-password-file", *new_password_file,
                   "File whose first line is the new password (default: ask)");
-  commands.push_back({add, [&global, new_password_file]() -> int {
-    auto repository = OpenRepository(global);
-    if (!repository.ok()) return ReportError(global, repository.status());
-    GlobalOptions source;
-    source.password_file = *new_password_file;
-    Result<std::string> password = Status::Internal("unset");
-    if (new_password_file->empty()) {
-      // Not FERRY_PASSWORD: that is the password the repository was opened with.
-      if (!isatty(0))
-        return ReportError(global, Status::InvalidArgument(
-                                       "give the new password with --new-password-file"));
-      password = ReadPassword(source, true, "New password: ");
-    } else {
-      password = ReadPassword(source, false);
-    }
-    if (!password.ok()) return ReportError(global, password.status());
-    auto id = (*repository)->AddKey(*password);
-    if (!id.ok()) return ReportError(global, id.status());
-    if (global.json)
-      PrintJson({{"message_type", "key_added"}, {"id", id->Hex()}});
-    else
-      Say(global, "added key " + id->Short());
-    return kExitOk;
-  }});
+  commands.push_back(
+      {add, [&global, new_password_file]() -> int {
+         auto repository = OpenRepository(global);
+         if (!repository.ok()) return ReportError(global, repository.status());
+         GlobalOptions source;
+         source.password_file = *new_password_file;
+         Result<std::string> password = Status::Internal("unset");
+         if (new_password_file->empty()) {
+           // Not FERRY_PASSWORD: that is the password the repository was opened with.
+           if (!isatty(0))
+             return ReportError(
+                 global, Status::InvalidArgument("give the new password with --new-password-file"));
+           password = ReadPassword(source, true, "New password: ");
+         } else {
+           password = ReadPassword(source, false);
+         }
+         if (!password.ok()) return ReportError(global, password.status());
+         auto id = (*repository)->AddKey(*password);
+         if (!id.ok()) return ReportError(global, id.status());
+         if (global.json)
+           PrintJson({{"message_type", "key_added"}, {"id", id->Hex()}});
+         else
+           Say(global, "added key " + id->Short());
+         return kExitOk;
+       }});
 
   CLI::App* list = key->add_subcommand("list", "List the keys");
   commands.push_back({list, [&global]() -> int {
-    auto repository = OpenRepository(global);
-    if (!repository.ok()) return ReportError(global, repository.status());
-    auto keys = (*repository)->ListKeys();
-    if (!keys.ok()) return ReportError(global, keys.status());
-    if (global.json) {
-      nlohmann::json out = nlohmann::json::array();
-      for (const KeyInfo& k : *keys)
-        out.push_back({{"id", k.id.Hex()},
-                       {"current", k.current},
-                       {"username", k.key_file.username},
-                       {"hostname", k.key_file.hostname},
-                       {"created", FormatTimeRfc3339(k.key_file.created_ns)}});
-      PrintJson(out);
-      return kExitOk;
-    }
-    std::printf(" %-8s  %-12s  %-16s  %s\n", "ID", "User", "Host", "Created");
-    for (const KeyInfo& k : *keys)
-      std::printf("%s%-8s  %-12s  %-16s  %s\n", k.current ? "*" : " ", k.id.Short().c_str(),
-                  k.key_file.username.c_str(), k.key_file.hostname.c_str(),
-                  FormatTimeLocal(k.key_file.created_ns).c_str());
-    return kExitOk;
-  }});
+                        auto repository = OpenRepository(global);
+                        if (!repository.ok()) return ReportError(global, repository.status());
+                        auto keys = (*repository)->ListKeys();
+                        if (!keys.ok()) return ReportError(global, keys.status());
+                        if (global.json) {
+                          nlohmann::json out = nlohmann::json::array();
+                          for (const KeyInfo& k : *keys)
+                            out.push_back({{"id", k.id.Hex()},
+                                           {"current", k.current},
+                                           {"username", k.key_file.username},
+                                           {"hostname", k.key_file.hostname},
+                                           {"created", FormatTimeRfc3339(k.key_file.created_ns)}});
+                          PrintJson(out);
+                          return kExitOk;
+                        }
+                        std::printf(" %-8s  %-12s  %-16s  %s\n", "ID", "User", "Host", "Created");
+                        for (const KeyInfo& k : *keys)
+                          std::printf("%s%-8s  %-12s  %-16s  %s\n", k.current ? "*" : " ",
+                                      k.id.Short().c_str(), k.key_file.username.c_str(),
+                                      k.key_file.hostname.c_str(),
+                                      FormatTimeLocal(k.key_file.created_ns).c_str());
+                        return kExitOk;
+                      }});
 
   auto remove_id = std::make_shared<std::string>();
   CLI::App* remove = key->add_subcommand("remove", "Remove a key (not the one in use)");
   remove->add_option("id", *remove_id, "Key ID or unique prefix")->required();
   commands.push_back({remove, [&global, remove_id]() -> int {
-    auto repository = OpenRepository(global);
-    if (!repository.ok()) return ReportError(global, repository.status());
-    Status status = (*repository)->RemoveKey(*remove_id);
-    if (!status.ok()) return ReportError(global, status);
-    Say(global, "removed key " + *remove_id);
-    return kExitOk;
-  }});
+                        auto repository = OpenRepository(global);
+                        if (!repository.ok()) return ReportError(global, repository.status());
+                        Status status = (*repository)->RemoveKey(*remove_id);
+                        if (!status.ok()) return ReportError(global, status);
+                        Say(global, "removed key " + *remove_id);
+                        return kExitOk;
+                      }});
 }
 
 }  // namespace ferry

@@ -14,13 +14,26 @@ namespace {
 std::string ModeString(const Node& node) {
   char type = '-';
   switch (node.type) {
-    case NodeType::kDirectory: type = 'd'; break;
-    case NodeType::kSymlink: type = 'l'; break;
-    case NodeType::kFifo: type = 'p'; break;
-    case NodeType::kCharDevice: type = 'c'; break;
-    case NodeType::kBlockDevice: type = 'b'; break;
-    case NodeType::kSocket: type = 's'; break;
-    default: break;
+    case NodeType::kDirectory:
+      type = 'd';
+      break;
+    case NodeType::kSymlink:
+      type = 'l';
+      break;
+    case NodeType::kFifo:
+      type = 'p';
+      break;
+    case NodeType::kCharDevice:
+      type = 'c';
+      break;
+    case NodeType::kBlockDevice:
+      type = 'b';
+      break;
+    case NodeType::kSocket:
+      type = 's';
+      break;
+    default:
+      break;
   }
   std::string out(1, type);
   const char* letters = "rwxrwxrwx";
@@ -82,15 +95,16 @@ void AddLsCommand(CLI::App& app, GlobalOptions& global, CommandList& commands) {
   command->add_option("path", flags->path, "Only list this path and what is below it");
   command->add_flag("-l,--long", flags->long_format, "Show mode, owner, size and time");
   commands.push_back({command, [&global, flags]() -> int {
-    auto repository = OpenRepository(global);
-    if (!repository.ok()) return ReportError(global, repository.status());
-    auto entry = (*repository)->FindSnapshot(flags->snapshot);
-    if (!entry.ok()) return ReportError(global, entry.status());
-    std::string below = flags->path.empty() ? "" : AbsolutePath(flags->path);
-    Status status = List(**repository, entry->snapshot.tree, "", below, global, *flags);
-    if (!status.ok()) return ReportError(global, status);
-    return kExitOk;
-  }});
+                        auto repository = OpenRepository(global);
+                        if (!repository.ok()) return ReportError(global, repository.status());
+                        auto entry = (*repository)->FindSnapshot(flags->snapshot);
+                        if (!entry.ok()) return ReportError(global, entry.status());
+                        std::string below = flags->path.empty() ? "" : AbsolutePath(flags->path);
+                        Status status =
+                            List(**repository, entry->snapshot.tree, "", below, global, *flags);
+                        if (!status.ok()) return ReportError(global, status);
+                        return kExitOk;
+                      }});
 }
 
 }  // namespace ferry

@@ -19,29 +19,36 @@ void AddMachineCommand(CLI::App& app, GlobalOptions& global, CommandList& comman
     std::string out = "agent.json";
   };
   auto flags = std::make_shared<Flags>();
-  CLI::App* reg = machine->add_subcommand("register", "Register a machine; writes its credentials file");
+  CLI::App* reg =
+      machine->add_subcommand("register", "Register a machine; writes its credentials file");
   reg->add_option("--vault", flags->vault, "Vault to register in")->required();
   reg->add_option("--name", flags->name, "Machine name")->required();
   reg->add_option("--out", flags->out, "Where to write the agent credentials (mode 0600)");
   AddAdminFlags(*reg, flags->admin);
-  commands.push_back({reg, [&global, flags]() -> int {
-    if (::access(flags->out.c_str(), F_OK) == 0)
-      return ReportError(global, Status::AlreadyExists(flags->out + " exists; refusing to overwrite credentials"));
-    auto answer = AdminRequest(flags->admin, "POST", "/vault/v1/vaults/" + flags->vault + "/machines",
-                               {{"name", flags->name}});
-    if (!answer.ok()) return ReportError(global, answer.status());
-    AgentCredentials credentials{flags->admin.server, flags->vault, flags->name,
-                                 answer->value("token", ""), flags->admin.ca_file};
-    Status status = SaveAgentCredentials(flags->out, credentials);
-    if (!status.ok()) return ReportError(global, status);
-    if (global.json)
-      PrintJson({{"message_type", "registered"}, {"vault", flags->vault}, {"machine", flags->name},
-                 {"credentials", flags->out}});
-    else
-      Say(global, "registered machine " + flags->name + " in vault " + flags->vault +
-                      "; credentials written to " + flags->out + " (keep them private)");
-    return kExitOk;
-  }});
+  commands.push_back(
+      {reg, [&global, flags]() -> int {
+         if (::access(flags->out.c_str(), F_OK) == 0)
+           return ReportError(
+               global,
+               Status::AlreadyExists(flags->out + " exists; refusing to overwrite credentials"));
+         auto answer =
+             AdminRequest(flags->admin, "POST", "/vault/v1/vaults/" + flags->vault + "/machines",
+                          {{"name", flags->name}});
+         if (!answer.ok()) return ReportError(global, answer.status());
+         AgentCredentials credentials{flags->admin.server, flags->vault, flags->name,
+                                      answer->value("token", ""), flags->admin.ca_file};
+         Status status = SaveAgentCredentials(flags->out, credentials);
+         if (!status.ok()) return ReportError(global, status);
+         if (global.json)
+           PrintJson({{"message_type", "registered"},
+                      {"vault", flags->vault},
+                      {"machine", flags->name},
+                      {"credentials", flags->out}});
+         else
+           Say(global, "registered machine " + flags->name + " in vault " + flags->vault +
+                           "; credentials written to " + flags->out + " (keep them private)");
+         return kExitOk;
+       }});
 
   auto maintenance = std::make_shared<Flags>();
   maintenance->out = "";
@@ -49,20 +56,24 @@ void AddMachineCommand(CLI::App& app, GlobalOptions& global, CommandList& comman
       "maintenance-token", "Issue a token that may delete the machine's data (for prune)");
   token->add_option("--vault", maintenance->vault, "Vault")->required();
   token->add_option("--name", maintenance->name, "Machine name")->required();
-  token->add_option("--out", maintenance->out, "Write agent credentials with this token here")->required();
+  token->add_option("--out", maintenance->out, "Write agent credentials with this token here")
+      ->required();
   AddAdminFlags(*token, maintenance->admin);
   commands.push_back({token, [&global, maintenance]() -> int {
-    auto answer = AdminRequest(maintenance->admin, "POST",
-                               "/vault/v1/vaults/" + maintenance->vault + "/machines/" +
-                                   maintenance->name + "/maintenance-token");
-    if (!answer.ok()) return ReportError(global, answer.status());
-    AgentCredentials credentials{maintenance->admin.server, maintenance->vault, maintenance->name,
-                                 answer->value("token", ""), maintenance->admin.ca_file};
-    Status status = SaveAgentCredentials(maintenance->out, credentials);
-    if (!status.ok()) return ReportError(global, status);
-    Say(global, "maintenance credentials for " + maintenance->name + " written to " + maintenance->out);
-    return kExitOk;
-  }});
+                        auto answer =
+                            AdminRequest(maintenance->admin, "POST",
+                                         "/vault/v1/vaults/" + maintenance->vault + "/machines/" +
+                                             maintenance->name + "/maintenance-token");
+                        if (!answer.ok()) return ReportError(global, answer.status());
+                        AgentCredentials credentials{maintenance->admin.server, maintenance->vault,
+                                                     maintenance->name, answer->value("token", ""),
+                                                     maintenance->admin.ca_file};
+                        Status status = SaveAgentCredentials(maintenance->out, credentials);
+                        if (!status.ok()) return ReportError(global, status);
+                        Say(global, "maintenance credentials for " + maintenance->name +
+                                        " written to " + maintenance->out);
+                        return kExitOk;
+                      }});
 }
 
 }  // namespace ferry

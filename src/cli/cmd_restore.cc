@@ -22,59 +22,62 @@ void AddRestoreCommand(CLI::App& app, GlobalOptions& global, CommandList& comman
   command->add_option("-t,--target", flags->target, "Directory to restore into")->required();
   command->add_option("-i,--include", flags->includes,
                       "Restore only this path of the snapshot (repeatable)");
-  command->add_flag("--overwrite", flags->overwrite, "Replace files that already exist in the target");
+  command->add_flag("--overwrite", flags->overwrite,
+                    "Replace files that already exist in the target");
   command->add_option("--threads", flags->threads, "File writers (default: one per core)");
-  commands.push_back({command, [&global, flags]() -> int {
-    auto repository = OpenRepository(global);
-    if (!repository.ok()) return ReportError(global, repository.status());
-    auto entry = (*repository)->FindSnapshot(flags->snapshot);
-    if (!entry.ok()) return ReportError(global, entry.status());
-    auto lock = RepositoryLock::Acquire(**repository, /*exclusive=*/false);
-    if (!lock.ok()) return ReportError(global, lock.status());
-    RestoreOptions options;
-    options.target = flags->target;
-    options.includes = flags->includes;
-    options.overwrite = flags->overwrite;
-    options.threads = flags->threads;
-    options.cancel = &InterruptFlag();
-    RestoreProgress progress;
-    Result<RestoreResult> result = Status::Internal("restore did not run");
-    {
-      ProgressLine line(
-          global,
-          [&](double elapsed) {
-            return "[" + HumanDuration(elapsed) + "] " + std::to_string(progress.files_done) +
-                   " / " + std::to_string(progress.files_total) + " files " +
-                   HumanBytes(progress.bytes_done) + " / " + HumanBytes(progress.bytes_total) +
-                   ", " + RateAndEta(progress.bytes_done, progress.bytes_total, elapsed, true);
-          },
-          [&](double) {
-            return nlohmann::json{{"files_done", progress.files_done.load()},
-                                  {"total_files", progress.files_total.load()},
-                                  {"bytes_done", progress.bytes_done.load()},
-                                  {"total_bytes", progress.bytes_total.load()}};
-          });
-      result = RunRestore(**repository, entry->snapshot, options, progress,
-                          [&](const std::string& message) { Warn(global, message); });
-    }
-    if (InterruptFlag()) return ReportError(global, Status::Interrupted("restore interrupted"));
-    if (!result.ok()) return ReportError(global, result.status());
-    if (global.json) {
-      PrintJson({{"message_type", "summary"},
-                 {"snapshot_id", entry->id.Hex()},
-                 {"files", result->files},
-                 {"directories", result->directories},
-                 {"other", result->other},
-                 {"bytes", result->bytes},
-                 {"warnings", result->warnings}});
-    } else {
-      Say(global, "restored snapshot " + entry->id.Short() + " to " + flags->target + ": " +
-                      std::to_string(result->files) + " files, " +
-                      std::to_string(result->directories) + " directories, " +
-                      HumanBytes(result->bytes));
-    }
-    return result->warnings ? kExitFailure : kExitOk;
-  }});
+  commands.push_back(
+      {command, [&global, flags]() -> int {
+         auto repository = OpenRepository(global);
+         if (!repository.ok()) return ReportError(global, repository.status());
+         auto entry = (*repository)->FindSnapshot(flags->snapshot);
+         if (!entry.ok()) return ReportError(global, entry.status());
+         auto lock = RepositoryLock::Acquire(**repository, /*exclusive=*/false);
+         if (!lock.ok()) return ReportError(global, lock.status());
+         RestoreOptions options;
+         options.target = flags->target;
+         options.includes = flags->includes;
+         options.overwrite = flags->overwrite;
+         options.threads = flags->threads;
+         options.cancel = &InterruptFlag();
+         RestoreProgress progress;
+         Result<RestoreResult> result = Status::Internal("restore did not run");
+         {
+           ProgressLine line(
+               global,
+               [&](double elapsed) {
+                 return "[" + HumanDuration(elapsed) + "] " + std::to_string(progress.files_done) +
+                        " / " + std::to_string(progress.files_total) + " files " +
+                        HumanBytes(progress.bytes_done) + " / " + HumanBytes(progress.bytes_total) +
+                        ", " + RateAndEta(progress.bytes_done, progress.bytes_total, elapsed, true);
+               },
+               [&](double) {
+                 return nlohmann::json{{"files_done", progress.files_done.load()},
+                                       {"total_files", progress.files_total.load()},
+                                       {"bytes_done", progress.bytes_done.load()},
+                                       {"total_bytes", progress.bytes_total.load()}};
+               });
+           result = RunRestore(**repository, entry->snapshot, options, progress,
+                               [&](const std::string& message) { Warn(global, message); });
+         }
+         if (InterruptFlag())
+           return ReportError(global, Status::Interrupted("restore interrupted"));
+         if (!result.ok()) return ReportError(global, result.status());
+         if (global.json) {
+           PrintJson({{"message_type", "summary"},
+                      {"snapshot_id", entry->id.Hex()},
+                      {"files", result->files},
+                      {"directories", result->directories},
+                      {"other", result->other},
+                      {"bytes", result->bytes},
+                      {"warnings", result->warnings}});
+         } else {
+           Say(global, "restored snapshot " + entry->id.Short() + " to " + flags->target + ": " +
+                           std::to_string(result->files) + " files, " +
+                           std::to_string(result->directories) + " directories, " +
+                           HumanBytes(result->bytes));
+         }
+         return result->warnings ? kExitFailure : kExitOk;
+       }});
 }
 
 }  // namespace ferry

@@ -85,16 +85,16 @@ Status RunSystemctl(const std::vector<std::string>& args) {
   while (::waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) return ErrnoStatus("wait for " + what, errno);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return Status::IOError("'" + what + "' failed" +
-                           (WIFEXITED(status) ? " (exit " + std::to_string(WEXITSTATUS(status)) + ")"
-                                              : ""));
+    return Status::IOError(
+        "'" + what + "' failed" +
+        (WIFEXITED(status) ? " (exit " + std::to_string(WEXITSTATUS(status)) + ")" : ""));
   return Status::Ok();
 }
 
 Status WriteText(const std::string& path, const std::string& text) {
   // 0644 as every unit file: it names the password file, never the password.
-  return WriteFileAtomic(
-      path, ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size()), 0644);
+  return WriteFileAtomic(path, ByteView(reinterpret_cast<const uint8_t*>(text.data()), text.size()),
+                         0644);
 }
 
 Status RemoveFile(const std::string& path) {
@@ -150,7 +150,8 @@ int RunSet(GlobalOptions& global, const ScheduleFlags& flags) {
   for (const std::string& path : flags.paths) backup.paths.push_back(Absolute(path));
   backup.tags = flags.tags;
   backup.excludes = flags.excludes;
-  for (const std::string& file : flags.exclude_files) backup.exclude_files.push_back(Absolute(file));
+  for (const std::string& file : flags.exclude_files)
+    backup.exclude_files.push_back(Absolute(file));
   backup.one_file_system = flags.one_file_system;
 
   auto command = BuildBackupCommand(backup);
@@ -174,8 +175,9 @@ int RunSet(GlobalOptions& global, const ScheduleFlags& flags) {
   if (status.ok()) status = WriteText(service_path, ServiceUnitText(schedule));
   if (status.ok()) status = WriteText(timer_path, TimerUnitText(schedule));
   if (status.code() == StatusCode::kPermissionDenied)
-    status = Status(status.code(), status.message() +
-                                       " (run as root, or write the units elsewhere with --unit-dir)");
+    status =
+        Status(status.code(),
+               status.message() + " (run as root, or write the units elsewhere with --unit-dir)");
   if (!status.ok()) return ReportError(global, status);
 
   bool systemctl = ManagedBySystemctl(dir);
@@ -208,23 +210,26 @@ int RunSet(GlobalOptions& global, const ScheduleFlags& flags) {
                   "), running (try it now by pasting it into a shell):");
   Say(global, "  " + ShellCommandLine(schedule.command));
   if (systemctl) {
-    Say(global, "enabled " + TimerFileName(schedule.name) + ": next run in 'systemctl list-timers " +
-                    TimerFileName(schedule.name) + "', logs in 'journalctl -u " +
-                    ServiceFileName(schedule.name) + "'");
+    Say(global, "enabled " + TimerFileName(schedule.name) +
+                    ": next run in 'systemctl list-timers " + TimerFileName(schedule.name) +
+                    "', logs in 'journalctl -u " + ServiceFileName(schedule.name) + "'");
     return kExitOk;
   }
   if (SystemdRunning())
     Say(global, "systemd does not load units from " + dir + ": install them with 'systemctl link " +
-                    service_path + "' and 'systemctl enable --now " + timer_path + "'. Or use cron:");
+                    service_path + "' and 'systemctl enable --now " + timer_path +
+                    "'. Or use cron:");
   else
-    Say(global, "systemd is not running here, so nothing will start these units. Run the backup "
-                "from cron instead: add this line to the crontab of the user that runs backups "
-                "(usually root; 'crontab -e'):");
+    Say(global,
+        "systemd is not running here, so nothing will start these units. Run the backup "
+        "from cron instead: add this line to the crontab of the user that runs backups "
+        "(usually root; 'crontab -e'):");
   // The line itself is the result, so even --quiet prints it.
   std::printf("%s\n", crontab->c_str());
   Say(global, "(In /etc/cron.d/ferry-" + schedule.name +
                   " instead, put the user name, e.g. root, after the five time fields.) "
-                  "Each run appends its JSON summary to " + CronLogPath(schedule.name) + ".");
+                  "Each run appends its JSON summary to " +
+                  CronLogPath(schedule.name) + ".");
   if (crontab->size() > 900)
     Warn(global, "the crontab line is " + std::to_string(crontab->size()) +
                      " characters long; some cron implementations cut commands at 1000");
@@ -297,10 +302,10 @@ int RunShow(GlobalOptions& global, const ScheduleFlags& flags) {
     std::printf("schedule %s\n", name.c_str());
     std::printf("  timer:    %s\n", timer.ok() ? timer_path.c_str() : "(missing)");
     std::printf("  service:  %s\n", service.ok() ? service_path.c_str() : "(missing)");
-    std::printf("  when:     %s, %s%s\n", on_calendar.c_str(),
-                delay.empty() || delay == "0" ? "no random delay"
-                                              : ("random delay up to " + delay).c_str(),
-                persistent == "true" ? ", catches up a run missed while off" : "");
+    std::printf(
+        "  when:     %s, %s%s\n", on_calendar.c_str(),
+        delay.empty() || delay == "0" ? "no random delay" : ("random delay up to " + delay).c_str(),
+        persistent == "true" ? ", catches up a run missed while off" : "");
     // The shell form can be pasted into a terminal; the raw line if it is not ours.
     if (command.ok())
       std::printf("  command:  %s\n", ShellCommandLine(*command).c_str());
@@ -350,8 +355,10 @@ int RunRemove(GlobalOptions& global, const ScheduleFlags& flags) {
   Say(global, "removed " + timer_path);
   Say(global, "removed " + service_path);
   if (!systemctl)
-    Say(global, "if you added its line to a crontab, remove it there too ('crontab -e'): it is "
-                "the one that appends to " + CronLogPath(flags.name));
+    Say(global,
+        "if you added its line to a crontab, remove it there too ('crontab -e'): it is "
+        "the one that appends to " +
+            CronLogPath(flags.name));
   return kExitOk;
 }
 
@@ -382,8 +389,10 @@ void AddScheduleCommand(CLI::App& app, GlobalOptions& global, CommandList& comma
   set->add_option("--randomized-delay", set_flags->randomized_delay,
                   "Start up to this much later, at random (default: 30min; 0: on the minute)")
       ->check(Checked([](const std::string& v) { return ParseTimeSpan(v).status(); }, "DELAY"));
-  set->add_option("--tag", set_flags->tags, "Also tag the snapshots (repeatable; 'scheduled' always)");
-  set->add_option("-e,--exclude", set_flags->excludes, "Skip paths matching this glob (repeatable)");
+  set->add_option("--tag", set_flags->tags,
+                  "Also tag the snapshots (repeatable; 'scheduled' always)");
+  set->add_option("-e,--exclude", set_flags->excludes,
+                  "Skip paths matching this glob (repeatable)");
   set->add_option("--exclude-file", set_flags->exclude_files,
                   "Read exclude patterns from a file, one per line");
   set->add_flag("-x,--one-file-system", set_flags->one_file_system,
@@ -400,7 +409,8 @@ void AddScheduleCommand(CLI::App& app, GlobalOptions& global, CommandList& comma
   CLI::App* remove =
       schedule->add_subcommand("remove", "Disable a schedule and delete its unit files");
   AddNameAndUnitDir(remove, *remove_flags);
-  commands.push_back({remove, [&global, remove_flags] { return RunRemove(global, *remove_flags); }});
+  commands.push_back(
+      {remove, [&global, remove_flags] { return RunRemove(global, *remove_flags); }});
 }
 
 }  // namespace ferry

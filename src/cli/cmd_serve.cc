@@ -21,7 +21,8 @@ int RunServe(GlobalOptions& global, const ServeFlags& flags) {
   options.data_dir = flags.data;
   size_t colon = flags.listen.rfind(':');
   if (colon == std::string::npos)
-    return ReportError(global, Status::InvalidArgument("--listen takes HOST:PORT, e.g. 127.0.0.1:8470"));
+    return ReportError(global,
+                       Status::InvalidArgument("--listen takes HOST:PORT, e.g. 127.0.0.1:8470"));
   options.host = flags.listen.substr(0, colon);
   options.port = std::atoi(flags.listen.c_str() + colon + 1);
   options.tls_certificate = flags.tls_certificate;
@@ -32,7 +33,8 @@ int RunServe(GlobalOptions& global, const ServeFlags& flags) {
   auto port = (*server)->Bind();
   if (!port.ok()) return ReportError(global, port.status());
   if (global.json) {
-    PrintJson({{"message_type", "listening"}, {"url", (*server)->url()},
+    PrintJson({{"message_type", "listening"},
+               {"url", (*server)->url()},
                {"admin_token_file", (*server)->admin_token_path()}});
   } else {
     Say(global, "ferry vault listening on " + (*server)->url());

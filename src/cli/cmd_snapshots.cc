@@ -16,47 +16,48 @@ std::string Join(const std::vector<std::string>& items, const std::string& separ
 
 void AddSnapshotsCommand(CLI::App& app, GlobalOptions& global, CommandList& commands) {
   CLI::App* command = app.add_subcommand("snapshots", "List snapshots");
-  commands.push_back({command, [&global]() -> int {
-    auto repository = OpenRepository(global);
-    if (!repository.ok()) return ReportError(global, repository.status());
-    auto snapshots = (*repository)->ListSnapshots();
-    if (!snapshots.ok()) return ReportError(global, snapshots.status());
-    if (global.json) {
-      nlohmann::json list = nlohmann::json::array();
-      for (const SnapshotEntry& entry : *snapshots) {
-        const Snapshot& s = entry.snapshot;
-        nlohmann::json j = {{"id", entry.id.Hex()},
-                            {"short_id", entry.id.Short()},
-                            {"time", FormatTimeRfc3339(s.time_ns)},
-                            {"hostname", s.hostname},
-                            {"username", s.username},
-                            {"paths", s.paths},
-                            {"tags", s.tags},
-                            {"tree", s.tree.Hex()},
-                            {"incomplete", s.incomplete},
-                            {"bytes_total", s.summary.bytes_total}};
-        j["parent"] = s.parent ? nlohmann::json(s.parent->Hex()) : nlohmann::json(nullptr);
-        list.push_back(std::move(j));
-      }
-      PrintJson(list);
-      return kExitOk;
-    }
-    if (global.quiet) return kExitOk;
-    std::printf("%-8s  %-19s  %-16s  %-12s  %10s  %s\n", "ID", "Time", "Host", "Tags", "Size",
-                "Paths");
-    std::printf("%s\n", std::string(90, '-').c_str());
-    for (const SnapshotEntry& entry : *snapshots) {
-      const Snapshot& s = entry.snapshot;
-      std::string paths = Join(s.paths, ", ");
-      if (s.incomplete) paths += "  (incomplete)";
-      std::printf("%-8s  %-19s  %-16s  %-12s  %10s  %s\n", entry.id.Short().c_str(),
-                  FormatTimeLocal(s.time_ns).c_str(), s.hostname.c_str(),
-                  Join(s.tags, ",").c_str(), HumanBytes(s.summary.bytes_total).c_str(),
-                  paths.c_str());
-    }
-    std::printf("%zu snapshot%s\n", snapshots->size(), snapshots->size() == 1 ? "" : "s");
-    return kExitOk;
-  }});
+  commands.push_back(
+      {command, [&global]() -> int {
+         auto repository = OpenRepository(global);
+         if (!repository.ok()) return ReportError(global, repository.status());
+         auto snapshots = (*repository)->ListSnapshots();
+         if (!snapshots.ok()) return ReportError(global, snapshots.status());
+         if (global.json) {
+           nlohmann::json list = nlohmann::json::array();
+           for (const SnapshotEntry& entry : *snapshots) {
+             const Snapshot& s = entry.snapshot;
+             nlohmann::json j = {{"id", entry.id.Hex()},
+                                 {"short_id", entry.id.Short()},
+                                 {"time", FormatTimeRfc3339(s.time_ns)},
+                                 {"hostname", s.hostname},
+                                 {"username", s.username},
+                                 {"paths", s.paths},
+                                 {"tags", s.tags},
+                                 {"tree", s.tree.Hex()},
+                                 {"incomplete", s.incomplete},
+                                 {"bytes_total", s.summary.bytes_total}};
+             j["parent"] = s.parent ? nlohmann::json(s.parent->Hex()) : nlohmann::json(nullptr);
+             list.push_back(std::move(j));
+           }
+           PrintJson(list);
+           return kExitOk;
+         }
+         if (global.quiet) return kExitOk;
+         std::printf("%-8s  %-19s  %-16s  %-12s  %10s  %s\n", "ID", "Time", "Host", "Tags", "Size",
+                     "Paths");
+         std::printf("%s\n", std::string(90, '-').c_str());
+         for (const SnapshotEntry& entry : *snapshots) {
+           const Snapshot& s = entry.snapshot;
+           std::string paths = Join(s.paths, ", ");
+           if (s.incomplete) paths += "  (incomplete)";
+           std::printf("%-8s  %-19s  %-16s  %-12s  %10s  %s\n", entry.id.Short().c_str(),
+                       FormatTimeLocal(s.time_ns).c_str(), s.hostname.c_str(),
+                       Join(s.tags, ",").c_str(), HumanBytes(s.summary.bytes_total).c_str(),
+                       paths.c_str());
+         }
+         std::printf("%zu snapshot%s\n", snapshots->size(), snapshots->size() == 1 ? "" : "s");
+         return kExitOk;
+       }});
 }
 
 }  // namespace ferry

@@ -15,8 +15,7 @@
 namespace ferry {
 
 void GlobalOptions::Register(CLI::App& app) {
-  app.add_option("-r,--repo", repository, "Repository location")
-      ->envname("FERRY_REPOSITORY");
+  app.add_option("-r,--repo", repository, "Repository location")->envname("FERRY_REPOSITORY");
   app.add_option("--agent", agent_file,
                  "Agent credentials file: use this machine's repository in a vault")
       ->envname("FERRY_AGENT");
@@ -115,7 +114,7 @@ Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options,
   auto config = backend->Stat(ObjectName::Config());
   if (!config.ok() && config.status().IsNotFound())
     return Status::NoRepository("there is no repository at " + backend->Location() +
-                            " (create one with 'ferry init')");
+                                " (create one with 'ferry init')");
   ASSIGN_OR_RETURN(std::string password, ReadPassword(options, false));
   ASSIGN_OR_RETURN(std::unique_ptr<Repository> repository,
                    Repository::Open(std::move(backend), password));
@@ -131,11 +130,20 @@ void PrintJson(const nlohmann::json& value) {
 int ReportError(const GlobalOptions& options, const Status& status) {
   int code = kExitFailure;
   switch (status.code()) {
-    case StatusCode::kWrongPassword: code = kExitWrongPassword; break;
-    case StatusCode::kLocked: code = kExitLocked; break;
-    case StatusCode::kInterrupted: code = kExitInterrupted; break;
-    case StatusCode::kNoRepository: code = kExitNoRepository; break;
-    default: break;
+    case StatusCode::kWrongPassword:
+      code = kExitWrongPassword;
+      break;
+    case StatusCode::kLocked:
+      code = kExitLocked;
+      break;
+    case StatusCode::kInterrupted:
+      code = kExitInterrupted;
+      break;
+    case StatusCode::kNoRepository:
+      code = kExitNoRepository;
+      break;
+    default:
+      break;
   }
   if (options.json) {
     PrintJson({{"message_type", "error"}, {"message", status.message()}, {"exit_code", code}});
@@ -179,7 +187,8 @@ std::string HumanDuration(double seconds) {
   long total = static_cast<long>(seconds + 0.5);
   char buffer[32];
   if (total >= 3600)
-    std::snprintf(buffer, sizeof buffer, "%ld:%02ld:%02ld", total / 3600, total / 60 % 60, total % 60);
+    std::snprintf(buffer, sizeof buffer, "%ld:%02ld:%02ld", total / 3600, total / 60 % 60,
+                  total % 60);
   else
     std::snprintf(buffer, sizeof buffer, "%ld:%02ld", total / 60, total % 60);
   return buffer;

@@ -11,9 +11,8 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 // Characters that mean nothing to systemd's ExecStart= parser nor to sh, so a
 // word made of them needs no quoting. Not '~' (sh expands it), not '%' or '$'.
 bool IsPlainChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || IsDigit(c) || c == '_' ||
-         c == '@' || c == '+' || c == '=' || c == ':' || c == ',' || c == '.' || c == '/' ||
-         c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || IsDigit(c) || c == '_' || c == '@' ||
+         c == '+' || c == '=' || c == ':' || c == ',' || c == '.' || c == '/' || c == '-';
 }
 
 bool IsPlain(const std::string& arg) {
@@ -123,9 +122,9 @@ Result<uint64_t> ParseTimeSpan(std::string_view text) {
     uint64_t seconds;
   };
   static constexpr Unit kUnits[] = {
-      {"s", 1},       {"sec", 1},     {"second", 1}, {"seconds", 1}, {"m", 60},
-      {"min", 60},    {"minute", 60}, {"minutes", 60}, {"h", 3600},  {"hr", 3600},
-      {"hour", 3600}, {"hours", 3600},
+      {"s", 1},    {"sec", 1},   {"second", 1},  {"seconds", 1},
+      {"m", 60},   {"min", 60},  {"minute", 60}, {"minutes", 60},
+      {"h", 3600}, {"hr", 3600}, {"hour", 3600}, {"hours", 3600},
   };
   uint64_t total = 0;
   size_t i = 0;
@@ -169,8 +168,8 @@ std::string FormatTimeSpan(uint64_t seconds) {
 Status ValidateScheduleName(std::string_view name) {
   bool ok = !name.empty() && name.size() <= 64;
   for (char c : name)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || IsDigit(c) || c == '_' ||
-          c == '.' || c == '-'))
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || IsDigit(c) || c == '_' || c == '.' ||
+          c == '-'))
       ok = false;
   if (!ok)
     return Status::InvalidArgument("schedule name '" + std::string(name) +
@@ -185,8 +184,7 @@ Result<std::vector<std::string>> BuildBackupCommand(const ScheduledBackup& backu
         "FERRY_PASSWORD_FILE). A timer cannot type a password, and ferry never writes the "
         "password itself into a unit file or crontab");
   if (backup.agent_file.empty() && backup.repository.empty())
-    return Status::InvalidArgument(
-        "no repository given: use --repo or set FERRY_REPOSITORY");
+    return Status::InvalidArgument("no repository given: use --repo or set FERRY_REPOSITORY");
   if (backup.paths.empty()) return Status::InvalidArgument("no paths to back up: give --paths");
 
   RETURN_IF_ERROR(CheckAbsolute(backup.ferry_binary, "the ferry binary's path"));
@@ -250,11 +248,20 @@ std::string QuoteForSystemd(const std::string& arg) {
   std::string out = plain ? "" : "\"";
   for (char c : arg) {
     switch (c) {
-      case '%': out += "%%"; break;
-      case '$': out += "$$"; break;
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      default: out += c;
+      case '%':
+        out += "%%";
+        break;
+      case '$':
+        out += "$$";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      default:
+        out += c;
     }
   }
   if (!plain) out += '"';
@@ -352,7 +359,8 @@ Result<std::string> EscapeForCrontab(std::string_view shell_text) {
   std::string out;
   for (size_t i = 0; i < shell_text.size(); ++i) {
     char c = shell_text[i];
-    if (c == '\n' || c == '\r') return Status::InvalidArgument("a crontab line cannot hold a newline");
+    if (c == '\n' || c == '\r')
+      return Status::InvalidArgument("a crontab line cannot hold a newline");
     if (c == '%') {
       out += "\\%";
     } else if (c == '\\' && i + 1 < shell_text.size()) {
@@ -372,7 +380,8 @@ Result<std::string> EscapeForCrontab(std::string_view shell_text) {
 }
 
 Result<std::string> CrontabLine(const Schedule& schedule) {
-  std::string command = ShellCommandLine(schedule.command) + " >> " + CronLogPath(schedule.name) + " 2>&1";
+  std::string command =
+      ShellCommandLine(schedule.command) + " >> " + CronLogPath(schedule.name) + " 2>&1";
   ASSIGN_OR_RETURN(std::string escaped, EscapeForCrontab(command));
   return std::to_string(schedule.time.minute) + " " + std::to_string(schedule.time.hour) +
          " * * * " + escaped;
@@ -381,21 +390,27 @@ Result<std::string> CrontabLine(const Schedule& schedule) {
 std::string ServiceUnitText(const Schedule& schedule) {
   const std::string& name = schedule.name;
   return "# Written by 'ferry schedule set --name " + name + "'; 'ferry schedule remove --name " +
-         name + "' deletes it.\n"
+         name +
+         "' deletes it.\n"
          "[Unit]\n"
-         "Description=ferry backup (schedule " + name + ")\n"
+         "Description=ferry backup (schedule " +
+         name +
+         ")\n"
          // A repository behind a network mount or a vault needs the network.
          "Wants=network-online.target\n"
          "After=network-online.target\n"
          "\n"
          "[Service]\n"
          "Type=oneshot\n"
-         "ExecStart=" + SystemdCommandLine(schedule.command) + "\n"
+         "ExecStart=" +
+         SystemdCommandLine(schedule.command) +
+         "\n"
          "Nice=10\n"
          "IOSchedulingClass=idle\n"
          "StandardOutput=journal\n"
          "StandardError=journal\n"
-         "SyslogIdentifier=ferry-backup-" + name + "\n";
+         "SyslogIdentifier=ferry-backup-" +
+         name + "\n";
 }
 
 std::string TimerUnitText(const Schedule& schedule) {
@@ -404,15 +419,24 @@ std::string TimerUnitText(const Schedule& schedule) {
                 schedule.time.minute);
   const std::string& name = schedule.name;
   return "# Written by 'ferry schedule set --name " + name + "'; 'ferry schedule remove --name " +
-         name + "' deletes it.\n"
+         name +
+         "' deletes it.\n"
          "[Unit]\n"
-         "Description=Daily ferry backup (schedule " + name + ")\n"
+         "Description=Daily ferry backup (schedule " +
+         name +
+         ")\n"
          "\n"
          "[Timer]\n"
-         "OnCalendar=" + calendar + "\n"
+         "OnCalendar=" +
+         calendar +
+         "\n"
          "Persistent=true\n"
-         "RandomizedDelaySec=" + FormatTimeSpan(schedule.randomized_delay_seconds) + "\n"
-         "Unit=" + ServiceFileName(name) + "\n"
+         "RandomizedDelaySec=" +
+         FormatTimeSpan(schedule.randomized_delay_seconds) +
+         "\n"
+         "Unit=" +
+         ServiceFileName(name) +
+         "\n"
          "\n"
          "[Install]\n"
          "WantedBy=timers.target\n";

@@ -16,13 +16,13 @@ Bytes Hkdf(ByteView key, ByteView salt, std::string_view info, size_t length) {
   int i = 0;
   char digest[] = "SHA256";
   params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
-  params[i++] = OSSL_PARAM_construct_octet_string(
-      OSSL_KDF_PARAM_KEY, const_cast<uint8_t*>(key.data()), key.size());
+  params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+                                                  const_cast<uint8_t*>(key.data()), key.size());
   if (!salt.empty())  // OpenSSL rejects an empty salt; RFC 5869 treats absent as zeros
-    params[i++] = OSSL_PARAM_construct_octet_string(
-        OSSL_KDF_PARAM_SALT, const_cast<uint8_t*>(salt.data()), salt.size());
-  params[i++] = OSSL_PARAM_construct_octet_string(
-      OSSL_KDF_PARAM_INFO, const_cast<char*>(info.data()), info.size());
+    params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+                                                    const_cast<uint8_t*>(salt.data()), salt.size());
+  params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+                                                  const_cast<char*>(info.data()), info.size());
   params[i] = OSSL_PARAM_construct_end();
   Bytes out(length);
   if (context == nullptr || EVP_KDF_derive(context, out.data(), out.size(), params) != 1)

@@ -45,9 +45,9 @@ struct PathTrie {
 // A directory whose tree is being assembled. Freed when it completes.
 struct DirState {
   DirState* parent = nullptr;
-  size_t slot = 0;                // this directory's node in parent->nodes
-  std::vector<Node> nodes;        // fixed size once listed: workers write into their slot
-  std::vector<uint8_t> dropped;   // 1 = left out (unreadable); not vector<bool>: races
+  size_t slot = 0;                  // this directory's node in parent->nodes
+  std::vector<Node> nodes;          // fixed size once listed: workers write into their slot
+  std::vector<uint8_t> dropped;     // 1 = left out (unreadable); not vector<bool>: races
   std::atomic<int64_t> pending{1};  // children in flight + 1 while the walker lists
   // The same directory in the parent snapshot. If the new listing equals it
   // node for node, its tree ID is reused without encoding or saving anything.
@@ -153,8 +153,7 @@ Result<std::optional<SnapshotEntry>> Backup::SelectParent(const std::vector<std:
   for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {
     std::vector<std::string> theirs = it->snapshot.paths;
     std::sort(theirs.begin(), theirs.end());
-    if (it->snapshot.hostname == host && theirs == paths)
-      return std::optional<SnapshotEntry>(*it);
+    if (it->snapshot.hostname == host && theirs == paths) return std::optional<SnapshotEntry>(*it);
   }
   return std::optional<SnapshotEntry>();
 }
@@ -212,8 +211,9 @@ void Backup::WalkTrie(const std::string& path, const PathTrie& trie, DirState* d
     Node& node = dir->nodes[slot];
     node.name = name;
     struct stat st;
-    Status status = ::lstat(child_path.c_str(), &st) == 0 ? ReadNodeMetadata(child_path, st, node)
-                                                          : ErrnoStatus("stat " + child_path, errno);
+    Status status = ::lstat(child_path.c_str(), &st) == 0
+                        ? ReadNodeMetadata(child_path, st, node)
+                        : ErrnoStatus("stat " + child_path, errno);
     if (!status.ok()) {
       Warn(status.message());
       dir->dropped[slot++] = 1;
@@ -264,7 +264,7 @@ void Backup::WalkDirectory(const std::string& path, DirState* dir, const Tree* p
       continue;
     }
     Status status = ::lstat(child.c_str(), &stats[i]) == 0 ? ReadNodeMetadata(child, stats[i], node)
-                                                          : ErrnoStatus("stat " + child, errno);
+                                                           : ErrnoStatus("stat " + child, errno);
     if (!status.ok()) {
       if (!status.IsNotFound()) Warn(status.message());  // vanished since listing: not an error
       dir->dropped[i] = 1;
@@ -426,8 +426,7 @@ Result<BackupResult> Backup::Run() {
   for (const std::string& given : options_.paths) {
     std::string path = AbsolutePath(given);
     struct stat st;
-    if (::lstat(path.c_str(), &st) != 0)
-      return ErrnoStatus("backup path " + given, errno);
+    if (::lstat(path.c_str(), &st) != 0) return ErrnoStatus("backup path " + given, errno);
     paths.push_back(path);
   }
   if (paths.empty()) return Status::InvalidArgument("nothing to back up: give at least one path");
@@ -443,7 +442,8 @@ Result<BackupResult> Backup::Run() {
       continue;
     }
     PathTrie* at = &trie;
-    for (const auto& part : std::filesystem::path(path).relative_path()) at = &at->children[part.string()];
+    for (const auto& part : std::filesystem::path(path).relative_path())
+      at = &at->children[part.string()];
     at->target = true;
   }
 

@@ -122,9 +122,9 @@ Status ApplyNodeMetadata(const std::string& path, const Node& node) {
 }
 
 bool UnchangedSince(const Node& now, const Node& parent) {
-  return now.type == NodeType::kFile && parent.type == NodeType::kFile &&
-         now.size == parent.size && now.mtime_ns == parent.mtime_ns &&
-         now.ctime_ns == parent.ctime_ns && now.inode == parent.inode;
+  return now.type == NodeType::kFile && parent.type == NodeType::kFile && now.size == parent.size &&
+         now.mtime_ns == parent.mtime_ns && now.ctime_ns == parent.ctime_ns &&
+         now.inode == parent.inode;
 }
 
 }  // namespace ferry

@@ -59,7 +59,8 @@ Status WriteSparse(int fd, ByteView data, uint64_t offset, const std::string& pa
     }
     size_t done = position;
     while (done < run_end) {
-      ssize_t n = ::pwrite(fd, data.data() + done, run_end - done, static_cast<off_t>(offset + done));
+      ssize_t n =
+          ::pwrite(fd, data.data() + done, run_end - done, static_cast<off_t>(offset + done));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return ErrnoStatus("write " + path, errno);
       done += static_cast<size_t>(n);
@@ -169,8 +170,8 @@ class Restore {
       if (!status.ok()) Warning(status.message());
     }
     if (!errors_.empty()) {
-      std::string message = std::to_string(errors_.size()) + " file(s) could not be restored: " +
-                             errors_.front();
+      std::string message =
+          std::to_string(errors_.size()) + " file(s) could not be restored: " + errors_.front();
       return Status::Corruption(message);
     }
     result_.warnings = warnings_;
@@ -194,8 +195,7 @@ class Restore {
     if (includes_.empty()) return Selection::kAll;
     Selection best = Selection::kNone;
     for (const std::string& include : includes_) {
-      if (include == "/" || snapshot_path == include ||
-          snapshot_path.rfind(include + "/", 0) == 0)
+      if (include == "/" || snapshot_path == include || snapshot_path.rfind(include + "/", 0) == 0)
         return Selection::kAll;
       if (include.rfind(snapshot_path + "/", 0) == 0) best = Selection::kAncestor;
     }
@@ -229,8 +229,8 @@ class Restore {
       std::string path = entry.path;
       entries_.push_back(std::move(entry));
       if (is_directory)
-        RETURN_IF_ERROR(Plan(subtree, snapshot_path, path, depth + 1,
-                             selection == Selection::kAll));
+        RETURN_IF_ERROR(
+            Plan(subtree, snapshot_path, path, depth + 1, selection == Selection::kAll));
     }
     return Status::Ok();
   }
@@ -272,7 +272,8 @@ class Restore {
       Status status;
       switch (node.type) {
         case NodeType::kDirectory:
-          if (::mkdir(path, 0700) != 0 && errno != EEXIST) status = ErrnoStatus("mkdir " + entry.path, errno);
+          if (::mkdir(path, 0700) != 0 && errno != EEXIST)
+            status = ErrnoStatus("mkdir " + entry.path, errno);
           ++result_.directories;
           break;
         case NodeType::kFile:
@@ -302,8 +303,10 @@ class Restore {
           ++result_.other;
           break;
         case NodeType::kFifo:
-          if (::mkfifo(path, 0600) != 0) status = ErrnoStatus("create fifo " + entry.path, errno);
-          else status = ApplyNodeMetadata(entry.path, node);
+          if (::mkfifo(path, 0600) != 0)
+            status = ErrnoStatus("create fifo " + entry.path, errno);
+          else
+            status = ApplyNodeMetadata(entry.path, node);
           ++result_.other;
           break;
         case NodeType::kCharDevice:

@@ -21,7 +21,8 @@ Compression CompressIfUseful(ByteView raw, int level, BufferBytes& scratch, Byte
   // when the output would not fit, which makes incompressible data cheap.
   size_t limit = raw.size() - raw.size() / 32;
   if (scratch.size() < limit) scratch.resize(limit);
-  size_t n = ZSTD_compressCCtx(holder.context, scratch.data(), limit, raw.data(), raw.size(), level);
+  size_t n =
+      ZSTD_compressCCtx(holder.context, scratch.data(), limit, raw.data(), raw.size(), level);
   if (ZSTD_isError(n) || n >= limit) {
     *stored = raw;
     return Compression::kNone;
@@ -41,10 +42,9 @@ Result<Bytes> Decompress(Compression compression, ByteView stored, uint32_t raw_
     return Status::Corruption("unknown compression " + std::to_string(int(compression)));
   thread_local DecompressContext holder;
   Bytes out(raw_length);
-  size_t n = ZSTD_decompressDCtx(holder.context, out.data(), out.size(), stored.data(),
-                                 stored.size());
-  if (ZSTD_isError(n))
-    return Status::Corruption(std::string("zstd: ") + ZSTD_getErrorName(n));
+  size_t n =
+      ZSTD_decompressDCtx(holder.context, out.data(), out.size(), stored.data(), stored.size());
+  if (ZSTD_isError(n)) return Status::Corruption(std::string("zstd: ") + ZSTD_getErrorName(n));
   if (n != raw_length)
     return Status::Corruption("blob decompressed to " + std::to_string(n) + " bytes, expected " +
                               std::to_string(raw_length));

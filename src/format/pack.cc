@@ -8,9 +8,7 @@
 
 namespace ferry {
 
-const char* BlobTypeName(BlobType type) {
-  return type == BlobType::kTree ? "tree" : "data";
-}
+const char* BlobTypeName(BlobType type) { return type == BlobType::kTree ? "tree" : "data"; }
 
 namespace {
 
@@ -47,8 +45,7 @@ Bytes DerivePackKey(ByteView data_key, ByteView salt) {
   return Hkdf(data_key, salt, "ferry pack v1", kAeadKeySize);
 }
 
-PackBuilder::PackBuilder(const PackKeys& keys, size_t capacity)
-    : keys_(keys), capacity_(capacity) {
+PackBuilder::PackBuilder(const PackKeys& keys, size_t capacity) : keys_(keys), capacity_(capacity) {
   Reset();
 }
 
@@ -62,8 +59,8 @@ void PackBuilder::Reset() {
   pack_key_ = DerivePackKey(keys_.data_key, salt());
 }
 
-void PackBuilder::AddBlob(BlobType type, const Id& id, Compression compression,
-                          uint32_t raw_length, ByteView payload) {
+void PackBuilder::AddBlob(BlobType type, const Id& id, Compression compression, uint32_t raw_length,
+                          ByteView payload) {
   PackEntry entry;
   entry.type = type;
   entry.compression = compression;
@@ -113,7 +110,8 @@ BufferBytes PackBuilder::Finish(std::vector<PackEntry>* entries, Bytes* salt_out
 }
 
 Result<uint32_t> ParsePackTrailer(ByteView trailer, uint64_t pack_size) {
-  if (pack_size < kPackSaltSize + kAeadTagSize + 4 + kPackTrailerSize || trailer.size() != kPackTrailerSize)
+  if (pack_size < kPackSaltSize + kAeadTagSize + 4 + kPackTrailerSize ||
+      trailer.size() != kPackTrailerSize)
     return Status::Corruption("pack of " + std::to_string(pack_size) +
                               " bytes is too short to hold a header");
   uint32_t header_length = LoadU32(trailer.data());
@@ -122,15 +120,15 @@ Result<uint32_t> ParsePackTrailer(ByteView trailer, uint64_t pack_size) {
   if (header_length < 4 + kAeadTagSize ||
       header_length > pack_size - kPackSaltSize - kPackTrailerSize)
     return Status::Corruption("pack header length " + std::to_string(header_length) +
-                              " does not fit in a pack of " + std::to_string(pack_size) +
-                              " bytes");
+                              " does not fit in a pack of " + std::to_string(pack_size) + " bytes");
   return header_length;
 }
 
 Result<std::vector<PackEntry>> DecryptPackHeader(const PackKeys& keys, ByteView salt,
                                                  ByteView header, uint64_t pack_size) {
   Bytes pack_key = DerivePackKey(keys.data_key, salt);
-  auto plain = AeadOpen(pack_key, MakeNonce(1, 0), header, HeaderAssociatedData(keys.repository_id));
+  auto plain =
+      AeadOpen(pack_key, MakeNonce(1, 0), header, HeaderAssociatedData(keys.repository_id));
   if (!plain.ok()) return plain.status().WithContext("pack header");
   ByteReader reader(*plain);
   uint32_t count = reader.U32();

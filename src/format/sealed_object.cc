@@ -48,8 +48,8 @@ Result<Bytes> OpenObject(ByteView data_key, const Id& repository_id, std::string
     return Status::Corruption(std::string(kind) + " object is too short (" +
                               std::to_string(sealed.size()) + " bytes)");
   Bytes key = Hkdf(data_key, sealed.first(kSaltSize), "ferry object v1", kAeadKeySize);
-  auto body = AeadOpen(key, ObjectNonce(), sealed.subspan(kSaltSize),
-                       AssociatedData(repository_id, kind));
+  auto body =
+      AeadOpen(key, ObjectNonce(), sealed.subspan(kSaltSize), AssociatedData(repository_id, kind));
   if (!body.ok()) return body.status().WithContext(std::string(kind) + " object");
   ByteReader reader(*body);
   uint8_t compression = reader.U8();

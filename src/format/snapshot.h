@@ -18,7 +18,7 @@ struct SnapshotSummary {
   uint64_t dirs = 0;
   uint64_t bytes_total = 0;  // sum of file sizes in the snapshot
   uint64_t bytes_read = 0;
-  uint64_t data_added = 0;   // bytes of new packs
+  uint64_t data_added = 0;  // bytes of new packs
   uint64_t warnings = 0;
 };
 

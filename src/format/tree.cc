@@ -7,8 +7,8 @@
 namespace ferry {
 
 namespace {
-constexpr const char* kTypeNames[] = {"file", "dir", "symlink", "fifo", "chardev", "blockdev",
-                                      "socket"};
+constexpr const char* kTypeNames[] = {"file",    "dir",      "symlink", "fifo",
+                                      "chardev", "blockdev", "socket"};
 }
 
 const char* NodeTypeName(NodeType type) { return kTypeNames[static_cast<int>(type)]; }
@@ -37,11 +37,18 @@ Bytes EncodeTree(const Tree& tree) {
         j["content"] = std::move(content);
         break;
       }
-      case NodeType::kDirectory: j["subtree"] = node.subtree.Hex(); break;
-      case NodeType::kSymlink: PutByteString(j, "target", node.link_target); break;
+      case NodeType::kDirectory:
+        j["subtree"] = node.subtree.Hex();
+        break;
+      case NodeType::kSymlink:
+        PutByteString(j, "target", node.link_target);
+        break;
       case NodeType::kCharDevice:
-      case NodeType::kBlockDevice: j["rdev"] = node.rdev; break;
-      default: break;
+      case NodeType::kBlockDevice:
+        j["rdev"] = node.rdev;
+        break;
+      default:
+        break;
     }
     if (!node.xattrs.empty()) {
       nlohmann::json xattrs = nlohmann::json::array();
@@ -99,8 +106,11 @@ Result<Node> ParseNode(const nlohmann::json& j) {
       break;
     }
     case NodeType::kCharDevice:
-    case NodeType::kBlockDevice: node.rdev = j.at("rdev").get<uint64_t>(); break;
-    default: break;
+    case NodeType::kBlockDevice:
+      node.rdev = j.at("rdev").get<uint64_t>();
+      break;
+    default:
+      break;
   }
   if (auto xattrs = j.find("xattrs"); xattrs != j.end()) {
     for (const auto& x : *xattrs) {

@@ -25,7 +25,7 @@ struct Node {
   uint32_t mode = 0;  // permission bits including setuid, setgid, sticky (07777)
   uint32_t uid = 0;
   uint32_t gid = 0;
-  std::string user;   // names at backup time, informational
+  std::string user;  // names at backup time, informational
   std::string group;
   int64_t mtime_ns = 0;
   int64_t ctime_ns = 0;
@@ -33,10 +33,10 @@ struct Node {
   uint64_t device = 0;
   uint64_t links = 0;
   uint64_t size = 0;
-  uint64_t rdev = 0;         // device nodes
-  std::string link_target;   // symlinks; raw bytes
-  std::vector<Id> content;   // files: data blob IDs in order
-  Id subtree;                // directories: the tree blob of its contents
+  uint64_t rdev = 0;                                  // device nodes
+  std::string link_target;                            // symlinks; raw bytes
+  std::vector<Id> content;                            // files: data blob IDs in order
+  Id subtree;                                         // directories: the tree blob of its contents
   std::vector<std::pair<std::string, Bytes>> xattrs;  // sorted by name
 
   bool operator==(const Node&) const = default;

@@ -22,11 +22,12 @@ class Check {
 
   Result<CheckReport> Run() {
     progress_("listing packs");
-    RETURN_IF_ERROR(repository_.backend().List(ObjectKind::kData, [&](const std::string& name, uint64_t size) {
-      auto id = Id::FromHex(name);
-      if (id.ok()) stored_packs_[*id] = size;
-      return Status::Ok();
-    }));
+    RETURN_IF_ERROR(
+        repository_.backend().List(ObjectKind::kData, [&](const std::string& name, uint64_t size) {
+          auto id = Id::FromHex(name);
+          if (id.ok()) stored_packs_[*id] = size;
+          return Status::Ok();
+        }));
     progress_("loading indexes");
     RETURN_IF_ERROR(LoadIndexes());
     progress_("checking packs");
@@ -48,11 +49,13 @@ class Check {
   }
 
   Status LoadIndexes() {
-    ASSIGN_OR_RETURN(std::vector<std::string> names, ListNames(repository_.backend(), ObjectKind::kIndex));
+    ASSIGN_OR_RETURN(std::vector<std::string> names,
+                     ListNames(repository_.backend(), ObjectKind::kIndex));
     for (const std::string& name : names) {
       auto id = Id::FromHex(name);
       auto plain = repository_.LoadSealed(ObjectKind::kIndex, *id);
-      auto packs = plain.ok() ? ParseIndex(*plain) : Result<std::vector<IndexedPack>>(plain.status());
+      auto packs =
+          plain.ok() ? ParseIndex(*plain) : Result<std::vector<IndexedPack>>(plain.status());
       if (!packs.ok()) {
         Error("index " + name + " is damaged: " + packs.status().message());
         continue;
@@ -133,12 +136,14 @@ class Check {
   Result<std::vector<PackEntry>> ReadHeader(const IndexedPack& indexed, uint64_t size,
                                             const Bytes* whole) {
     ObjectName object{ObjectKind::kData, indexed.pack_id.Hex()};
-    if (size < kPackTrailerSize) return Status::Corruption("pack is " + std::to_string(size) + " bytes");
+    if (size < kPackTrailerSize)
+      return Status::Corruption("pack is " + std::to_string(size) + " bytes");
     Bytes trailer;
     if (whole) {
       trailer.assign(whole->end() - kPackTrailerSize, whole->end());
     } else {
-      ASSIGN_OR_RETURN(trailer, repository_.backend().Get(object, size - kPackTrailerSize, kPackTrailerSize));
+      ASSIGN_OR_RETURN(
+          trailer, repository_.backend().Get(object, size - kPackTrailerSize, kPackTrailerSize));
     }
     ASSIGN_OR_RETURN(uint32_t header_length, ParsePackTrailer(trailer, size));
     uint64_t header_offset = size - kPackTrailerSize - header_length;
@@ -167,7 +172,8 @@ class Check {
   }
 
   Status CheckSnapshots() {
-    ASSIGN_OR_RETURN(std::vector<std::string> names, ListNames(repository_.backend(), ObjectKind::kSnapshot));
+    ASSIGN_OR_RETURN(std::vector<std::string> names,
+                     ListNames(repository_.backend(), ObjectKind::kSnapshot));
     for (const std::string& name : names) {
       auto id = Id::FromHex(name);
       auto snapshot = repository_.LoadSnapshot(*id);

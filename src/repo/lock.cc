@@ -49,11 +49,12 @@ Result<LockInfo> ReadLock(Repository& repository, const Id& id) {
 Result<std::string> FindConflict(Repository& repository, bool exclusive, const Id& own,
                                  const Clock& clock) {
   std::vector<Id> ids;
-  RETURN_IF_ERROR(repository.backend().List(ObjectKind::kLock, [&](const std::string& name, uint64_t) {
-    auto id = Id::FromHex(name);
-    if (id.ok()) ids.push_back(*id);
-    return Status::Ok();
-  }));
+  RETURN_IF_ERROR(
+      repository.backend().List(ObjectKind::kLock, [&](const std::string& name, uint64_t) {
+        auto id = Id::FromHex(name);
+        if (id.ok()) ids.push_back(*id);
+        return Status::Ok();
+      }));
   std::string host = HostName();
   for (const Id& id : ids) {
     if (id == own) continue;
@@ -82,8 +83,10 @@ RepositoryLock::RepositoryLock(Repository& repository, bool exclusive, const Clo
     : repository_(repository), exclusive_(exclusive), clock_(clock) {}
 
 Result<Id> RepositoryLock::Write() {
-  nlohmann::json j = {{"time", clock_.NowNanos()},   {"exclusive", exclusive_},
-                      {"hostname", HostName()},      {"username", UserName()},
+  nlohmann::json j = {{"time", clock_.NowNanos()},
+                      {"exclusive", exclusive_},
+                      {"hostname", HostName()},
+                      {"username", UserName()},
                       {"pid", static_cast<int64_t>(::getpid())}};
   std::string text = j.dump();
   return repository_.SaveSealed(ObjectKind::kLock, AsBytes(text));

@@ -6,7 +6,7 @@ namespace ferry {
 
 size_t MasterIndex::FindSlot(const Id& id) const {
   size_t mask = slots_.size() - 1;
-  size_t slot = IdHash{}(id) & mask;
+  size_t slot = IdHash{}(id)&mask;
   while (slots_[slot] != kEmpty && entries_[slots_[slot]].id != id) slot = (slot + 1) & mask;
   return slot;
 }
@@ -19,8 +19,7 @@ void MasterIndex::Grow() {
 
 void MasterIndex::AddPack(const IndexedPack& pack) {
   std::unique_lock lock(mutex_);
-  auto [it, inserted] =
-      pack_numbers_.emplace(pack.pack_id, static_cast<uint32_t>(packs_.size()));
+  auto [it, inserted] = pack_numbers_.emplace(pack.pack_id, static_cast<uint32_t>(packs_.size()));
   uint32_t pack_number = it->second;
   if (inserted) packs_.push_back({pack.pack_id, pack.salt});
   for (const PackEntry& blob : pack.blobs) {

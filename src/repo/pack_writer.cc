@@ -28,8 +28,8 @@ Result<bool> PackWriter::Save(BlobType type, const Id& id, ByteView plaintext) {
     pending_.insert(id);
     auto& idle = idle_builders_[static_cast<int>(type)];
     if (idle.empty()) {
-      builder = std::make_unique<PackBuilder>(repository_.pack_keys(),
-                                              repository_.config().pack_size);
+      builder =
+          std::make_unique<PackBuilder>(repository_.pack_keys(), repository_.config().pack_size);
     } else {
       builder = std::move(idle.back());
       idle.pop_back();

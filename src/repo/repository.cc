@@ -17,12 +17,18 @@ const Id kNoRepositoryId{};
 
 std::string KindLabel(ObjectKind kind) {
   switch (kind) {
-    case ObjectKind::kIndex: return "index";
-    case ObjectKind::kSnapshot: return "snapshot";
-    case ObjectKind::kLock: return "lock";
-    case ObjectKind::kConfig: return "config";
-    case ObjectKind::kKey: return "key";
-    case ObjectKind::kData: return "pack";
+    case ObjectKind::kIndex:
+      return "index";
+    case ObjectKind::kSnapshot:
+      return "snapshot";
+    case ObjectKind::kLock:
+      return "lock";
+    case ObjectKind::kConfig:
+      return "config";
+    case ObjectKind::kKey:
+      return "key";
+    case ObjectKind::kData:
+      return "pack";
   }
   return "object";
 }
@@ -61,7 +67,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> ba
   if (!config_size.ok()) {
     if (config_size.status().IsNotFound())
       return Status::NoRepository("there is no repository at " + backend->Location() +
-                              " (create one with 'ferry init')");
+                                  " (create one with 'ferry init')");
     return config_size.status();
   }
   ASSIGN_OR_RETURN(std::vector<std::string> key_names, ListNames(*backend, ObjectKind::kKey));
@@ -193,8 +199,7 @@ Result<SnapshotEntry> Repository::FindSnapshot(const std::string& selector) {
       match = &entry;
     }
   }
-  if (!match || selector.empty())
-    return Status::NotFound("no snapshot matches '" + selector + "'");
+  if (!match || selector.empty()) return Status::NotFound("no snapshot matches '" + selector + "'");
   return *match;
 }
 

@@ -44,12 +44,12 @@ class Repository {
 
   // Creates a new repository in `backend` with one key for `password`.
   static Result<std::unique_ptr<Repository>> Init(std::unique_ptr<Backend> backend,
-                                                   std::string_view password,
-                                                   const Argon2Params& kdf = {});
+                                                  std::string_view password,
+                                                  const Argon2Params& kdf = {});
   // Opens an existing repository: NotFound if there is none, WrongPassword if
   // no key file opens with `password`.
   static Result<std::unique_ptr<Repository>> Open(std::unique_ptr<Backend> backend,
-                                                   std::string_view password);
+                                                  std::string_view password);
 
   Backend& backend() { return *backend_; }
   const RepositoryConfig& config() const { return config_; }

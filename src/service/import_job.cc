@@ -9,36 +9,48 @@ namespace ferry {
 
 namespace {
 
-constexpr const char* kJobStates[] = {"Creating", "Shipping", "Received", "Transferring",
-                                      "Packaging", "Completed", "Closed", "Cancelled", "Expired"};
-constexpr const char* kDriveStates[] = {"Specified", "Received", "Transferring", "Completed",
-                                        "CompletedMoreInfo", "Failed", "NeverReceived",
-                                        "ShippedBack"};
+constexpr const char* kJobStates[] = {"Creating",     "Shipping",  "Received",
+                                      "Transferring", "Packaging", "Completed",
+                                      "Closed",       "Cancelled", "Expired"};
+constexpr const char* kDriveStates[] = {"Specified",     "Received",          "Transferring",
+                                        "Completed",     "CompletedMoreInfo", "Failed",
+                                        "NeverReceived", "ShippedBack"};
 
 bool Allowed(JobState from, JobState to) {
   using S = JobState;
   switch (from) {
-    case S::kCreating: return to == S::kShipping || to == S::kCancelled || to == S::kExpired;
-    case S::kShipping: return to == S::kReceived || to == S::kCancelled;
-    case S::kReceived: return to == S::kTransferring;
-    case S::kTransferring: return to == S::kPackaging;
-    case S::kPackaging: return to == S::kCompleted || to == S::kClosed;
-    default: return false;  // Completed, Closed, Cancelled, Expired are final
+    case S::kCreating:
+      return to == S::kShipping || to == S::kCancelled || to == S::kExpired;
+    case S::kShipping:
+      return to == S::kReceived || to == S::kCancelled;
+    case S::kReceived:
+      return to == S::kTransferring;
+    case S::kTransferring:
+      return to == S::kPackaging;
+    case S::kPackaging:
+      return to == S::kCompleted || to == S::kClosed;
+    default:
+      return false;  // Completed, Closed, Cancelled, Expired are final
   }
 }
 
 bool Allowed(DriveState from, DriveState to) {
   using D = DriveState;
   switch (from) {
-    case D::kSpecified: return to == D::kReceived || to == D::kNeverReceived;
-    case D::kNeverReceived: return to == D::kReceived;  // late arrival
-    case D::kReceived: return to == D::kTransferring || to == D::kFailed;
+    case D::kSpecified:
+      return to == D::kReceived || to == D::kNeverReceived;
+    case D::kNeverReceived:
+      return to == D::kReceived;  // late arrival
+    case D::kReceived:
+      return to == D::kTransferring || to == D::kFailed;
     case D::kTransferring:
       return to == D::kCompleted || to == D::kCompletedMoreInfo || to == D::kFailed;
     case D::kCompleted:
     case D::kCompletedMoreInfo:
-    case D::kFailed: return to == D::kShippedBack;
-    default: return false;
+    case D::kFailed:
+      return to == D::kShippedBack;
+    default:
+      return false;
   }
 }
 
@@ -53,7 +65,8 @@ const char* DriveStateName(DriveState state) { return kDriveStates[static_cast<i
 
 Result<JobState> ParseJobState(const std::string& name) {
   auto it = std::find(std::begin(kJobStates), std::end(kJobStates), name);
-  if (it == std::end(kJobStates)) return Status::InvalidArgument("unknown job state '" + name + "'");
+  if (it == std::end(kJobStates))
+    return Status::InvalidArgument("unknown job state '" + name + "'");
   return static_cast<JobState>(it - std::begin(kJobStates));
 }
 
@@ -84,8 +97,9 @@ Status CheckDriveTransition(DriveState from, DriveState to) {
 
 Status TransitionJob(ImportJob& job, JobState to, int64_t now_ns, const std::string& why) {
   RETURN_IF_ERROR(CheckJobTransition(job.state, to).WithContext("job " + job.name));
-  AddEvent(job, now_ns, std::string("job ") + JobStateName(job.state) + " → " + JobStateName(to) +
-                            (why.empty() ? "" : ": " + why));
+  AddEvent(job, now_ns,
+           std::string("job ") + JobStateName(job.state) + " → " + JobStateName(to) +
+               (why.empty() ? "" : ": " + why));
   job.state = to;
   return Status::Ok();
 }
@@ -93,8 +107,9 @@ Status TransitionJob(ImportJob& job, JobState to, int64_t now_ns, const std::str
 Status TransitionDrive(ImportJob& job, DriveRecord& drive, DriveState to, int64_t now_ns,
                        const std::string& why) {
   RETURN_IF_ERROR(CheckDriveTransition(drive.state, to).WithContext("drive " + drive.drive_id));
-  AddEvent(job, now_ns, "drive " + drive.drive_id + " " + DriveStateName(drive.state) + " → " +
-                            DriveStateName(to) + (why.empty() ? "" : ": " + why));
+  AddEvent(job, now_ns,
+           "drive " + drive.drive_id + " " + DriveStateName(drive.state) + " → " +
+               DriveStateName(to) + (why.empty() ? "" : ": " + why));
   drive.state = to;
   return Status::Ok();
 }
@@ -119,8 +134,9 @@ Status ShipJob(ImportJob& job, const ShippingInfo& shipping, int64_t now_ns) {
     RETURN_IF_ERROR(TransitionJob(job, JobState::kShipping, now_ns,
                                   shipping.carrier + " tracking " + shipping.tracking_number));
   } else if (correction) {
-    AddEvent(job, now_ns, "shipping information corrected: " + shipping.carrier + " tracking " +
-                              shipping.tracking_number);
+    AddEvent(job, now_ns,
+             "shipping information corrected: " + shipping.carrier + " tracking " +
+                 shipping.tracking_number);
   }
   return Status::Ok();
 }
@@ -170,20 +186,29 @@ std::vector<std::string> DeadlineWarnings(const ImportJob& job, int64_t now_ns) 
 std::string EncodeImportJob(const ImportJob& job) {
   nlohmann::json drives = nlohmann::json::array();
   for (const DriveRecord& d : job.drives)
-    drives.push_back({{"drive_id", d.drive_id}, {"state", DriveStateName(d.state)},
-                      {"manifest_hash", d.manifest_hash}, {"bytes", d.bytes},
-                      {"bytes_succeeded", d.bytes_succeeded}, {"percent_complete", d.percent_complete},
-                      {"reason", d.reason}, {"missing", d.missing}, {"corrupt", d.corrupt},
+    drives.push_back({{"drive_id", d.drive_id},
+                      {"state", DriveStateName(d.state)},
+                      {"manifest_hash", d.manifest_hash},
+                      {"bytes", d.bytes},
+                      {"bytes_succeeded", d.bytes_succeeded},
+                      {"percent_complete", d.percent_complete},
+                      {"reason", d.reason},
+                      {"missing", d.missing},
+                      {"corrupt", d.corrupt},
                       {"unexpected", d.unexpected}});
   nlohmann::json events = nlohmann::json::array();
   for (const JobEvent& e : job.events)
     events.push_back({{"time", FormatTimeRfc3339(e.time_ns)}, {"message", e.message}});
-  nlohmann::json j = {{"name", job.name}, {"storage_account", job.storage_account},
-                      {"container", job.container}, {"public_key", job.public_key},
-                      {"vault", job.vault}, {"machine", job.machine},
+  nlohmann::json j = {{"name", job.name},
+                      {"storage_account", job.storage_account},
+                      {"container", job.container},
+                      {"public_key", job.public_key},
+                      {"vault", job.vault},
+                      {"machine", job.machine},
                       {"state", JobStateName(job.state)},
                       {"created", FormatTimeRfc3339(job.created_ns)},
-                      {"drives", drives}, {"events", events}};
+                      {"drives", drives},
+                      {"events", events}};
   if (job.shipping) {
     j["shipping"] = {{"carrier", job.shipping->carrier},
                      {"tracking_number", job.shipping->tracking_number},
@@ -210,8 +235,9 @@ Result<ImportJob> ParseImportJob(const std::string& text) {
       return Status::Corruption("import job has a bad creation time");
     if (j.contains("shipping")) {
       const auto& s = j["shipping"];
-      job.shipping = ShippingInfo{s.at("carrier"), s.at("tracking_number"),
-                                  s.value("return_address", ""), s.value("return_carrier_account", "")};
+      job.shipping =
+          ShippingInfo{s.at("carrier"), s.at("tracking_number"), s.value("return_address", ""),
+                       s.value("return_carrier_account", "")};
       ParseTimeRfc3339(j.at("shipped"), &job.shipped_ns);
     }
     for (const auto& d : j.at("drives")) {

@@ -20,10 +20,27 @@
 
 namespace ferry {
 
-enum class JobState { kCreating, kShipping, kReceived, kTransferring, kPackaging, kCompleted,
-                      kClosed, kCancelled, kExpired };
-enum class DriveState { kSpecified, kReceived, kTransferring, kCompleted, kCompletedMoreInfo,
-                        kFailed, kNeverReceived, kShippedBack };
+enum class JobState {
+  kCreating,
+  kShipping,
+  kReceived,
+  kTransferring,
+  kPackaging,
+  kCompleted,
+  kClosed,
+  kCancelled,
+  kExpired
+};
+enum class DriveState {
+  kSpecified,
+  kReceived,
+  kTransferring,
+  kCompleted,
+  kCompletedMoreInfo,
+  kFailed,
+  kNeverReceived,
+  kShippedBack
+};
 
 const char* JobStateName(JobState state);
 const char* DriveStateName(DriveState state);
@@ -46,13 +63,13 @@ struct ShippingInfo {
 };
 
 struct DriveRecord {
-  std::string drive_id;       // the disk's serial or the ID diskprep wrote on it
+  std::string drive_id;  // the disk's serial or the ID diskprep wrote on it
   DriveState state = DriveState::kSpecified;
   std::string manifest_hash;  // SHA-256 of the signed manifest, hex
   uint64_t bytes = 0;         // bytes of packs placed on the drive
   uint64_t bytes_succeeded = 0;
   int percent_complete = 0;
-  std::string reason;         // why Failed / CompletedMoreInfo
+  std::string reason;                                     // why Failed / CompletedMoreInfo
   std::vector<std::string> missing, corrupt, unexpected;  // files, from ingest
 };
 

@@ -58,8 +58,8 @@ class MetadataStore {
   virtual Result<std::vector<MachineRecord>> ListMachines(const VaultRecord& vault) = 0;
 
   // Tokens are stored by their SHA-256 only.
-  virtual Status AddToken(const Id& token_hash, TokenKind kind,
-                          std::optional<int64_t> machine_id, int64_t now_ns) = 0;
+  virtual Status AddToken(const Id& token_hash, TokenKind kind, std::optional<int64_t> machine_id,
+                          int64_t now_ns) = 0;
   virtual Result<TokenRecord> FindToken(const Id& token_hash) = 0;  // NotFound
 
   virtual Status AddRecoveryPoint(int64_t machine_id, const RecoveryPoint& point) = 0;

@@ -47,10 +47,14 @@ CREATE TABLE IF NOT EXISTS import_jobs (
 
 const char* KindName(TokenKind kind) {
   switch (kind) {
-    case TokenKind::kAdmin: return "admin";
-    case TokenKind::kMachine: return "machine";
-    case TokenKind::kMaintenance: return "maintenance";
-    case TokenKind::kOperator: return "operator";
+    case TokenKind::kAdmin:
+      return "admin";
+    case TokenKind::kMachine:
+      return "machine";
+    case TokenKind::kMaintenance:
+      return "maintenance";
+    case TokenKind::kOperator:
+      return "operator";
   }
   return "?";
 }
@@ -64,7 +68,8 @@ class Statement {
   ~Statement() { sqlite3_finalize(statement_); }
   bool ok() const { return statement_ != nullptr; }
   Statement& Bind(int index, const std::string& text) {
-    sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()),
+                      SQLITE_TRANSIENT);
     return *this;
   }
   Statement& Bind(int index, int64_t value) {
@@ -72,7 +77,8 @@ class Statement {
     return *this;
   }
   Statement& BindBlob(int index, ByteView blob) {
-    sqlite3_bind_blob(statement_, index, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_blob(statement_, index, blob.data(), static_cast<int>(blob.size()),
+                      SQLITE_TRANSIENT);
     return *this;
   }
   Statement& BindNull(int index) {
@@ -122,7 +128,8 @@ class SqliteMetadataStore : public MetadataStore {
     std::lock_guard lock(mutex_);
     Statement select(db_, "SELECT id, name, created_ns FROM vaults ORDER BY name");
     std::vector<VaultRecord> vaults;
-    while (select.Step() == SQLITE_ROW) vaults.push_back({select.Int(0), select.Text(1), select.Int(2)});
+    while (select.Step() == SQLITE_ROW)
+      vaults.push_back({select.Int(0), select.Text(1), select.Int(2)});
     return vaults;
   }
 
@@ -133,7 +140,8 @@ class SqliteMetadataStore : public MetadataStore {
     insert.Bind(1, vault.id).Bind(2, name).Bind(3, now_ns);
     int rc = insert.Step();
     if (rc == SQLITE_CONSTRAINT)
-      return Status::AlreadyExists("machine " + name + " is already registered in vault " + vault.name);
+      return Status::AlreadyExists("machine " + name + " is already registered in vault " +
+                                   vault.name);
     if (rc != SQLITE_DONE) return insert.Error("register machine");
     return MachineRecord{sqlite3_last_insert_rowid(db_), vault.id, vault.name, name, now_ns};
   }
@@ -149,7 +157,8 @@ class SqliteMetadataStore : public MetadataStore {
 
   Result<std::vector<MachineRecord>> ListMachines(const VaultRecord& vault) override {
     std::lock_guard lock(mutex_);
-    Statement select(db_, "SELECT id, name, created_ns FROM machines WHERE vault_id = ? ORDER BY name");
+    Statement select(db_,
+                     "SELECT id, name, created_ns FROM machines WHERE vault_id = ? ORDER BY name");
     select.Bind(1, vault.id);
     std::vector<MachineRecord> machines;
     while (select.Step() == SQLITE_ROW)
@@ -160,7 +169,8 @@ class SqliteMetadataStore : public MetadataStore {
   Status AddToken(const Id& token_hash, TokenKind kind, std::optional<int64_t> machine_id,
                   int64_t now_ns) override {
     std::lock_guard lock(mutex_);
-    Statement insert(db_, "INSERT INTO tokens (hash, kind, machine_id, created_ns) VALUES (?, ?, ?, ?)");
+    Statement insert(db_,
+                     "INSERT INTO tokens (hash, kind, machine_id, created_ns) VALUES (?, ?, ?, ?)");
     insert.BindBlob(1, token_hash.bytes).Bind(2, std::string(KindName(kind))).Bind(4, now_ns);
     if (machine_id)
       insert.Bind(3, *machine_id);
@@ -192,10 +202,13 @@ class SqliteMetadataStore : public MetadataStore {
 
   Status AddRecoveryPoint(int64_t machine_id, const RecoveryPoint& point) override {
     std::lock_guard lock(mutex_);
-    Statement insert(db_,
-                     "INSERT OR IGNORE INTO recovery_points (machine_id, snapshot, received_ns, size) "
-                     "VALUES (?, ?, ?, ?)");
-    insert.Bind(1, machine_id).Bind(2, point.snapshot).Bind(3, point.received_ns)
+    Statement insert(
+        db_,
+        "INSERT OR IGNORE INTO recovery_points (machine_id, snapshot, received_ns, size) "
+        "VALUES (?, ?, ?, ?)");
+    insert.Bind(1, machine_id)
+        .Bind(2, point.snapshot)
+        .Bind(3, point.received_ns)
         .Bind(4, static_cast<int64_t>(point.size));
     if (insert.Step() != SQLITE_DONE) return insert.Error("record recovery point");
     return Status::Ok();
@@ -223,14 +236,17 @@ class SqliteMetadataStore : public MetadataStore {
 
   Status CreateImportJob(const ImportJob& job) override {
     std::lock_guard lock(mutex_);
-    Statement insert(db_, "INSERT INTO import_jobs (name, tracking_number, created_ns, document) VALUES (?, ?, ?, ?)");
+    Statement insert(db_,
+                     "INSERT INTO import_jobs (name, tracking_number, created_ns, document) VALUES "
+                     "(?, ?, ?, ?)");
     insert.Bind(1, job.name).Bind(3, job.created_ns).Bind(4, EncodeImportJob(job));
     if (job.shipping)
       insert.Bind(2, job.shipping->tracking_number);
     else
       insert.BindNull(2);
     int rc = insert.Step();
-    if (rc == SQLITE_CONSTRAINT) return Status::AlreadyExists("import job " + job.name + " already exists");
+    if (rc == SQLITE_CONSTRAINT)
+      return Status::AlreadyExists("import job " + job.name + " already exists");
     if (rc != SQLITE_DONE) return insert.Error("create import job");
     return Status::Ok();
   }
@@ -244,7 +260,8 @@ class SqliteMetadataStore : public MetadataStore {
         return Status::AlreadyExists("tracking number " + job.shipping->tracking_number +
                                      " already belongs to job " + owner.Text(0));
     }
-    Statement update(db_, "UPDATE import_jobs SET tracking_number = ?, document = ? WHERE name = ?");
+    Statement update(db_,
+                     "UPDATE import_jobs SET tracking_number = ?, document = ? WHERE name = ?");
     if (job.shipping)
       update.Bind(1, job.shipping->tracking_number);
     else
@@ -283,15 +300,18 @@ class SqliteMetadataStore : public MetadataStore {
 
 Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(const std::string& path) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     return Status::IOError("cannot open metadata database " + path + ": " + message);
   }
   char* error = nullptr;
-  std::string setup = std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                                  "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;") + kSchema;
+  std::string setup = std::string(
+                          "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                          "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;") +
+                      kSchema;
   if (sqlite3_exec(db, setup.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
     std::string message = error ? error : "unknown error";
     sqlite3_free(error);

@@ -42,25 +42,31 @@ void SendError(httplib::Response& res, int status, const std::string& code,
 // Maps a Status from the layers below to an HTTP error.
 void SendStatus(httplib::Response& res, const Status& status) {
   switch (status.code()) {
-    case StatusCode::kNotFound: return SendError(res, 404, "not_found", status.message());
-    case StatusCode::kAlreadyExists: return SendError(res, 409, "conflict", status.message());
-    case StatusCode::kInvalidArgument: return SendError(res, 400, "bad_request", status.message());
-    case StatusCode::kPermissionDenied: return SendError(res, 403, "forbidden", status.message());
-    default: return SendError(res, 500, "internal", status.message());
+    case StatusCode::kNotFound:
+      return SendError(res, 404, "not_found", status.message());
+    case StatusCode::kAlreadyExists:
+      return SendError(res, 409, "conflict", status.message());
+    case StatusCode::kInvalidArgument:
+      return SendError(res, 400, "bad_request", status.message());
+    case StatusCode::kPermissionDenied:
+      return SendError(res, 403, "forbidden", status.message());
+    default:
+      return SendError(res, 500, "internal", status.message());
   }
 }
 
 bool ValidEntityName(const std::string& name) {
   if (name.empty() || name.size() > 64 || name[0] == '.') return false;
   for (char c : name)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+      return false;
   return true;
 }
 
 bool ParseObjectName(const std::string& kind, const std::string& name, ObjectName* out) {
   static const std::map<std::string, ObjectKind> kinds = {
-      {"config", ObjectKind::kConfig}, {"keys", ObjectKind::kKey},
-      {"data", ObjectKind::kData},     {"index", ObjectKind::kIndex},
+      {"config", ObjectKind::kConfig},      {"keys", ObjectKind::kKey},
+      {"data", ObjectKind::kData},          {"index", ObjectKind::kIndex},
       {"snapshots", ObjectKind::kSnapshot}, {"locks", ObjectKind::kLock}};
   auto it = kinds.find(kind);
   if (it == kinds.end()) return false;
@@ -77,7 +83,8 @@ void RemoveStaleTempFiles(const std::string& root) {
   std::error_code error;
   for (auto it = std::filesystem::recursive_directory_iterator(root, error);
        !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
-    if (it->is_regular_file(error) && it->path().filename().string().find(".tmp-") != std::string::npos)
+    if (it->is_regular_file(error) &&
+        it->path().filename().string().find(".tmp-") != std::string::npos)
       std::filesystem::remove(it->path(), error);
   }
 }
@@ -209,11 +216,14 @@ struct VaultServer::Impl {
 
 void VaultServer::Impl::Routes() {
   server->Get("/vault/v1/version", [](const httplib::Request&, httplib::Response& res) {
-    SendJson(res, 200, {{"server", "ferry 0.1.0"}, {"protocol", kVaultProtocol},
-                        {"min_client_protocol", kVaultMinClientProtocol}});
+    SendJson(res, 200,
+             {{"server", "ferry 0.1.0"},
+              {"protocol", kVaultProtocol},
+              {"min_client_protocol", kVaultMinClientProtocol}});
   });
-  server->Post("/vault/v1/vaults",
-               [this](const httplib::Request& req, httplib::Response& res) { HandleCreateVault(req, res); });
+  server->Post("/vault/v1/vaults", [this](const httplib::Request& req, httplib::Response& res) {
+    HandleCreateVault(req, res);
+  });
   server->Get("/vault/v1/vaults", [this](const httplib::Request& req, httplib::Response& res) {
     if (!Admin(req, res)) return;
     auto vaults = store->ListVaults();
@@ -223,33 +233,43 @@ void VaultServer::Impl::Routes() {
       list.push_back({{"name", vault.name}, {"created", Rfc3339(vault.created_ns)}});
     SendJson(res, 200, list);
   });
-  server->Get(R"(/vault/v1/vaults/([^/]+))",
-              [this](const httplib::Request& req, httplib::Response& res) { HandleVaultReport(req, res); });
-  server->Post(R"(/vault/v1/vaults/([^/]+)/machines)", [this](const httplib::Request& req, httplib::Response& res) {
-    HandleRegisterMachine(req, res);
-  });
+  server->Get(
+      R"(/vault/v1/vaults/([^/]+))",
+      [this](const httplib::Request& req, httplib::Response& res) { HandleVaultReport(req, res); });
+  server->Post(R"(/vault/v1/vaults/([^/]+)/machines)",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 HandleRegisterMachine(req, res);
+               });
   server->Post(R"(/vault/v1/vaults/([^/]+)/machines/([^/]+)/maintenance-token)",
-               [this](const httplib::Request& req, httplib::Response& res) { HandleMaintenanceToken(req, res); });
-  server->Get(R"(/vault/v1/repository/([^/]+)/([^/]*))",
-              [this](const httplib::Request& req, httplib::Response& res) { HandleGetObject(req, res); });
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 HandleMaintenanceToken(req, res);
+               });
+  server->Get(
+      R"(/vault/v1/repository/([^/]+)/([^/]*))",
+      [this](const httplib::Request& req, httplib::Response& res) { HandleGetObject(req, res); });
   server->Put(R"(/vault/v1/repository/([^/]+)/([^/]+))",
               [this](const httplib::Request& req, httplib::Response& res,
                      const httplib::ContentReader& reader) { HandlePutObject(req, res, reader); });
   server->Delete(R"(/vault/v1/repository/([^/]+)/([^/]+))",
-                 [this](const httplib::Request& req, httplib::Response& res) { HandleDeleteObject(req, res); });
+                 [this](const httplib::Request& req, httplib::Response& res) {
+                   HandleDeleteObject(req, res);
+                 });
   ImportRoutes();
   server->set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
-    std::string code = res.status == 404 ? "not_found"
+    std::string code = res.status == 404   ? "not_found"
                        : res.status == 413 ? "too_large"
                        : res.status == 416 ? "bad_range"
-                       : res.status < 500 ? "bad_request" : "internal";
+                       : res.status < 500  ? "bad_request"
+                                           : "internal";
     SendError(res, res.status, code,
-              res.status == 404 ? "no such endpoint" : "request refused (HTTP " + std::to_string(res.status) + ")");
+              res.status == 404 ? "no such endpoint"
+                                : "request refused (HTTP " + std::to_string(res.status) + ")");
   });
-  server->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    SendError(res, 500, "internal", "internal error");
-  });
+  server->set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        SendError(res, 500, "internal", "internal error");
+      });
   server->set_payload_max_length(kMaxObjectSize);
   // httplib limits each header line but not their number.
   server->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
@@ -275,7 +295,8 @@ void VaultServer::Impl::Routes() {
 void VaultServer::Impl::HandleCreateVault(const httplib::Request& req, httplib::Response& res) {
   if (!Admin(req, res)) return;
   json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object() || !body.contains("name") || !body["name"].is_string())
+  if (body.is_discarded() || !body.is_object() || !body.contains("name") ||
+      !body["name"].is_string())
     return SendError(res, 400, "bad_json", "expected {\"name\": \"VAULT\"}");
   std::string name = body["name"];
   if (!ValidEntityName(name))
@@ -307,13 +328,17 @@ void VaultServer::Impl::HandleVaultReport(const httplib::Request& req, httplib::
       });
       if (!status.ok()) return SendStatus(res, status);
     }
-    json entry = {{"name", machine.name}, {"registered", Rfc3339(machine.created_ns)},
-                  {"recovery_points", points->size()}, {"stored_bytes", bytes},
+    json entry = {{"name", machine.name},
+                  {"registered", Rfc3339(machine.created_ns)},
+                  {"recovery_points", points->size()},
+                  {"stored_bytes", bytes},
                   {"objects", objects}};
-    entry["last_backup"] = points->empty() ? json(nullptr) : json(Rfc3339(points->back().received_ns));
+    entry["last_backup"] =
+        points->empty() ? json(nullptr) : json(Rfc3339(points->back().received_ns));
     list.push_back(std::move(entry));
   }
-  SendJson(res, 200, {{"name", vault->name}, {"created", Rfc3339(vault->created_ns)}, {"machines", list}});
+  SendJson(res, 200,
+           {{"name", vault->name}, {"created", Rfc3339(vault->created_ns)}, {"machines", list}});
 }
 
 void VaultServer::Impl::HandleRegisterMachine(const httplib::Request& req, httplib::Response& res) {
@@ -321,29 +346,34 @@ void VaultServer::Impl::HandleRegisterMachine(const httplib::Request& req, httpl
   auto vault = store->FindVault(req.matches[1]);
   if (!vault.ok()) return SendStatus(res, vault.status());
   json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object() || !body.contains("name") || !body["name"].is_string())
+  if (body.is_discarded() || !body.is_object() || !body.contains("name") ||
+      !body["name"].is_string())
     return SendError(res, 400, "bad_json", "expected {\"name\": \"MACHINE\"}");
   std::string name = body["name"];
   if (!ValidEntityName(name))
-    return SendError(res, 400, "bad_name", "machine names are 1-64 characters of A-Z a-z 0-9 . _ -");
+    return SendError(res, 400, "bad_name",
+                     "machine names are 1-64 characters of A-Z a-z 0-9 . _ -");
   auto machine = store->CreateMachine(*vault, name, clock.NowNanos());
   if (!machine.ok()) return SendStatus(res, machine.status());
   auto backend = MachineBackend(*machine);
   if (!backend.ok()) return SendStatus(res, backend.status());
   std::string token = GenerateToken();
-  Status status = store->AddToken(HashToken(token), TokenKind::kMachine, machine->id, clock.NowNanos());
+  Status status =
+      store->AddToken(HashToken(token), TokenKind::kMachine, machine->id, clock.NowNanos());
   if (!status.ok()) return SendStatus(res, status);
   SendJson(res, 201, {{"vault", vault->name}, {"machine", machine->name}, {"token", token}});
 }
 
-void VaultServer::Impl::HandleMaintenanceToken(const httplib::Request& req, httplib::Response& res) {
+void VaultServer::Impl::HandleMaintenanceToken(const httplib::Request& req,
+                                               httplib::Response& res) {
   if (!Admin(req, res)) return;
   auto vault = store->FindVault(req.matches[1]);
   if (!vault.ok()) return SendStatus(res, vault.status());
   auto machine = store->FindMachine(*vault, req.matches[2]);
   if (!machine.ok()) return SendStatus(res, machine.status());
   std::string token = GenerateToken();
-  Status status = store->AddToken(HashToken(token), TokenKind::kMaintenance, machine->id, clock.NowNanos());
+  Status status =
+      store->AddToken(HashToken(token), TokenKind::kMaintenance, machine->id, clock.NowNanos());
   if (!status.ok()) return SendStatus(res, status);
   SendJson(res, 201, {{"vault", vault->name}, {"machine", machine->name}, {"token", token}});
 }
@@ -379,16 +409,18 @@ void VaultServer::Impl::HandleGetObject(const httplib::Request& req, httplib::Re
     // ask for ranges inside an object, so a range reaching past the end means
     // the object is shorter than the index says — say so at once.
     auto [first, last] = req.ranges[0];
-    uint64_t start = first < 0 ? (last < 0 || static_cast<uint64_t>(last) > *size ? 0 : *size - last)
-                               : static_cast<uint64_t>(first);
+    uint64_t start = first < 0
+                         ? (last < 0 || static_cast<uint64_t>(last) > *size ? 0 : *size - last)
+                         : static_cast<uint64_t>(first);
     uint64_t end = first < 0 || last < 0 ? *size : static_cast<uint64_t>(last) + 1;
     if (start >= end || end > *size) {
       // httplib would apply the range to the error document too; the request
       // is ours to answer now, so drop the range before replying.
       const_cast<httplib::Request&>(req).ranges.clear();
       res.set_header("Content-Range", "bytes */" + std::to_string(*size));
-      return SendError(res, 416, "bad_range",
-                       "range does not lie within the object (" + std::to_string(*size) + " bytes)");
+      return SendError(
+          res, 416, "bad_range",
+          "range does not lie within the object (" + std::to_string(*size) + " bytes)");
     }
   }
   // HEAD gets the length only.
@@ -410,8 +442,9 @@ void VaultServer::Impl::HandlePutObject(const httplib::Request& req, httplib::Re
   if (!token) return;
   ObjectName object;
   if (!ParseObjectName(req.matches[1], req.matches[2], &object))
-    return SendError(res, 400, "bad_name",
-                     "not an object name: " + std::string(req.matches[1]) + "/" + std::string(req.matches[2]));
+    return SendError(
+        res, 400, "bad_name",
+        "not an object name: " + std::string(req.matches[1]) + "/" + std::string(req.matches[2]));
   if (!req.has_header("Content-Length") || req.has_header("Transfer-Encoding"))
     return SendError(res, 411, "length_required", "objects are uploaded with a Content-Length");
   std::string length_text = req.get_header_value("Content-Length");
@@ -419,7 +452,8 @@ void VaultServer::Impl::HandlePutObject(const httplib::Request& req, httplib::Re
       length_text.size() > 19 || length_text.find_first_not_of("0123456789") != std::string::npos)
     return SendError(res, 400, "bad_request", "Content-Length must be one decimal number");
   uint64_t length = std::stoull(length_text);
-  if (length > kMaxObjectSize) return SendError(res, 413, "too_large", "object larger than 256 MiB");
+  if (length > kMaxObjectSize)
+    return SendError(res, 413, "too_large", "object larger than 256 MiB");
   auto backend_result = MachineBackend(*token->machine);
   if (!backend_result.ok()) return SendStatus(res, backend_result.status());
   Backend* backend = *backend_result;
@@ -448,14 +482,16 @@ void VaultServer::Impl::HandlePutObject(const httplib::Request& req, httplib::Re
     return SendError(res, 400, "bad_request", "body shorter than its Content-Length");
   Id digest = hash.Finish();
   if (!is_config && digest.Hex() != object.name)
-    return SendError(res, 422, "digest_mismatch",
-                     "the body's SHA-256 is " + digest.Hex() + ", not the object's name; nothing stored");
+    return SendError(
+        res, 422, "digest_mismatch",
+        "the body's SHA-256 is " + digest.Hex() + ", not the object's name; nothing stored");
   if (exists && is_config) {
     auto stored = backend->Get(object);
     if (!stored.ok()) return SendStatus(res, stored.status());
     if (Sha256(*stored) == digest) return SendJson(res, 200, {{"stored", false}});
     if (token->kind != TokenKind::kMaintenance)
-      return SendError(res, 409, "conflict", "the repository config exists and machine tokens cannot replace it");
+      return SendError(res, 409, "conflict",
+                       "the repository config exists and machine tokens cannot replace it");
   }
   if (exists && !is_config) return SendJson(res, 200, {{"stored", false}});
   Status status = writer->Commit();
@@ -495,7 +531,8 @@ void VaultServer::Impl::ImportRoutes() {
   server->Post("/import/v1/operators", [this](const httplib::Request& req, httplib::Response& res) {
     if (!Admin(req, res)) return;
     std::string token = GenerateToken();
-    Status status = store->AddToken(HashToken(token), TokenKind::kOperator, std::nullopt, clock.NowNanos());
+    Status status =
+        store->AddToken(HashToken(token), TokenKind::kOperator, std::nullopt, clock.NowNanos());
     if (!status.ok()) return SendStatus(res, status);
     SendJson(res, 201, {{"token", token}});
   });
@@ -536,7 +573,8 @@ void VaultServer::Impl::ImportRoutes() {
       }
     }
     job.events.push_back({job.created_ns, "job created with " + std::to_string(job.drives.size()) +
-                                              " drive(s) for " + job.storage_account + "/" + job.container});
+                                              " drive(s) for " + job.storage_account + "/" +
+                                              job.container});
     std::lock_guard lock(jobs_mutex);
     Status status = store->CreateImportJob(job);
     if (!status.ok()) return SendStatus(res, status);
@@ -555,14 +593,15 @@ void VaultServer::Impl::ImportRoutes() {
     }
     SendJson(res, 200, list);
   });
-  server->Get(R"(/import/v1/jobs/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-    auto token = Authenticate(req, res);
-    if (!token) return;
-    std::lock_guard lock(jobs_mutex);
-    auto job = LoadJob(*token, req.matches[1]);
-    if (!job.ok()) return SendStatus(res, job.status());
-    SendJson(res, 200, JobJson(*job));
-  });
+  server->Get(R"(/import/v1/jobs/([^/]+))",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                auto token = Authenticate(req, res);
+                if (!token) return;
+                std::lock_guard lock(jobs_mutex);
+                auto job = LoadJob(*token, req.matches[1]);
+                if (!job.ok()) return SendStatus(res, job.status());
+                SendJson(res, 200, JobJson(*job));
+              });
   // Changes by the job's owner (or the admin): shipping and cancelling.
   server->Post(R"(/import/v1/jobs/([^/]+)/(ship|cancel))", [this](const httplib::Request& req,
                                                                   httplib::Response& res) {
@@ -579,10 +618,12 @@ void VaultServer::Impl::ImportRoutes() {
       if (body.is_discarded() || !body.is_object())
         return SendError(res, 400, "bad_json", "expected shipping information as JSON");
       ShippingInfo shipping{body.value("carrier", ""), body.value("tracking_number", ""),
-                            body.value("return_address", ""), body.value("return_carrier_account", "")};
+                            body.value("return_address", ""),
+                            body.value("return_carrier_account", "")};
       status = ShipJob(*job, shipping, clock.NowNanos());
     } else {
-      status = TransitionJob(*job, JobState::kCancelled, clock.NowNanos(), "cancelled by its owner");
+      status =
+          TransitionJob(*job, JobState::kCancelled, clock.NowNanos(), "cancelled by its owner");
     }
     if (!status.ok()) return SendError(res, 409, "conflict", status.message());
     status = store->SaveImportJob(*job);
@@ -590,7 +631,8 @@ void VaultServer::Impl::ImportRoutes() {
     SendJson(res, 200, JobJson(*job));
   });
   // Changes by the datacenter (operator or admin): job and drive states.
-  server->Post(R"(/import/v1/jobs/([^/]+)/state)", [this](const httplib::Request& req, httplib::Response& res) {
+  server->Post(R"(/import/v1/jobs/([^/]+)/state)", [this](const httplib::Request& req,
+                                                          httplib::Response& res) {
     auto token = Authenticate(req, res);
     if (!token) return;
     if (token->kind != TokenKind::kOperator && token->kind != TokenKind::kAdmin)
@@ -609,7 +651,7 @@ void VaultServer::Impl::ImportRoutes() {
     SendJson(res, 200, JobJson(*job));
   });
   server->Post(R"(/import/v1/jobs/([^/]+)/drives/([^/]+))", [this](const httplib::Request& req,
-                                                                  httplib::Response& res) {
+                                                                   httplib::Response& res) {
     auto token = Authenticate(req, res);
     if (!token) return;
     if (token->kind != TokenKind::kOperator && token->kind != TokenKind::kAdmin)
@@ -621,11 +663,14 @@ void VaultServer::Impl::ImportRoutes() {
     auto job = LoadJob(*token, req.matches[1]);
     if (!job.ok()) return SendStatus(res, job.status());
     DriveRecord* drive = job->FindDrive(req.matches[2]);
-    if (!drive) return SendError(res, 404, "not_found", "job " + job->name + " has no drive " + std::string(req.matches[2]));
+    if (!drive)
+      return SendError(res, 404, "not_found",
+                       "job " + job->name + " has no drive " + std::string(req.matches[2]));
     if (body.contains("state")) {
       auto state = ParseDriveState(body.value("state", ""));
       if (!state.ok()) return SendError(res, 400, "bad_request", state.status().message());
-      Status status = TransitionDrive(*job, *drive, *state, clock.NowNanos(), body.value("reason", ""));
+      Status status =
+          TransitionDrive(*job, *drive, *state, clock.NowNanos(), body.value("reason", ""));
       if (!status.ok()) return SendError(res, 409, "conflict", status.message());
     }
     drive->bytes_succeeded = body.value("bytes_succeeded", drive->bytes_succeeded);
@@ -675,13 +720,15 @@ Result<int> VaultServer::Bind() {
                         : -1);
   if (port < 0)
     return Status::IOError("cannot listen on " + impl_->options.host + ":" +
-                           std::to_string(impl_->options.port) + " (in use, or not an address here)");
+                           std::to_string(impl_->options.port) +
+                           " (in use, or not an address here)");
   impl_->port = port;
   return port;
 }
 
 Status VaultServer::Serve() {
-  if (!impl_->server->listen_after_bind()) return Status::IOError("the server stopped unexpectedly");
+  if (!impl_->server->listen_after_bind())
+    return Status::IOError("the server stopped unexpectedly");
   return Status::Ok();
 }
 

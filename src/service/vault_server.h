@@ -19,7 +19,7 @@ constexpr int kVaultMinClientProtocol = 1;
 struct VaultServerOptions {
   std::string data_dir;
   std::string host = "127.0.0.1";
-  int port = 8470;  // 0: any free port
+  int port = 8470;              // 0: any free port
   std::string tls_certificate;  // PEM files; both or neither
   std::string tls_key;
   // Where the disks of import jobs are sent; shown by diskprep and job show.

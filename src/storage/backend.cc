@@ -6,12 +6,18 @@ namespace ferry {
 
 const char* ObjectKindName(ObjectKind kind) {
   switch (kind) {
-    case ObjectKind::kConfig: return "config";
-    case ObjectKind::kKey: return "keys";
-    case ObjectKind::kData: return "data";
-    case ObjectKind::kIndex: return "index";
-    case ObjectKind::kSnapshot: return "snapshots";
-    case ObjectKind::kLock: return "locks";
+    case ObjectKind::kConfig:
+      return "config";
+    case ObjectKind::kKey:
+      return "keys";
+    case ObjectKind::kData:
+      return "data";
+    case ObjectKind::kIndex:
+      return "index";
+    case ObjectKind::kSnapshot:
+      return "snapshots";
+    case ObjectKind::kLock:
+      return "locks";
   }
   return "?";
 }
@@ -67,8 +73,7 @@ Status Backend::ReadStream(const ObjectName& name, uint64_t offset, uint64_t len
 
 Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location) {
   if (location.empty())
-    return Status::InvalidArgument(
-        "no repository given: use --repo or set FERRY_REPOSITORY");
+    return Status::InvalidArgument("no repository given: use --repo or set FERRY_REPOSITORY");
   if (location.find("://") != std::string::npos)
     return Status::Unsupported("repository location '" + location +
                                "': only local directories are supported so far");

@@ -24,7 +24,8 @@
 namespace ferry {
 
 enum class ObjectKind { kConfig, kKey, kData, kIndex, kSnapshot, kLock };
-const char* ObjectKindName(ObjectKind kind);  // "config", "keys", "data", "index", "snapshots", "locks"
+const char* ObjectKindName(
+    ObjectKind kind);  // "config", "keys", "data", "index", "snapshots", "locks"
 
 struct ObjectName {
   ObjectKind kind;
@@ -66,8 +67,9 @@ class Backend {
   // Size in bytes; NotFound if the object does not exist.
   virtual Result<uint64_t> Stat(const ObjectName& name) = 0;
   // Calls `visit(name, size)` for each object of `kind`; a non-OK return stops the walk.
-  virtual Status List(ObjectKind kind,
-                      const std::function<Status(const std::string& name, uint64_t size)>& visit) = 0;
+  virtual Status List(
+      ObjectKind kind,
+      const std::function<Status(const std::string& name, uint64_t size)>& visit) = 0;
   virtual Status Remove(const ObjectName& name) = 0;
 
   // Streaming forms of Put and Get, for objects that should not be held whole

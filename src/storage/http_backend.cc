@@ -33,13 +33,15 @@ Status HttpBackend::CheckVersion() {
   if (minimum > kClientProtocol)
     return Status::Unsupported("the vault at " + client_.options().server + " needs protocol " +
                                std::to_string(minimum) + "; this agent speaks " +
-                               std::to_string(kClientProtocol) + " — upgrade ferry on this machine");
+                               std::to_string(kClientProtocol) +
+                               " — upgrade ferry on this machine");
   return Status::Ok();
 }
 
 Status HttpBackend::Create() {
   auto existing = Stat(ObjectName::Config());
-  if (existing.ok()) return Status::AlreadyExists("a repository already exists in " + client_.Describe());
+  if (existing.ok())
+    return Status::AlreadyExists("a repository already exists in " + client_.Describe());
   if (!existing.status().IsNotFound()) return existing.status();
   return Status::Ok();  // the vault made the layout when the machine was registered
 }
@@ -84,8 +86,8 @@ Result<uint64_t> HttpBackend::Stat(const ObjectName& name) {
   ASSIGN_OR_RETURN(HttpResponse response, client_.Perform(request));
   if (response.status != 200) {
     if (response.status == 404)
-      return Status::NotFound(client_.Describe() + ": " + ObjectKindName(name.kind) + "/" + name.name +
-                              " does not exist");
+      return Status::NotFound(client_.Describe() + ": " + ObjectKindName(name.kind) + "/" +
+                              name.name + " does not exist");
     return client_.ErrorFor(request, response);
   }
   return response.content_length;
@@ -94,12 +96,14 @@ Result<uint64_t> HttpBackend::Stat(const ObjectName& name) {
 Status HttpBackend::List(ObjectKind kind,
                          const std::function<Status(const std::string&, uint64_t)>& visit) {
   HttpRequest request{"GET", std::string("/vault/v1/repository/") + ObjectKindName(kind) + "/",
-                      {}, "", "", nullptr};
+                      {},    "",
+                      "",    nullptr};
   ASSIGN_OR_RETURN(HttpResponse response, client_.Perform(request));
   if (response.status != 200) return client_.ErrorFor(request, response);
   auto document = nlohmann::json::parse(response.body.begin(), response.body.end(), nullptr, false);
   if (!document.is_array())
-    return Status::Corruption(client_.Describe() + ": listing of " + ObjectKindName(kind) + " is not a JSON array");
+    return Status::Corruption(client_.Describe() + ": listing of " + ObjectKindName(kind) +
+                              " is not a JSON array");
   for (const auto& entry : document) {
     if (!entry.is_object() || !entry.contains("name") || !entry["name"].is_string() ||
         !entry.contains("size") || !entry["size"].is_number_unsigned())

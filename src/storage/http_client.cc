@@ -75,7 +75,8 @@ std::string ErrorMessageFromBody(const Bytes& body) {
     std::string code = error.value("code", "");
     if (!message.empty()) return message + (code.empty() ? "" : " (" + code + ")");
   }
-  return std::string(body.begin(), body.begin() + static_cast<long>(std::min<size_t>(body.size(), 200)));
+  return std::string(body.begin(),
+                     body.begin() + static_cast<long>(std::min<size_t>(body.size(), 200)));
 }
 
 }  // namespace
@@ -149,7 +150,8 @@ Result<HttpResponse> HttpClient::PerformOnce(const HttpRequest& request, bool* r
     curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, 1L << 20);
   } else if (request.method == "POST") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, reinterpret_cast<const char*>(request.body.data()));
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body.size()));
     transfer.upload_offset = request.body.size();
   } else if (request.method == "HEAD") {
     curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
@@ -170,7 +172,8 @@ Result<HttpResponse> HttpClient::PerformOnce(const HttpRequest& request, bool* r
     ReturnHandle(curl);
     if (code == CURLE_WRITE_ERROR && !transfer.sink_status.ok()) return transfer.sink_status;
     *retryable = true;
-    return Status::IOError(Describe() + ": " + request.method + " " + request.path + ": " + message);
+    return Status::IOError(Describe() + ": " + request.method + " " + request.path + ": " +
+                           message);
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   curl_off_t length = 0;
@@ -207,14 +210,22 @@ Status HttpClient::ErrorFor(const HttpRequest& request, const HttpResponse& resp
   std::string message = Describe() + ": " + request.method + " " + request.path + ": " +
                         ErrorMessageFromBody(response.body);
   switch (response.status) {
-    case 401: return Status::PermissionDenied(message + " — check the agent credentials file");
-    case 403: return Status::PermissionDenied(message);
-    case 404: return Status::NotFound(message);
-    case 409: return Status::AlreadyExists(message);
-    case 416: return Status::Corruption(message);
-    case 422: return Status::Corruption(message);
-    case 426: return Status::Unsupported(message);
-    default: return Status::IOError(message + " (HTTP " + std::to_string(response.status) + ")");
+    case 401:
+      return Status::PermissionDenied(message + " — check the agent credentials file");
+    case 403:
+      return Status::PermissionDenied(message);
+    case 404:
+      return Status::NotFound(message);
+    case 409:
+      return Status::AlreadyExists(message);
+    case 416:
+      return Status::Corruption(message);
+    case 422:
+      return Status::Corruption(message);
+    case 426:
+      return Status::Unsupported(message);
+    default:
+      return Status::IOError(message + " (HTTP " + std::to_string(response.status) + ")");
   }
 }
 

@@ -26,7 +26,7 @@ struct HttpClientOptions {
   std::string token;    // bearer token; never logged
   std::string ca_file;  // for https with a private CA; empty: system store
   double retry_seconds = 120;
-  std::string label;    // for messages: "vault prod, machine fileserver01"
+  std::string label;  // for messages: "vault prod, machine fileserver01"
 };
 
 struct HttpRequest {

@@ -63,7 +63,9 @@ class RangeReader {
     return Status::Ok();
   }
   uint64_t length() const { return length_; }
-  Status Read(uint64_t at, uint8_t* out, size_t n) { return ReadAt(fd_, offset_ + at, out, n, path_); }
+  Status Read(uint64_t at, uint8_t* out, size_t n) {
+    return ReadAt(fd_, offset_ + at, out, n, path_);
+  }
 
  private:
   std::string path_;

@@ -30,7 +30,8 @@ Result<Bytes> HexDecode(std::string_view hex) {
   for (size_t i = 0; i < out.size(); ++i) {
     int hi = HexValue(hex[2 * i]);
     int lo = HexValue(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return Status::InvalidArgument("not a hex string: '" + std::string(hex) + "'");
+    if (hi < 0 || lo < 0)
+      return Status::InvalidArgument("not a hex string: '" + std::string(hex) + "'");
     out[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
   return out;

@@ -3,10 +3,10 @@
 #pragma once
 
 #include <array>
-#include <memory>
-#include <new>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
@@ -34,9 +34,11 @@ struct DefaultInitAllocator : std::allocator<T> {
   template <typename U>
   DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
   T* allocate(size_t n) {
-    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{kBufferAlignment}));
+    return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{kBufferAlignment}));
   }
-  void deallocate(T* p, size_t) noexcept { ::operator delete(p, std::align_val_t{kBufferAlignment}); }
+  void deallocate(T* p, size_t) noexcept {
+    ::operator delete (p, std::align_val_t{kBufferAlignment});
+  }
   template <typename U>
   void construct(U* p) noexcept {
     ::new (static_cast<void*>(p)) U;

@@ -25,8 +25,7 @@ bool ParseTimeRfc3339(const std::string& text, int64_t* unix_nanos) {
   struct tm tm_utc = {};
   int consumed = 0;
   if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm_utc.tm_year, &tm_utc.tm_mon,
-                  &tm_utc.tm_mday, &tm_utc.tm_hour, &tm_utc.tm_min, &tm_utc.tm_sec,
-                  &consumed) != 6)
+                  &tm_utc.tm_mday, &tm_utc.tm_hour, &tm_utc.tm_min, &tm_utc.tm_sec, &consumed) != 6)
     return false;
   tm_utc.tm_year -= 1900;
   tm_utc.tm_mon -= 1;

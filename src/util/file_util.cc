@@ -13,13 +13,18 @@ namespace ferry {
 Status ErrnoStatus(const std::string& what, int err) {
   std::string message = what + ": " + std::strerror(err);
   switch (err) {
-    case ENOENT: return Status::NotFound(message);
+    case ENOENT:
+      return Status::NotFound(message);
     case EACCES:
-    case EPERM: return Status::PermissionDenied(message);
+    case EPERM:
+      return Status::PermissionDenied(message);
     case ENOSPC:
-    case EDQUOT: return Status::NoSpace(message);
-    case EEXIST: return Status::AlreadyExists(message);
-    default: return Status::IOError(message);
+    case EDQUOT:
+      return Status::NoSpace(message);
+    case EEXIST:
+      return Status::AlreadyExists(message);
+    default:
+      return Status::IOError(message);
   }
 }
 
@@ -149,7 +154,8 @@ Status MakeDirectories(const std::string& path, int mode) {
     return Status::InvalidArgument(path + " exists and is not a directory");
   }
   size_t slash = path.rfind('/');
-  if (slash != std::string::npos && slash > 0) RETURN_IF_ERROR(MakeDirectories(path.substr(0, slash), mode));
+  if (slash != std::string::npos && slash > 0)
+    RETURN_IF_ERROR(MakeDirectories(path.substr(0, slash), mode));
   if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST)
     return ErrnoStatus("mkdir " + path, errno);
   return Status::Ok();

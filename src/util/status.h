@@ -78,7 +78,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : data_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : data_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(data_); }
@@ -104,10 +104,10 @@ class [[nodiscard]] Result {
 #define FERRY_CONCAT(a, b) FERRY_CONCAT_INNER(a, b)
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define RETURN_IF_ERROR(expr)              \
-  do {                                     \
-    ::ferry::Status _status = (expr);      \
-    if (!_status.ok()) return _status;     \
+#define RETURN_IF_ERROR(expr)          \
+  do {                                 \
+    ::ferry::Status _status = (expr);  \
+    if (!_status.ok()) return _status; \
   } while (0)
 
 // Declares `lhs` from a Result<T> expression or returns its error.

@@ -7,9 +7,9 @@
 
 namespace ferry::fuzz {
 
-void PackHeader(ByteView data);    // trailer + header of a pack
-void IndexObject(ByteView data);   // index plaintext
-void TreeObject(ByteView data);    // tree JSON
+void PackHeader(ByteView data);   // trailer + header of a pack
+void IndexObject(ByteView data);  // index plaintext
+void TreeObject(ByteView data);   // tree JSON
 void SnapshotObject(ByteView data);
 void ConfigObject(ByteView data);
 void KeyFileObject(ByteView data);

@@ -53,17 +53,23 @@ TEST_F(BackendContractTest, ListReportsEachObjectOfAKindOnly) {
   Bytes snapshot = RandomBytes(5);
   ASSERT_TRUE(backend_->Put(Name(ObjectKind::kSnapshot, snapshot), snapshot).ok());
   std::set<std::string> listed;
-  ASSERT_TRUE(backend_->List(ObjectKind::kData, [&](const std::string& name, uint64_t size) {
-    EXPECT_GE(size, 10u);
-    listed.insert(name);
-    return Status::Ok();
-  }).ok());
+  ASSERT_TRUE(backend_
+                  ->List(ObjectKind::kData,
+                         [&](const std::string& name, uint64_t size) {
+                           EXPECT_GE(size, 10u);
+                           listed.insert(name);
+                           return Status::Ok();
+                         })
+                  .ok());
   EXPECT_EQ(listed, expected);
   size_t snapshots = 0;
-  ASSERT_TRUE(backend_->List(ObjectKind::kSnapshot, [&](const std::string&, uint64_t) {
-    ++snapshots;
-    return Status::Ok();
-  }).ok());
+  ASSERT_TRUE(backend_
+                  ->List(ObjectKind::kSnapshot,
+                         [&](const std::string&, uint64_t) {
+                           ++snapshots;
+                           return Status::Ok();
+                         })
+                  .ok());
   EXPECT_EQ(snapshots, 1u);
 }
 
@@ -91,10 +97,13 @@ TEST_F(BackendContractTest, TempFilesAreNeverListed) {
   ASSERT_NE(f, nullptr);
   std::fclose(f);
   size_t count = 0;
-  ASSERT_TRUE(backend_->List(ObjectKind::kIndex, [&](const std::string&, uint64_t) {
-    ++count;
-    return Status::Ok();
-  }).ok());
+  ASSERT_TRUE(backend_
+                  ->List(ObjectKind::kIndex,
+                         [&](const std::string&, uint64_t) {
+                           ++count;
+                           return Status::Ok();
+                         })
+                  .ok());
   EXPECT_EQ(count, 0u);
 }
 

@@ -60,8 +60,9 @@ TEST(FormatTest, TreeRoundTripKeepsEveryField) {
 
 TEST(FormatTest, TreeRejectsHostileNames) {
   for (const char* name : {"..", ".", "a/b", ""}) {
-    std::string json = std::string(R"({"nodes":[{"name":")") + name +
-                       R"(","type":"fifo","mode":0,"uid":0,"gid":0,"mtime":0,"ctime":0,"inode":0,"device":0,"links":1}]})";
+    std::string json =
+        std::string(R"({"nodes":[{"name":")") + name +
+        R"(","type":"fifo","mode":0,"uid":0,"gid":0,"mtime":0,"ctime":0,"inode":0,"device":0,"links":1}]})";
     EXPECT_FALSE(ParseTree(AsBytes(json)).ok()) << name;
   }
   EXPECT_FALSE(ParseTree(AsBytes(R"({"nodes":[{"name":"a","type":"file"}]})")).ok());
@@ -120,9 +121,9 @@ TEST(FormatTest, SealedObjectBindsKindAndRepository) {
 TEST(FormatTest, Utf8Validation) {
   EXPECT_TRUE(IsValidUtf8("héllo ✓ 𝄞"));
   EXPECT_FALSE(IsValidUtf8("\xff"));
-  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
-  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
-  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));          // truncated
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));      // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));      // truncated
 }
 
 }  // namespace

@@ -24,13 +24,14 @@ TEST(ImportJobTest, HappyPathThroughEveryState) {
   ImportJob job = NewJob();
   ASSERT_TRUE(ShipJob(job, {"DHL", "1234567890", "1 Main St", ""}, kStart + kDay).ok());
   EXPECT_EQ(job.state, JobState::kShipping);
-  for (JobState next : {JobState::kReceived, JobState::kTransferring, JobState::kPackaging,
-                        JobState::kCompleted})
+  for (JobState next :
+       {JobState::kReceived, JobState::kTransferring, JobState::kPackaging, JobState::kCompleted})
     ASSERT_TRUE(TransitionJob(job, next, kStart + 2 * kDay, "").ok()) << JobStateName(next);
   DriveRecord& drive = job.drives[0];
   for (DriveState next : {DriveState::kReceived, DriveState::kTransferring,
                           DriveState::kCompletedMoreInfo, DriveState::kShippedBack})
-    ASSERT_TRUE(TransitionDrive(job, drive, next, kStart + 3 * kDay, "").ok()) << DriveStateName(next);
+    ASSERT_TRUE(TransitionDrive(job, drive, next, kStart + 3 * kDay, "").ok())
+        << DriveStateName(next);
   EXPECT_GE(job.events.size(), 9u);
 }
 
@@ -74,7 +75,8 @@ TEST(ImportJobTest, DrivesNotArrivingBecomeNeverReceivedAndMayStillArrive) {
   EXPECT_TRUE(ApplyDeadlines(job, kStart + 14 * kDay));
   EXPECT_EQ(job.drives[0].state, DriveState::kReceived);
   EXPECT_EQ(job.drives[1].state, DriveState::kNeverReceived);
-  EXPECT_TRUE(TransitionDrive(job, job.drives[1], DriveState::kReceived, kStart + 20 * kDay, "late").ok());
+  EXPECT_TRUE(
+      TransitionDrive(job, job.drives[1], DriveState::kReceived, kStart + 20 * kDay, "late").ok());
 }
 
 TEST(ImportJobTest, ShippingCanBeCorrectedWhileShippingOnly) {

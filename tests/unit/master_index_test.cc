@@ -34,8 +34,10 @@ TEST(MasterIndexTest, FindsEveryBlobAcrossGrowth) {
 TEST(MasterIndexTest, DuplicateBlobKeepsFirstLocation) {
   MasterIndex index;
   Id blob = Id::FromBytes(RandomBytes(32));
-  IndexedPack a{Id::FromBytes(RandomBytes(32)), {}, {{BlobType::kData, Compression::kNone, 32, 20, 4, blob}}};
-  IndexedPack b{Id::FromBytes(RandomBytes(32)), {}, {{BlobType::kData, Compression::kNone, 32, 20, 4, blob}}};
+  IndexedPack a{
+      Id::FromBytes(RandomBytes(32)), {}, {{BlobType::kData, Compression::kNone, 32, 20, 4, blob}}};
+  IndexedPack b{
+      Id::FromBytes(RandomBytes(32)), {}, {{BlobType::kData, Compression::kNone, 32, 20, 4, blob}}};
   index.AddPack(a);
   index.AddPack(b);
   EXPECT_EQ(index.blob_count(), 1u);

@@ -33,9 +33,8 @@ class PackTest : public ::testing::Test {
   Result<std::vector<PackEntry>> ReadHeader(ByteView pack, ByteView salt) {
     auto length = ParsePackTrailer(pack.last(std::min(pack.size(), kPackTrailerSize)), pack.size());
     if (!length.ok()) return length.status();
-    return DecryptPackHeader(keys_, salt,
-                             pack.subspan(pack.size() - kPackTrailerSize - *length, *length),
-                             pack.size());
+    return DecryptPackHeader(
+        keys_, salt, pack.subspan(pack.size() - kPackTrailerSize - *length, *length), pack.size());
   }
 
   Bytes data_key_, mac_key_;
@@ -59,8 +58,8 @@ TEST_F(PackTest, RoundTripEveryBlob) {
     EXPECT_EQ(e.id, entries[i].id);
     EXPECT_EQ(e.offset, entries[i].offset);
     EXPECT_EQ(e.type, i == 0 ? BlobType::kTree : BlobType::kData);
-    auto plain = OpenBlob(keys_, pack_key, mac_key_, e,
-                          ByteView(pack).subspan(e.offset, e.stored_length));
+    auto plain =
+        OpenBlob(keys_, pack_key, mac_key_, e, ByteView(pack).subspan(e.offset, e.stored_length));
     ASSERT_TRUE(plain.ok()) << plain.status().ToString();
     EXPECT_EQ(*plain, plaintexts[i]);
   }
@@ -116,7 +115,8 @@ TEST_F(PackTest, BlobCannotBeMovedToAnotherRepository) {
   Bytes pack_key = DerivePackKey(data_key_, salt);
   const PackEntry& e = entries[0];
   EXPECT_FALSE(
-      OpenBlob(other, pack_key, mac_key_, e, ByteView(pack).subspan(e.offset, e.stored_length)).ok());
+      OpenBlob(other, pack_key, mac_key_, e, ByteView(pack).subspan(e.offset, e.stored_length))
+          .ok());
 }
 
 TEST_F(PackTest, IndexRoundTripAndCorruption) {

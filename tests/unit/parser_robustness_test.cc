@@ -57,7 +57,8 @@ void Hammer(const Bytes& seed, void (*target)(ByteView), int rounds = 3000) {
 TEST(ParserRobustnessTest, PackHeader) {
   PackKeys keys{Bytes(32, 7), Id{}};
   PackBuilder builder(keys);
-  for (int i = 0; i < 3; ++i) builder.AddBlob(BlobType::kData, Id{}, Compression::kNone, 10, Bytes(10, 1));
+  for (int i = 0; i < 3; ++i)
+    builder.AddBlob(BlobType::kData, Id{}, Compression::kNone, 10, Bytes(10, 1));
   BufferBytes pack = builder.Finish(nullptr, nullptr);
   Hammer(Bytes(pack.begin(), pack.end()), fuzz::PackHeader);
 }

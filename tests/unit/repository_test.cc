@@ -19,8 +19,7 @@ class RepositoryTest : public ::testing::Test {
  protected:
   std::string Location() { return dir_.path() + "/repo"; }
   std::unique_ptr<Repository> InitRepository() {
-    auto repository =
-        Repository::Init(std::make_unique<LocalBackend>(Location()), "pw", kFastKdf);
+    auto repository = Repository::Init(std::make_unique<LocalBackend>(Location()), "pw", kFastKdf);
     EXPECT_TRUE(repository.ok()) << repository.status().ToString();
     return std::move(*repository);
   }
@@ -96,17 +95,23 @@ TEST_F(RepositoryTest, TreeAndDataBlobsNeverShareAPack) {
   auto reopened = OpenRepository("pw");
   ASSERT_TRUE(reopened.ok());
   size_t packs = 0;
-  ASSERT_TRUE((*reopened)->backend().List(ObjectKind::kIndex, [&](const std::string& name, uint64_t) {
-    auto plain = (*reopened)->LoadSealed(ObjectKind::kIndex, *Id::FromHex(name));
-    if (!plain.ok()) return plain.status();
-    auto index = ParseIndex(*plain);
-    if (!index.ok()) return index.status();
-    for (const IndexedPack& pack : *index) {
-      ++packs;
-      for (const PackEntry& blob : pack.blobs) EXPECT_EQ(blob.type, pack.blobs.front().type);
-    }
-    return Status::Ok();
-  }).ok());
+  ASSERT_TRUE((*reopened)
+                  ->backend()
+                  .List(ObjectKind::kIndex,
+                        [&](const std::string& name, uint64_t) {
+                          auto plain =
+                              (*reopened)->LoadSealed(ObjectKind::kIndex, *Id::FromHex(name));
+                          if (!plain.ok()) return plain.status();
+                          auto index = ParseIndex(*plain);
+                          if (!index.ok()) return index.status();
+                          for (const IndexedPack& pack : *index) {
+                            ++packs;
+                            for (const PackEntry& blob : pack.blobs)
+                              EXPECT_EQ(blob.type, pack.blobs.front().type);
+                          }
+                          return Status::Ok();
+                        })
+                  .ok());
   EXPECT_EQ(packs, 2u);
 }
 

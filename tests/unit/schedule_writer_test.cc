@@ -11,12 +11,30 @@ namespace {
 // Arguments that have broken schedulers before: spaces, systemd specifiers and
 // variables, cron's %, both quote characters, backslashes next to all of them.
 const std::vector<std::string> kAwkwardArgs = {
-    "/srv/plain",      "/srv/with space",  "/srv/50%",        "/srv/%n%%",
-    "/srv/$HOME",      "/srv/${X}$$",      "/srv/it's",       "/srv/say \"hi\"",
-    "/srv/back\\slash", "/srv/a\\%b",      "/srv/trailing\\", "/srv/\\\\%x",
-    "/srv/%",          "%",                "%%lead",          "'",
-    ";",               "/srv/tab;semi",    "/srv/ünïcode ✓",  "--tag=-x",
-    "/srv/~user",      "/srv/a*b?[c]",     "/srv/`cmd` $(cmd)", "/srv/#hash",
+    "/srv/plain",
+    "/srv/with space",
+    "/srv/50%",
+    "/srv/%n%%",
+    "/srv/$HOME",
+    "/srv/${X}$$",
+    "/srv/it's",
+    "/srv/say \"hi\"",
+    "/srv/back\\slash",
+    "/srv/a\\%b",
+    "/srv/trailing\\",
+    "/srv/\\\\%x",
+    "/srv/%",
+    "%",
+    "%%lead",
+    "'",
+    ";",
+    "/srv/tab;semi",
+    "/srv/ünïcode ✓",
+    "--tag=-x",
+    "/srv/~user",
+    "/srv/a*b?[c]",
+    "/srv/`cmd` $(cmd)",
+    "/srv/#hash",
 };
 
 // What cron does to a command before handing it to the shell (cronie's
@@ -132,8 +150,8 @@ TEST(ScheduleWriterTest, ParsesAndFormatsDelays) {
 TEST(ScheduleWriterTest, ValidatesNames) {
   for (const char* good : {"default", "home-nightly_2.x", "A", "..", "-x"})
     EXPECT_TRUE(ValidateScheduleName(good).ok()) << good;
-  for (const std::string& bad : std::vector<std::string>{"", "a/b", "a b", "n\xC3\xA4me", "a%b", "a\nb", "$x",
-                          std::string(65, 'a')})
+  for (const std::string& bad : std::vector<std::string>{"", "a/b", "a b", "n\xC3\xA4me", "a%b",
+                                                         "a\nb", "$x", std::string(65, 'a')})
     EXPECT_FALSE(ValidateScheduleName(bad).ok()) << bad;
   EXPECT_TRUE(ValidateScheduleName(std::string(64, 'a')).ok());
 }
@@ -146,12 +164,12 @@ TEST(ScheduleWriterTest, BuildsTheBackupCommand) {
   backup.one_file_system = true;
   auto argv = BuildBackupCommand(backup);
   ASSERT_TRUE(argv.ok()) << argv.status().message();
-  EXPECT_EQ(*argv, (std::vector<std::string>{
-                       "/usr/local/bin/ferry", "--repo=/mnt/backup/repo",
-                       "--password-file=/etc/ferry/password", "backup", "/home", "/srv/data",
-                       "--tag=scheduled", "--tag=nightly", "--exclude=*.tmp",
-                       "--exclude=-weird", "--exclude-file=/etc/ferry/excludes",
-                       "--one-file-system", "--json", "--quiet"}));
+  EXPECT_EQ(*argv,
+            (std::vector<std::string>{
+                "/usr/local/bin/ferry", "--repo=/mnt/backup/repo",
+                "--password-file=/etc/ferry/password", "backup", "/home", "/srv/data",
+                "--tag=scheduled", "--tag=nightly", "--exclude=*.tmp", "--exclude=-weird",
+                "--exclude-file=/etc/ferry/excludes", "--one-file-system", "--json", "--quiet"}));
 }
 
 TEST(ScheduleWriterTest, AgentFileReplacesTheRepository) {
@@ -236,9 +254,9 @@ TEST(ScheduleWriterTest, ParsesHandWrittenCommandLinesOrSaysWhy) {
   auto parsed = ParseSystemdCommandLine("  /bin/ferry   'a b'  c\\\\d \"e'f\"  ");
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
   EXPECT_EQ(*parsed, (std::vector<std::string>{"/bin/ferry", "a b", "c\\d", "e'f"}));
-  for (const char* bad : {"", "   ", "/bin/ferry %n", "/bin/ferry $FOO", "/bin/ferry ${FOO}",
-                          "/bin/ferry \"open", "/bin/ferry 'open", "/bin/ferry \\n",
-                          "/bin/ferry trailing\\"})
+  for (const char* bad :
+       {"", "   ", "/bin/ferry %n", "/bin/ferry $FOO", "/bin/ferry ${FOO}", "/bin/ferry \"open",
+        "/bin/ferry 'open", "/bin/ferry \\n", "/bin/ferry trailing\\"})
     EXPECT_FALSE(ParseSystemdCommandLine(bad).ok()) << bad;
 }
 
