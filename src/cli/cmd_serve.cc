@@ -14,6 +14,7 @@ struct ServeFlags {
   std::string tls_certificate;
   std::string tls_key;
   std::string shipping_address;
+  std::string storage_root;
 };
 
 int RunServe(GlobalOptions& global, const ServeFlags& flags) {
@@ -28,6 +29,7 @@ int RunServe(GlobalOptions& global, const ServeFlags& flags) {
   options.tls_certificate = flags.tls_certificate;
   options.tls_key = flags.tls_key;
   if (!flags.shipping_address.empty()) options.shipping_address = flags.shipping_address;
+  options.storage_root = flags.storage_root;
   auto server = VaultServer::Open(options);
   if (!server.ok()) return ReportError(global, server.status());
   auto port = (*server)->Bind();
@@ -65,6 +67,11 @@ void AddServeCommand(CLI::App& app, GlobalOptions& global, CommandList& commands
   command->add_option("--tls-key", flags->tls_key, "PEM private key for --tls-cert");
   command->add_option("--shipping-address", flags->shipping_address,
                       "The datacenter's address that import-job disks are shipped to");
+  command
+      ->add_option("--storage-root", flags->storage_root,
+                   "Storage accounts that datacenter ingest fills, as ROOT/ACCOUNT/CONTAINER "
+                   "(default DATA/storage)")
+      ->envname("FERRY_STORAGE_ROOT");
   commands.push_back({command, [&global, flags] { return RunServe(global, *flags); }});
 }
 

@@ -59,6 +59,11 @@ void PackBuilder::Reset() {
   pack_key_ = DerivePackKey(keys_.data_key, salt());
 }
 
+void PackBuilder::UseSalt(ByteView salt) {
+  std::copy(salt.begin(), salt.begin() + kPackSaltSize, buffer_.begin());
+  pack_key_ = DerivePackKey(keys_.data_key, this->salt());
+}
+
 void PackBuilder::AddBlob(BlobType type, const Id& id, Compression compression, uint32_t raw_length,
                           ByteView payload) {
   PackEntry entry;

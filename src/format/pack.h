@@ -68,6 +68,10 @@ class PackBuilder {
   size_t blob_count() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
   ByteView salt() const { return ByteView(buffer_).first(kPackSaltSize); }
+  // Replaces the random salt of an empty builder. Packs are deterministic
+  // given salt and blobs, so a lost pack whose index entry (salt, blob order,
+  // compression) survives can be rebuilt byte for byte from the source files.
+  void UseSalt(ByteView salt);
 
   // Appends header and trailer and returns the finished pack; the builder is
   // then empty again with a fresh salt.

@@ -70,8 +70,9 @@ void PackWriter::UploadLoop() {
 Status PackWriter::Upload(FinishedPack& pack) {
   IndexedPack& indexed = pack.indexed;
   indexed.pack_id = Sha256(pack.bytes);
-  RETURN_IF_ERROR(repository_.backend()
-                      .Put({ObjectKind::kData, indexed.pack_id.Hex()}, pack.bytes)
+  bool data = !indexed.blobs.empty() && indexed.blobs.front().type == BlobType::kData;
+  Backend& destination = data ? repository_.DataPackDestination() : repository_.backend();
+  RETURN_IF_ERROR(destination.Put({ObjectKind::kData, indexed.pack_id.Hex()}, pack.bytes)
                       .WithContext("storing pack " + indexed.pack_id.Hex()));
   bytes_written_ += pack.bytes.size();
   ++packs_written_;

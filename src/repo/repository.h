@@ -72,6 +72,14 @@ class Repository {
   // written). Returns true if it was new. The blob becomes durable and indexed
   // only when its pack is full or Flush() runs.
   Result<bool> SaveBlob(BlobType type, const Id& id, ByteView plaintext);
+  // Sends packs of data blobs to `destination` instead of this repository's
+  // backend (an offline backup's staging directory); tree packs, indexes and
+  // snapshots still go to the repository. Call before the first SaveBlob.
+  void SetDataPackDestination(Backend* destination) { data_pack_destination_ = destination; }
+  Backend& DataPackDestination() {
+    return data_pack_destination_ ? *data_pack_destination_ : *backend_;
+  }
+
   // Writes all partly filled packs and the index objects for every pack written
   // since the last flush. After Flush returns OK, every saved blob is durable.
   Status Flush();
@@ -106,6 +114,7 @@ class Repository {
   Id key_id_;
   MasterIndex index_;
   std::unique_ptr<PackWriter> pack_writer_;
+  Backend* data_pack_destination_ = nullptr;
 };
 
 }  // namespace ferry

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "service/import_job.h"
+#include "service/seed_record.h"
 #include "util/id.h"
 #include "util/status.h"
 
@@ -72,6 +73,11 @@ class MetadataStore {
   virtual Status SaveImportJob(const ImportJob& job) = 0;
   virtual Result<ImportJob> LoadImportJob(const std::string& name) = 0;  // NotFound
   virtual Result<std::vector<ImportJob>> ListImportJobs() = 0;
+
+  // Offline seeds, one per (machine, job). Save inserts or replaces.
+  virtual Status SaveSeed(int64_t machine_id, const SeedRecord& seed) = 0;
+  virtual Result<SeedRecord> LoadSeed(int64_t machine_id, const std::string& job) = 0;  // NotFound
+  virtual Result<std::vector<SeedRecord>> ListSeeds(int64_t machine_id) = 0;
 };
 
 // Opens (creating if needed) a SQLite database at `path`.

@@ -43,6 +43,13 @@ CREATE TABLE IF NOT EXISTS import_jobs (
   created_ns INTEGER NOT NULL,
   document TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS seeds (
+  machine_id INTEGER NOT NULL REFERENCES machines(id),
+  job TEXT NOT NULL,
+  registered_ns INTEGER NOT NULL,
+  document TEXT NOT NULL,
+  PRIMARY KEY (machine_id, job)
+);
 )sql";
 
 const char* KindName(TokenKind kind) {
@@ -289,6 +296,38 @@ class SqliteMetadataStore : public MetadataStore {
       jobs.push_back(std::move(job));
     }
     return jobs;
+  }
+
+  Status SaveSeed(int64_t machine_id, const SeedRecord& seed) override {
+    std::lock_guard lock(mutex_);
+    Statement upsert(db_,
+                     "INSERT OR REPLACE INTO seeds (machine_id, job, registered_ns, document) "
+                     "VALUES (?, ?, ?, ?)");
+    upsert.Bind(1, machine_id).Bind(2, seed.job).Bind(3, seed.registered_ns);
+    upsert.Bind(4, EncodeSeedRecord(seed));
+    if (upsert.Step() != SQLITE_DONE) return upsert.Error("save seed");
+    return Status::Ok();
+  }
+
+  Result<SeedRecord> LoadSeed(int64_t machine_id, const std::string& job) override {
+    std::lock_guard lock(mutex_);
+    Statement select(db_, "SELECT document FROM seeds WHERE machine_id = ? AND job = ?");
+    select.Bind(1, machine_id).Bind(2, job);
+    if (select.Step() != SQLITE_ROW)
+      return Status::NotFound("this machine has no seed for job " + job);
+    return ParseSeedRecord(select.Text(0));
+  }
+
+  Result<std::vector<SeedRecord>> ListSeeds(int64_t machine_id) override {
+    std::lock_guard lock(mutex_);
+    Statement select(db_, "SELECT document FROM seeds WHERE machine_id = ? ORDER BY registered_ns");
+    select.Bind(1, machine_id);
+    std::vector<SeedRecord> seeds;
+    while (select.Step() == SQLITE_ROW) {
+      ASSIGN_OR_RETURN(SeedRecord seed, ParseSeedRecord(select.Text(0)));
+      seeds.push_back(std::move(seed));
+    }
+    return seeds;
   }
 
  private:

@@ -9,8 +9,10 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <thread>
 
 #include "crypto/hash.h"
+#include "seed/pack_copy.h"
 #include "service/token.h"
 #include "storage/local_backend.h"
 #include "util/clock.h"
@@ -202,6 +204,22 @@ struct VaultServer::Impl {
     return j;
   }
   void ImportRoutes();
+
+  // Offline seeds (docs/protocol.md, "Seeds").
+  std::mutex seeds_mutex;  // serializes read-modify-write of seed records
+  std::vector<std::thread> adoptions;
+  std::map<std::pair<int64_t, std::string>, uint64_t> adopting;  // running: packs examined
+  std::atomic<bool> stopping{false};
+  ~Impl() {
+    stopping = true;
+    for (std::thread& thread : adoptions) thread.join();
+  }
+  std::string StorageRoot() const {
+    return options.storage_root.empty() ? options.data_dir + "/storage" : options.storage_root;
+  }
+  json SeedJson(const SeedRecord& seed, Backend& repository, bool with_absent);
+  void AdoptSeed(MachineRecord machine, std::string job);
+  void SeedRoutes();
 
   void Routes();
   void HandleCreateVault(const httplib::Request& req, httplib::Response& res);
@@ -682,6 +700,235 @@ void VaultServer::Impl::ImportRoutes() {
     Status status = store->SaveImportJob(*job);
     if (!status.ok()) return SendStatus(res, status);
     SendJson(res, 200, JobJson(*job));
+  });
+}
+
+json VaultServer::Impl::SeedJson(const SeedRecord& seed, Backend& repository, bool with_absent) {
+  uint64_t bytes = 0, present = 0, present_bytes = 0;
+  json absent = json::array();
+  for (const SeedPack& pack : seed.packs) {
+    bytes += pack.size;
+    if (repository.Stat({ObjectKind::kData, pack.id.Hex()}).ok()) {
+      ++present;
+      present_bytes += pack.size;
+    } else if (with_absent) {
+      absent.push_back(pack.id.Hex());
+    }
+  }
+  auto hex_list = [](const std::vector<Id>& ids) {
+    json list = json::array();
+    for (const Id& id : ids) list.push_back(id.Hex());
+    return list;
+  };
+  json j = {{"job", seed.job},
+            {"storage_account", seed.storage_account},
+            {"container", seed.container},
+            {"registered", Rfc3339(seed.registered_ns)},
+            {"state", SeedStateName(seed.state)},
+            {"packs", seed.packs.size()},
+            {"bytes", bytes},
+            {"packs_present", present},
+            {"bytes_present", present_bytes},
+            {"complete", present == seed.packs.size()},
+            {"adopted", seed.adopted_ns ? json(Rfc3339(seed.adopted_ns)) : json(nullptr)},
+            {"packs_from_container", seed.packs_from_container},
+            {"bytes_from_container", seed.bytes_from_container},
+            {"missing", hex_list(seed.missing)},
+            {"corrupt", hex_list(seed.corrupt)}};
+  if (with_absent) j["absent"] = absent;
+  return j;
+}
+
+// Runs on a thread of its own: a seed is terabytes, far longer than a request.
+// Every step is idempotent (packs already in the repository are skipped), so
+// an adoption cut off by a restart simply runs again.
+void VaultServer::Impl::AdoptSeed(MachineRecord machine, std::string job) {
+  auto finish = [&](const std::function<void(SeedRecord&)>& update) {
+    std::lock_guard lock(seeds_mutex);
+    auto seed = store->LoadSeed(machine.id, job);
+    if (seed.ok()) {
+      update(*seed);
+      Status status = store->SaveSeed(machine.id, *seed);
+      if (!status.ok())
+        std::fprintf(stderr, "seed %s: %s\n", job.c_str(), status.ToString().c_str());
+    }
+    adopting.erase({machine.id, job});
+  };
+  SeedRecord seed;
+  {
+    std::lock_guard lock(seeds_mutex);
+    auto loaded = store->LoadSeed(machine.id, job);
+    if (!loaded.ok()) return finish([](SeedRecord&) {});
+    seed = std::move(*loaded);
+  }
+  auto repository = MachineBackend(machine);
+  if (!repository.ok()) {
+    std::fprintf(stderr, "seed %s: %s\n", job.c_str(), repository.status().ToString().c_str());
+    return finish([](SeedRecord& s) { s.state = SeedState::kAwaiting; });
+  }
+  LocalBackend container(StorageRoot() + "/" + seed.storage_account + "/" + seed.container);
+  uint64_t copied = 0, copied_bytes = 0;
+  std::vector<Id> missing, corrupt;
+  for (const SeedPack& pack : seed.packs) {
+    if (stopping) return finish([](SeedRecord&) {});  // stays "adopting"; resumes on request
+    if (!(*repository)->Stat({ObjectKind::kData, pack.id.Hex()}).ok()) {
+      auto size = CopyVerifiedPack(container, **repository, pack.id);
+      if (size.ok()) {
+        ++copied;
+        copied_bytes += *size;
+      } else if (size.status().IsNotFound()) {
+        missing.push_back(pack.id);
+      } else if (size.status().code() == StatusCode::kCorruption) {
+        corrupt.push_back(pack.id);
+      } else {
+        std::fprintf(stderr, "seed %s: %s\n", job.c_str(), size.status().ToString().c_str());
+        return finish([](SeedRecord& s) { s.state = SeedState::kAwaiting; });
+      }
+    }
+    std::lock_guard lock(seeds_mutex);
+    ++adopting[{machine.id, job}];
+  }
+  int64_t now = clock.NowNanos();
+  finish([&](SeedRecord& s) {
+    s.state = SeedState::kAdopted;
+    s.adopted_ns = now;
+    s.packs_from_container += copied;
+    s.bytes_from_container += copied_bytes;
+    s.missing = missing;
+    s.corrupt = corrupt;
+  });
+}
+
+void VaultServer::Impl::SeedRoutes() {
+  // Registers packs that an offline backup wrote to staging.
+  server->Post(R"(/vault/v1/seeds/([^/]+))", [this](const httplib::Request& req,
+                                                    httplib::Response& res) {
+    auto token = Machine(req, res);
+    if (!token) return;
+    std::string job = req.matches[1];
+    json body = json::parse(req.body, nullptr, false);
+    if (!ValidEntityName(job) || body.is_discarded() || !body.is_object() ||
+        !body.contains("packs") || !body["packs"].is_array())
+      return SendError(res, 400, "bad_request",
+                       "expected {\"storage_account\", \"container\", \"packs\": [{\"id\", "
+                       "\"size\"}]} for a job name of A-Z a-z 0-9 . _ -");
+    std::string account = body.value("storage_account", ""),
+                container = body.value("container", "");
+    if (!ValidEntityName(account) || !ValidEntityName(container))
+      return SendError(res, 400, "bad_request",
+                       "storage_account and container are 1-64 characters of A-Z a-z 0-9 . _ -");
+    std::vector<SeedPack> packs;
+    for (const auto& item : body["packs"]) {
+      if (!item.is_object() || !item.contains("id") || !item["id"].is_string() ||
+          !IsObjectId(item["id"]) || !item.contains("size") || !item["size"].is_number_unsigned())
+        return SendError(res, 400, "bad_request", "each pack needs an id (64 hex) and a size");
+      packs.push_back({*Id::FromHex(item["id"].get<std::string>()), item["size"].get<uint64_t>()});
+    }
+    auto backend = MachineBackend(*token->machine);
+    if (!backend.ok()) return SendStatus(res, backend.status());
+    std::lock_guard lock(seeds_mutex);
+    auto seed = store->LoadSeed(token->machine->id, job);
+    if (!seed.ok() && !seed.status().IsNotFound()) return SendStatus(res, seed.status());
+    if (!seed.ok()) {
+      seed = SeedRecord{};
+      seed->job = job;
+      seed->storage_account = account;
+      seed->container = container;
+      seed->registered_ns = clock.NowNanos();
+    } else if (seed->storage_account != account || seed->container != container) {
+      return SendError(res, 409, "conflict",
+                       "seed " + job + " goes to " + seed->storage_account + "/" + seed->container +
+                           ", not " + account + "/" + container);
+    } else if (seed->state == SeedState::kCleanedUp) {
+      return SendError(res, 409, "conflict", "seed " + job + " was cleaned up; use a new job");
+    }
+    size_t added = AddSeedPacks(*seed, packs);
+    Status status = store->SaveSeed(token->machine->id, *seed);
+    if (!status.ok()) return SendStatus(res, status);
+    json answer = SeedJson(*seed, **backend, false);
+    answer["added"] = added;
+    SendJson(res, 200, answer);
+  });
+  server->Get("/vault/v1/seeds", [this](const httplib::Request& req, httplib::Response& res) {
+    auto token = Machine(req, res);
+    if (!token) return;
+    auto backend = MachineBackend(*token->machine);
+    if (!backend.ok()) return SendStatus(res, backend.status());
+    std::lock_guard lock(seeds_mutex);
+    auto seeds = store->ListSeeds(token->machine->id);
+    if (!seeds.ok()) return SendStatus(res, seeds.status());
+    json list = json::array();
+    for (const SeedRecord& seed : *seeds) list.push_back(SeedJson(seed, **backend, false));
+    SendJson(res, 200, list);
+  });
+  server->Get(R"(/vault/v1/seeds/([^/]+))",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                auto token = Machine(req, res);
+                if (!token) return;
+                auto backend = MachineBackend(*token->machine);
+                if (!backend.ok()) return SendStatus(res, backend.status());
+                std::lock_guard lock(seeds_mutex);
+                auto seed = store->LoadSeed(token->machine->id, req.matches[1]);
+                if (!seed.ok()) return SendStatus(res, seed.status());
+                json answer = SeedJson(*seed, **backend, true);
+                auto running = adopting.find({token->machine->id, seed->job});
+                if (running != adopting.end()) answer["packs_examined"] = running->second;
+                SendJson(res, 200, answer);
+              });
+  // Starts (or resumes) copying the seed's packs from its container.
+  server->Post(R"(/vault/v1/seeds/([^/]+)/adopt)", [this](const httplib::Request& req,
+                                                          httplib::Response& res) {
+    auto token = Machine(req, res);
+    if (!token) return;
+    std::lock_guard lock(seeds_mutex);
+    auto seed = store->LoadSeed(token->machine->id, req.matches[1]);
+    if (!seed.ok()) return SendStatus(res, seed.status());
+    if (seed->state == SeedState::kCleanedUp)
+      return SendError(res, 409, "conflict", "seed " + seed->job + " was already cleaned up");
+    auto key = std::make_pair(token->machine->id, seed->job);
+    if (!adopting.count(key)) {
+      seed->state = SeedState::kAdopting;
+      Status status = store->SaveSeed(token->machine->id, *seed);
+      if (!status.ok()) return SendStatus(res, status);
+      adopting[key] = 0;
+      adoptions.emplace_back(
+          [this, machine = *token->machine, job = seed->job] { AdoptSeed(machine, job); });
+    }
+    SendJson(res, 202, {{"job", seed->job}, {"state", "adopting"}});
+  });
+  // Deletes the container's copies once the vault holds every pack.
+  server->Post(R"(/vault/v1/seeds/([^/]+)/cleanup)", [this](const httplib::Request& req,
+                                                            httplib::Response& res) {
+    auto token = Machine(req, res);
+    if (!token) return;
+    auto backend = MachineBackend(*token->machine);
+    if (!backend.ok()) return SendStatus(res, backend.status());
+    std::lock_guard lock(seeds_mutex);
+    auto seed = store->LoadSeed(token->machine->id, req.matches[1]);
+    if (!seed.ok()) return SendStatus(res, seed.status());
+    if (adopting.count({token->machine->id, seed->job}))
+      return SendError(res, 409, "conflict", "seed " + seed->job + " is being adopted right now");
+    json report = SeedJson(*seed, **backend, true);
+    if (!report["complete"].get<bool>())
+      return SendError(res, 409, "not_adopted",
+                       "the vault does not hold every pack of seed " + seed->job + " yet (" +
+                           std::to_string(report["absent"].size()) + " of " +
+                           std::to_string(seed->packs.size()) +
+                           " missing); adopt it first: ferry seed adopt " + seed->job);
+    LocalBackend container(StorageRoot() + "/" + seed->storage_account + "/" + seed->container);
+    uint64_t removed = 0;
+    for (const SeedPack& pack : seed->packs) {
+      Status status = container.Remove({ObjectKind::kData, pack.id.Hex()});
+      if (status.ok())
+        ++removed;
+      else if (!status.IsNotFound())
+        return SendStatus(res, status);
+    }
+    seed->state = SeedState::kCleanedUp;
+    Status status = store->SaveSeed(token->machine->id, *seed);
+    if (!status.ok()) return SendStatus(res, status);
+    SendJson(res, 200,
+             {{"job", seed->job}, {"state", "cleaned-up"}, {"container_packs_removed", removed}});
   });
 }
 

@@ -22,6 +22,9 @@ struct VaultServerOptions {
   int port = 8470;              // 0: any free port
   std::string tls_certificate;  // PEM files; both or neither
   std::string tls_key;
+  // The storage accounts that datacenter ingest fills, as directories
+  // ROOT/ACCOUNT/CONTAINER (Azure Blob and S3 come later); default DATA/storage.
+  std::string storage_root;
   // Where the disks of import jobs are sent; shown by diskprep and job show.
   std::string shipping_address = "ferry datacenter, Receiving dock 1, 1 Harbour Road, Example City";
 };

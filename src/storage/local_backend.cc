@@ -24,6 +24,11 @@ Status LocalBackend::Create() {
   for (ObjectKind kind : {ObjectKind::kKey, ObjectKind::kIndex, ObjectKind::kSnapshot,
                           ObjectKind::kLock, ObjectKind::kData})
     RETURN_IF_ERROR(MakeDirectories(root_ + "/" + ObjectKindName(kind)));
+  RETURN_IF_ERROR(CreateDataDirectories());
+  return SyncDirectory(root_);
+}
+
+Status LocalBackend::CreateDataDirectories() {
   // All 256 pack directories up front: Put never has to create one (and fsync its parent).
   for (int i = 0; i < 256; ++i) {
     char sub[3];

@@ -13,6 +13,9 @@ class LocalBackend : public Backend {
   explicit LocalBackend(std::string root);
 
   Status Create() override;
+  // Only data/00 … data/ff: for directories that hold packs and nothing else
+  // (a staging directory, a disk, a storage container).
+  Status CreateDataDirectories();
   Status Put(const ObjectName& name, ByteView data) override;
   Result<Bytes> Get(const ObjectName& name, uint64_t offset, uint64_t length) override;
   Result<uint64_t> Stat(const ObjectName& name) override;

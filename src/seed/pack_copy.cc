@@ -1,0 +1,45 @@
+#include "seed/pack_copy.h"
+
+#include "crypto/hash.h"
+
+namespace ferry {
+
+namespace {
+Status Mismatch(Backend& from, const Id& id, const Id& actual) {
+  return Status::Corruption("pack " + id.Hex() + " in " + from.Location() + " hashes to " +
+                            actual.Hex() + ": its bytes are damaged");
+}
+}  // namespace
+
+Result<uint64_t> CopyVerifiedPack(Backend& from, Backend& to, const Id& id) {
+  ObjectName name{ObjectKind::kData, id.Hex()};
+  RETURN_IF_ERROR(from.Stat(name).status());
+  ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> writer, to.OpenWriter(name));
+  Sha256Stream hash;
+  uint64_t size = 0;
+  RETURN_IF_ERROR(from.ReadStream(name, 0, Backend::kToEnd, [&](ByteView data) {
+    hash.Update(data);
+    size += data.size();
+    return writer->Write(data);
+  }));
+  Id actual = hash.Finish();
+  if (actual != id) return Mismatch(from, id, actual);
+  RETURN_IF_ERROR(writer->Commit());
+  return size;
+}
+
+Result<uint64_t> VerifyPack(Backend& backend, const Id& id) {
+  ObjectName name{ObjectKind::kData, id.Hex()};
+  Sha256Stream hash;
+  uint64_t size = 0;
+  RETURN_IF_ERROR(backend.ReadStream(name, 0, Backend::kToEnd, [&](ByteView data) {
+    hash.Update(data);
+    size += data.size();
+    return Status::Ok();
+  }));
+  Id actual = hash.Finish();
+  if (actual != id) return Mismatch(backend, id, actual);
+  return size;
+}
+
+}  // namespace ferry
