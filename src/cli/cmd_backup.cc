@@ -1,9 +1,14 @@
 // ferry backup: back up paths into a new snapshot.
 #include <cstdio>
 
+#include "cli/agent_credentials.h"
 #include "cli/commands.h"
 #include "cli/progress_line.h"
+#include "cli/seed_client.h"
 #include "engine/archiver.h"
+#include "seed/staging.h"
+#include "storage/local_backend.h"
+#include "util/clock.h"
 
 namespace ferry {
 
@@ -19,7 +24,69 @@ struct BackupFlags {
   std::string host;
   std::string parent;
   int threads = 0;
+  // Offline seeding (docs/seeding.md): data packs to --staging, the rest to the vault.
+  bool offline = false;
+  std::string job;
+  std::string storage_account;
+  std::string container;
 };
+
+// What an offline backup needs besides a normal one: the staging directory
+// prepared and big enough, data packs sent there, and the packs registered
+// with the vault before the snapshot is written.
+struct OfflineSeed {
+  AgentCredentials agent;
+  StagingInfo info;
+  std::string dir;
+  std::unique_ptr<LocalBackend> staging;
+};
+
+Result<OfflineSeed> PrepareOfflineBackup(GlobalOptions& global, const BackupFlags& flags,
+                                         Repository& repository, BackupOptions& options) {
+  if (global.agent_file.empty())
+    return Status::InvalidArgument(
+        "--offline sends index and snapshots to a vault: give --agent FILE (from ferry machine "
+        "register)");
+  if (global.staging.empty())
+    return Status::InvalidArgument(
+        "--offline needs --staging DIR: where the data packs are written for ferry diskprep");
+  OfflineSeed seed;
+  seed.dir = AbsolutePath(global.staging);
+  ASSIGN_OR_RETURN(seed.agent, LoadAgentCredentials(global.agent_file));
+  StagingInfo& info = seed.info;
+  if (auto existing = ReadStagingInfo(seed.dir); existing.ok()) info = *existing;
+  if (!flags.job.empty()) info.job = flags.job;
+  if (!flags.storage_account.empty()) info.storage_account = flags.storage_account;
+  if (!flags.container.empty()) info.container = flags.container;
+  if (info.job.empty() || info.storage_account.empty() || info.container.empty())
+    return Status::InvalidArgument(
+        "--offline needs --job NAME, --storage-account ACCOUNT and --container CONTAINER (the "
+        "import job the disks will travel under, and where the datacenter puts them)");
+  info.repository = repository.config().id.Hex();
+  info.server = seed.agent.server;
+  info.vault = seed.agent.vault;
+  info.machine = seed.agent.machine;
+  RETURN_IF_ERROR(PrepareStaging(seed.dir, info));
+
+  std::vector<std::string> paths;
+  for (const std::string& path : options.paths) paths.push_back(AbsolutePath(path));
+  ASSIGN_OR_RETURN(SeedSizeEstimate estimate,
+                   EstimateSeedSize(paths, options.excludes, options.one_file_system,
+                                    repository.config().compression_level));
+  ASSIGN_OR_RETURN(std::vector<StagedPack> staged, ListStagedPacks(seed.dir));
+  uint64_t already = 0;
+  for (const StagedPack& pack : staged) already += pack.size;
+  RETURN_IF_ERROR(CheckStagingSpace(seed.dir, estimate, already));
+  Say(global, "Offline seed " + info.job + ": about " + HumanBytes(estimate.estimated_bytes) +
+                  " of packs for " + HumanBytes(estimate.file_bytes) + " in " +
+                  std::to_string(estimate.files) + " files go to staging " + seed.dir);
+
+  // The staging directory must never end up inside its own backup.
+  options.excludes.Add(seed.dir);
+  seed.staging = std::make_unique<LocalBackend>(seed.dir);
+  repository.SetDataPackDestination(seed.staging.get());
+  return seed;
+}
 
 int RunBackupCommand(GlobalOptions& global, BackupFlags& flags) {
   BackupOptions options;
@@ -45,6 +112,21 @@ int RunBackupCommand(GlobalOptions& global, BackupFlags& flags) {
   }
   auto lock = RepositoryLock::Acquire(**repository, /*exclusive=*/false);
   if (!lock.ok()) return ReportError(global, lock.status());
+  Result<OfflineSeed> offline = Status::NotFound("not an offline backup");
+  if (flags.offline) {
+    offline = PrepareOfflineBackup(global, flags, **repository, options);
+    if (!offline.ok()) return ReportError(global, offline.status());
+    int64_t since = Clock::System().NowNanos();
+    options.before_snapshot = [&, since] {
+      auto packs = RegisterStagedPacks(offline->agent, offline->info, offline->dir, since);
+      return packs.status().WithContext("registering the staged packs with the vault");
+    };
+  } else if (!global.agent_file.empty()) {
+    // The seed's disks may have been ingested since the last backup.
+    auto agent = LoadAgentCredentials(global.agent_file);
+    if (!agent.ok()) return ReportError(global, agent.status());
+    AdoptReadySeeds(global, *agent, **repository, PrimaryBackend((*repository)->backend()));
+  }
 
   BackupProgress progress;
   Result<BackupResult> result = Status::Internal("backup did not run");
@@ -83,8 +165,18 @@ int RunBackupCommand(GlobalOptions& global, BackupFlags& flags) {
   if (!result.ok()) return ReportError(global, result.status());
   const Snapshot& snapshot = result->snapshot;
   const SnapshotSummary& summary = snapshot.summary;
+  uint64_t staged_packs = 0, staged_bytes = 0;
+  if (flags.offline) {
+    auto staged = ListStagedPacks(offline->dir);
+    if (!staged.ok()) return ReportError(global, staged.status());
+    staged_packs = staged->size();
+    for (const StagedPack& pack : *staged) staged_bytes += pack.size;
+  }
   if (global.json) {
     PrintJson({{"message_type", "summary"},
+               {"offline_job", flags.offline ? offline->info.job : ""},
+               {"staged_packs", staged_packs},
+               {"staged_bytes", staged_bytes},
                {"snapshot_id", result->snapshot_id.Hex()},
                {"files_new", summary.files_new},
                {"files_changed", summary.files_changed},
@@ -107,6 +199,10 @@ int RunBackupCommand(GlobalOptions& global, BackupFlags& flags) {
                     HumanBytes(summary.bytes_read) + " read, " + HumanBytes(summary.data_added) +
                     " added to the repository in " + std::to_string(result->packs_written) +
                     " packs");
+    if (flags.offline)
+      Say(global, "Staging: " + offline->dir + " holds " + std::to_string(staged_packs) +
+                      " packs (" + HumanBytes(staged_bytes) + ") for import job " +
+                      offline->info.job + "; next: ferry diskprep --staging " + offline->dir);
     if (uint64_t sent = (*repository)->backend().stats().bytes_sent)
       Say(global,
           "Network: " + HumanBytes(sent) + " sent to " + (*repository)->backend().Location());
@@ -140,6 +236,14 @@ void AddBackupCommand(CLI::App& app, GlobalOptions& global, CommandList& command
   command->add_option("--parent", flags->parent,
                       "Snapshot to compare with (default: latest of this host and paths)");
   command->add_option("--threads", flags->threads, "File readers (default: one per core)");
+  command->add_flag("--offline", flags->offline,
+                    "Offline seed: write the data packs to --staging for ferry diskprep; only "
+                    "trees, index and snapshot go to the vault (needs --agent)");
+  command->add_option("--job", flags->job, "Import job the seed's disks travel under (--offline)");
+  command->add_option("--storage-account", flags->storage_account,
+                      "Storage account the datacenter copies the disks into (--offline)");
+  command->add_option("--container", flags->container,
+                      "Container in that storage account (--offline)");
   commands.push_back({command, [&global, flags] { return RunBackupCommand(global, *flags); }});
 }
 

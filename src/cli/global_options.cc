@@ -3,6 +3,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -10,6 +11,9 @@
 #include <mutex>
 
 #include "cli/agent_credentials.h"
+#include "cli/seed_client.h"
+#include "storage/fallback_backend.h"
+#include "storage/local_backend.h"
 #include "storage/backend.h"
 
 namespace ferry {
@@ -19,6 +23,10 @@ void GlobalOptions::Register(CLI::App& app) {
   app.add_option("--agent", agent_file,
                  "Agent credentials file: use this machine's repository in a vault")
       ->envname("FERRY_AGENT");
+  app.add_option("--staging", staging,
+                 "Offline seed's staging directory: packs still travelling on disks are read "
+                 "from it (backup --offline writes them there)")
+      ->envname("FERRY_STAGING");
   app.add_option("--password-file", password_file, "File whose first line is the password")
       ->envname("FERRY_PASSWORD_FILE");
   app.add_flag("--json", json, "Machine-readable, line-delimited JSON output");
@@ -99,13 +107,31 @@ Result<std::string> ReadPassword(const GlobalOptions& options, bool confirm,
 }
 
 Result<std::unique_ptr<Backend>> OpenBackendFor(const GlobalOptions& options) {
+  std::unique_ptr<Backend> backend;
+  std::vector<std::string> staging_dirs;
+  if (!options.staging.empty()) staging_dirs.push_back(options.staging);
   if (!options.agent_file.empty()) {
     if (!options.repository.empty())
       return Status::InvalidArgument("give either --agent or --repo, not both");
     ASSIGN_OR_RETURN(AgentCredentials credentials, LoadAgentCredentials(options.agent_file));
-    return OpenAgentBackend(credentials);
+    ASSIGN_OR_RETURN(backend, OpenAgentBackend(credentials));
+    // While a seed's disks travel, its packs are only in staging: read them there.
+    for (const std::string& dir : PendingStagingDirs(credentials))
+      if (std::find(staging_dirs.begin(), staging_dirs.end(), dir) == staging_dirs.end())
+        staging_dirs.push_back(dir);
+  } else {
+    ASSIGN_OR_RETURN(backend, OpenBackend(options.repository));
   }
-  return OpenBackend(options.repository);
+  for (const std::string& dir : staging_dirs)
+    backend = std::make_unique<FallbackBackend>(std::move(backend),
+                                                std::make_unique<LocalBackend>(dir));
+  return backend;
+}
+
+Backend& PrimaryBackend(Backend& backend) {
+  Backend* current = &backend;
+  while (auto* layered = dynamic_cast<FallbackBackend*>(current)) current = &layered->primary();
+  return *current;
 }
 
 Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options, bool load_index) {
@@ -168,19 +194,6 @@ void Warn(const GlobalOptions& options, const std::string& message) {
   std::lock_guard lock(output_mutex);
   // On a terminal, first clear the progress line the warning would run into.
   std::cerr << (isatty(STDERR_FILENO) ? "\r\033[K" : "") << "warning: " << message << std::endl;
-}
-
-std::string HumanBytes(uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  double value = static_cast<double>(bytes);
-  int unit = 0;
-  while (value >= 1024 && unit < 5) {
-    value /= 1024;
-    ++unit;
-  }
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
-  return buffer;
 }
 
 std::string HumanDuration(double seconds) {

@@ -29,6 +29,7 @@ enum ExitCode {
 struct GlobalOptions {
   std::string repository;
   std::string agent_file;  // use the machine's repository in a vault instead
+  std::string staging;     // an offline seed's staging directory: read packs from it too
   std::string password_file;
   bool json = false;
   bool quiet = false;
@@ -45,8 +46,12 @@ void InstallSignalHandlers();
 Result<std::string> ReadPassword(const GlobalOptions& options, bool confirm,
                                  const std::string& prompt = "Password: ");
 
-// The backend the options point at: the vault (--agent) or a local path (--repo).
+// The backend the options point at: the vault (--agent) or a local path (--repo),
+// reading packs it lacks from --staging and, with --agent, from the staging
+// directories of seeds still travelling.
 Result<std::unique_ptr<Backend>> OpenBackendFor(const GlobalOptions& options);
+// The vault or repository itself, without the staging directories in front.
+Backend& PrimaryBackend(Backend& backend);
 // Opens the repository (asking for the password) and loads its index.
 // `load_index` false: for check, which reads each index itself.
 Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options,
@@ -61,7 +66,6 @@ void Say(const GlobalOptions& options, const std::string& line);
 void Warn(const GlobalOptions& options, const std::string& message);
 void PrintJson(const nlohmann::json& value);
 
-std::string HumanBytes(uint64_t bytes);
 std::string HumanDuration(double seconds);
 
 }  // namespace ferry

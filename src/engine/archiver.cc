@@ -482,6 +482,7 @@ Result<BackupResult> Backup::Run() {
     if (!fatal_.ok()) return fatal_;
   }
   RETURN_IF_ERROR(repository_.Flush());
+  if (options_.before_snapshot) RETURN_IF_ERROR(options_.before_snapshot());
 
   BackupResult result;
   Snapshot& snapshot = result.snapshot;

@@ -34,6 +34,10 @@ struct BackupOptions {
   bool force_read = false;   // read every file even if the parent says it is unchanged
   int threads = 0;           // file workers; 0: one per core (at least 2)
   const std::atomic<bool>* cancel = nullptr;  // set from a signal handler to stop early
+  // Runs after the last pack and index are stored, before the snapshot is
+  // written: an offline backup registers its staged packs with the vault here,
+  // so that no snapshot ever refers to packs the vault does not expect.
+  std::function<Status()> before_snapshot;
 };
 
 struct BackupResult {

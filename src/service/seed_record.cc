@@ -59,6 +59,8 @@ std::string EncodeSeedRecord(const SeedRecord& seed) {
                         {"storage_account", seed.storage_account},
                         {"container", seed.container},
                         {"registered_ns", seed.registered_ns},
+                        {"since_ns", seed.since_ns},
+                        {"staging", seed.staging},
                         {"state", SeedStateName(seed.state)},
                         {"packs", packs},
                         {"adopted_ns", seed.adopted_ns},
@@ -78,6 +80,8 @@ Result<SeedRecord> ParseSeedRecord(const std::string& json) {
     seed.storage_account = document.at("storage_account").get<std::string>();
     seed.container = document.at("container").get<std::string>();
     seed.registered_ns = document.at("registered_ns").get<int64_t>();
+    seed.since_ns = document.value("since_ns", seed.registered_ns);
+    seed.staging = document.value("staging", "");
     std::string state = document.at("state").get<std::string>();
     bool known = false;
     for (SeedState s :

@@ -33,6 +33,12 @@ struct SeedRecord {
   std::string storage_account;
   std::string container;
   int64_t registered_ns = 0;
+  // The start of the earliest backup that staged packs: snapshots from then on
+  // may need the seed's packs, so they are listed as awaiting it.
+  int64_t since_ns = 0;
+  // Where the machine staged the packs (a path on the machine, not a secret):
+  // the agent reads from there while the disks travel and repairs from there.
+  std::string staging;
   SeedState state = SeedState::kAwaiting;
   std::vector<SeedPack> packs;  // sorted by ID, no duplicates
 

@@ -273,6 +273,7 @@ void VaultServer::Impl::Routes() {
                    HandleDeleteObject(req, res);
                  });
   ImportRoutes();
+  SeedRoutes();
   server->set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
     std::string code = res.status == 404   ? "not_found"
@@ -419,7 +420,13 @@ void VaultServer::Impl::HandleGetObject(const httplib::Request& req, httplib::Re
   if (!ParseObjectName(kind, name, &object))
     return SendError(res, 400, "bad_name", "not an object name: " + kind + "/" + name);
   auto size = backend->Stat(object);
-  if (!size.ok()) return SendStatus(res, size.status());
+  if (!size.ok()) {
+    // httplib would apply a requested range to the error document and turn
+    // the 404 into a 416; the client must see the 404 (a pack still on disks
+    // in transit is read from staging instead).
+    const_cast<httplib::Request&>(req).ranges.clear();
+    return SendStatus(res, size.status());
+  }
   if (req.ranges.size() > 1) return SendError(res, 416, "bad_range", "one range per request");
   if (req.ranges.size() == 1) {
     // httplib applies a valid range to the provider (206, Content-Range) but
@@ -724,6 +731,8 @@ json VaultServer::Impl::SeedJson(const SeedRecord& seed, Backend& repository, bo
             {"storage_account", seed.storage_account},
             {"container", seed.container},
             {"registered", Rfc3339(seed.registered_ns)},
+            {"since_ns", seed.since_ns},
+            {"staging", seed.staging},
             {"state", SeedStateName(seed.state)},
             {"packs", seed.packs.size()},
             {"bytes", bytes},
@@ -842,6 +851,9 @@ void VaultServer::Impl::SeedRoutes() {
     } else if (seed->state == SeedState::kCleanedUp) {
       return SendError(res, 409, "conflict", "seed " + job + " was cleaned up; use a new job");
     }
+    int64_t since = body.value("since_ns", int64_t{0});
+    if (since > 0 && (seed->since_ns == 0 || since < seed->since_ns)) seed->since_ns = since;
+    if (body.contains("staging") && body["staging"].is_string()) seed->staging = body["staging"];
     size_t added = AddSeedPacks(*seed, packs);
     Status status = store->SaveSeed(token->machine->id, *seed);
     if (!status.ok()) return SendStatus(res, status);

@@ -58,6 +58,9 @@ inline std::string_view AsString(ByteView b) {
 }
 
 std::string HexEncode(ByteView data);
+
+// "3.1 GiB": sizes in messages.
+std::string HumanBytes(uint64_t bytes);
 // Fails on odd length or a non-hex character.
 Result<Bytes> HexDecode(std::string_view hex);
 

@@ -1,0 +1,187 @@
+#include "cli/seed_client.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <thread>
+
+#include "cli/admin_client.h"
+#include "seed/staging.h"
+
+namespace ferry {
+
+namespace {
+
+// Packs per registration request: keeps request bodies well under a MiB.
+constexpr size_t kPacksPerRequest = 5000;
+
+bool IsDirectory(const std::string& path) {
+  struct stat st;
+  return !path.empty() && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char* SourceName(RepairSource source) {
+  switch (source) {
+    case RepairSource::kStaging:
+      return "staging";
+    case RepairSource::kSource:
+      return "source";
+    case RepairSource::kUnrecoverable:
+      return "unrecoverable";
+  }
+  return "?";
+}
+
+// Import-job states after which the datacenter has copied everything it got.
+bool IngestFinished(const std::string& job_state) {
+  return job_state == "Packaging" || job_state == "Completed" || job_state == "Closed";
+}
+
+}  // namespace
+
+Result<nlohmann::json> AgentRequest(const AgentCredentials& agent, const std::string& method,
+                                    const std::string& path, const nlohmann::json& body) {
+  AdminFlags flags;
+  flags.server = agent.server;
+  flags.ca_file = agent.ca_file;
+  return AdminRequestWithToken(flags, agent.token, method, path, body);
+}
+
+Result<uint64_t> RegisterStagedPacks(const AgentCredentials& agent, const StagingInfo& info,
+                                     const std::string& staging_dir, int64_t since_ns) {
+  ASSIGN_OR_RETURN(std::vector<StagedPack> packs, ListStagedPacks(staging_dir));
+  uint64_t total = 0;
+  for (size_t start = 0; start == 0 || start < packs.size(); start += kPacksPerRequest) {
+    nlohmann::json list = nlohmann::json::array();
+    for (size_t i = start; i < std::min(packs.size(), start + kPacksPerRequest); ++i)
+      list.push_back({{"id", packs[i].id.Hex()}, {"size", packs[i].size}});
+    ASSIGN_OR_RETURN(nlohmann::json answer,
+                     AgentRequest(agent, "POST", "/vault/v1/seeds/" + info.job,
+                                  {{"storage_account", info.storage_account},
+                                   {"container", info.container},
+                                   {"staging", staging_dir},
+                                   {"since_ns", since_ns},
+                                   {"packs", list}}));
+    total = answer.value("packs", uint64_t{0});
+    if (packs.empty()) break;
+  }
+  return total;
+}
+
+std::vector<std::string> PendingStagingDirs(const AgentCredentials& agent) {
+  std::vector<std::string> dirs;
+  auto seeds = AgentRequest(agent, "GET", "/vault/v1/seeds");
+  if (!seeds.ok() || !seeds->is_array()) return dirs;  // an older vault: no seeds
+  for (const auto& seed : *seeds) {
+    std::string staging = seed.value("staging", "");
+    if (!seed.value("complete", true) && IsDirectory(staging)) dirs.push_back(staging);
+  }
+  return dirs;
+}
+
+Result<AdoptionOutcome> AdoptSeed(const GlobalOptions& global, const AgentCredentials& agent,
+                                  Repository& repository, Backend& vault, const std::string& job,
+                                  const std::string& staging_dir) {
+  const std::string path = "/vault/v1/seeds/" + job;
+  RETURN_IF_ERROR(AgentRequest(agent, "POST", path + "/adopt").status());
+  nlohmann::json seed;
+  for (;;) {
+    ASSIGN_OR_RETURN(seed, AgentRequest(agent, "GET", path));
+    if (seed.value("state", "") != "adopting") break;
+    if (InterruptFlag()) return Status::Interrupted("interrupted while the vault adopts " + job);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  AdoptionOutcome outcome;
+  std::vector<Id> absent;
+  for (const auto& id : seed.value("absent", nlohmann::json::array()))
+    absent.push_back(*Id::FromHex(id.get<std::string>()));
+  if (!absent.empty()) {
+    std::string staging = staging_dir.empty() ? seed.value("staging", "") : staging_dir;
+    Say(global, "seed " + job + ": " + std::to_string(absent.size()) +
+                    " packs did not arrive; repairing them from " +
+                    (IsDirectory(staging) ? "staging " + staging + " or " : std::string()) +
+                    "the source files");
+    ASSIGN_OR_RETURN(outcome.repairs, RepairMissingPacks(repository, vault, absent, staging, {}));
+    ASSIGN_OR_RETURN(seed, AgentRequest(agent, "GET", path));
+  }
+  outcome.seed = seed;
+  outcome.complete = seed.value("complete", false);
+  return outcome;
+}
+
+void ReportAdoption(const GlobalOptions& global, const std::string& job,
+                    const AdoptionOutcome& outcome) {
+  const nlohmann::json& seed = outcome.seed;
+  uint64_t staged = 0, rebuilt = 0, staged_bytes = 0, rebuilt_bytes = 0;
+  std::vector<const PackRepair*> lost;
+  for (const PackRepair& repair : outcome.repairs) {
+    if (repair.source == RepairSource::kStaging) ++staged, staged_bytes += repair.bytes;
+    if (repair.source == RepairSource::kSource) ++rebuilt, rebuilt_bytes += repair.bytes;
+    if (repair.source == RepairSource::kUnrecoverable) lost.push_back(&repair);
+  }
+  if (global.json) {
+    nlohmann::json repairs = nlohmann::json::array();
+    for (const PackRepair& repair : outcome.repairs)
+      repairs.push_back({{"pack", repair.pack.Hex()},
+                         {"source", SourceName(repair.source)},
+                         {"bytes", repair.bytes},
+                         {"detail", repair.detail}});
+    PrintJson({{"message_type", "seed_adoption"},
+               {"job", job},
+               {"complete", outcome.complete},
+               {"packs", seed.value("packs", 0)},
+               {"packs_from_container", seed.value("packs_from_container", 0)},
+               {"bytes_from_container", seed.value("bytes_from_container", 0)},
+               {"missing_in_container", seed.value("missing", nlohmann::json::array())},
+               {"corrupt_in_container", seed.value("corrupt", nlohmann::json::array())},
+               {"repairs", repairs}});
+    return;
+  }
+  Say(global, "seed " + job + ": " +
+                  std::to_string(seed.value("packs_from_container", uint64_t{0})) + " packs (" +
+                  HumanBytes(seed.value("bytes_from_container", uint64_t{0})) + ") adopted from " +
+                  seed.value("storage_account", "") + "/" + seed.value("container", ""));
+  if (auto missing = seed.value("missing", nlohmann::json::array()); !missing.empty())
+    Say(global, "  " + std::to_string(missing.size()) + " packs were not in the container");
+  if (auto corrupt = seed.value("corrupt", nlohmann::json::array()); !corrupt.empty())
+    Say(global, "  " + std::to_string(corrupt.size()) + " packs in the container were damaged");
+  if (staged) Say(global, "  " + std::to_string(staged) + " packs (" + HumanBytes(staged_bytes) +
+                              ") re-sent from staging");
+  if (rebuilt)
+    Say(global, "  " + std::to_string(rebuilt) + " packs (" + HumanBytes(rebuilt_bytes) +
+                    ") rebuilt from the source files");
+  for (const PackRepair* repair : lost)
+    Warn(global, "seed " + job + ": pack " + repair->pack.Hex() +
+                     " could not be recovered: " + repair->detail);
+  Say(global, outcome.complete ? "seed " + job + ": the vault now holds every pack"
+                               : "seed " + job + ": INCOMPLETE: " +
+                                     std::to_string(lost.size()) +
+                                     " packs are lost; `ferry check` names the affected files");
+}
+
+void AdoptReadySeeds(const GlobalOptions& global, const AgentCredentials& agent,
+                     Repository& repository, Backend& vault) {
+  auto seeds = AgentRequest(agent, "GET", "/vault/v1/seeds");
+  if (!seeds.ok() || !seeds->is_array()) return;
+  for (const auto& seed : *seeds) {
+    std::string name = seed.value("job", "");
+    if (seed.value("complete", true) || seed.value("state", "") == "cleaned-up") continue;
+    auto job = AgentRequest(agent, "GET", "/import/v1/jobs/" + name);
+    std::string state = job.ok() ? job->value("state", "") : "not created yet";
+    if (!IngestFinished(state)) {
+      Say(global, "seed " + name + ": " +
+                      std::to_string(seed.value("packs", 0) - seed.value("packs_present", 0)) +
+                      " packs travel on disks (import job: " + state +
+                      "); only new data goes over the network");
+      continue;
+    }
+    auto outcome = AdoptSeed(global, agent, repository, vault, name, "");
+    if (!outcome.ok()) {
+      Warn(global, "seed " + name + ": adoption failed: " + outcome.status().message());
+      continue;
+    }
+    ReportAdoption(global, name, *outcome);
+  }
+}
+
+}  // namespace ferry
