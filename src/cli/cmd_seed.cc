@@ -21,12 +21,14 @@ struct SeedFlags {
 
 Result<AgentCredentials> Agent(const GlobalOptions& global) {
   if (global.agent_file.empty())
-    return Status::InvalidArgument("seeds live in a vault: give --agent FILE (ferry machine register)");
+    return Status::InvalidArgument(
+        "seeds live in a vault: give --agent FILE (ferry machine register)");
   return LoadAgentCredentials(global.agent_file);
 }
 
 void PrintSeed(const nlohmann::json& seed, const std::string& job_state) {
-  uint64_t packs = seed.value("packs", uint64_t{0}), present = seed.value("packs_present", uint64_t{0});
+  uint64_t packs = seed.value("packs", uint64_t{0}),
+           present = seed.value("packs_present", uint64_t{0});
   std::printf("seed %s: %s%s (import job: %s)\n", seed.value("job", "").c_str(),
               seed.value("state", "").c_str(), seed.value("complete", false) ? ", complete" : "",
               job_state.c_str());
@@ -80,8 +82,8 @@ Status RemoveStaging(const std::string& dir, const std::string& job) {
   auto info = ReadStagingInfo(dir);
   if (!info.ok()) return info.status();
   if (info->job != job)
-    return Status::InvalidArgument("staging " + dir + " belongs to job " + info->job +
-                                   ", not " + job + "; left alone");
+    return Status::InvalidArgument("staging " + dir + " belongs to job " + info->job + ", not " +
+                                   job + "; left alone");
   ASSIGN_OR_RETURN(std::vector<StagedPack> packs, ListStagedPacks(dir));
   for (const StagedPack& pack : packs) {
     std::string hex = pack.id.Hex();
@@ -124,8 +126,8 @@ int RunCleanup(const GlobalOptions& global, const SeedFlags& flags) {
     Say(global, "seed " + flags.job + ": the vault holds every pack; removed " +
                     std::to_string(done->value("container_packs_removed", 0)) +
                     " packs from the container");
-    Say(global, staging_gone ? "staging " + staging + " was already gone"
-                             : "removed staging " + staging);
+    Say(global,
+        staging_gone ? "staging " + staging + " was already gone" : "removed staging " + staging);
   }
   return kExitOk;
 }

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/seed_client.h"
 #include "util/clock.h"
 
 namespace ferry {
@@ -22,6 +23,17 @@ void AddSnapshotsCommand(CLI::App& app, GlobalOptions& global, CommandList& comm
          if (!repository.ok()) return ReportError(global, repository.status());
          auto snapshots = (*repository)->ListSnapshots();
          if (!snapshots.ok()) return ReportError(global, snapshots.status());
+         std::vector<std::pair<std::string, int64_t>> awaited;
+         if (!global.agent_file.empty()) {
+           auto agent = LoadAgentCredentials(global.agent_file);
+           if (agent.ok()) awaited = AwaitedSeeds(*agent);
+         }
+         // The seed whose packs a snapshot may still need from the disks in transit.
+         auto awaiting = [&](const Snapshot& s) -> std::string {
+           for (const auto& [job, since] : awaited)
+             if (s.time_ns >= since) return job;
+           return "";
+         };
          if (global.json) {
            nlohmann::json list = nlohmann::json::array();
            for (const SnapshotEntry& entry : *snapshots) {
@@ -37,6 +49,8 @@ void AddSnapshotsCommand(CLI::App& app, GlobalOptions& global, CommandList& comm
                                  {"incomplete", s.incomplete},
                                  {"bytes_total", s.summary.bytes_total}};
              j["parent"] = s.parent ? nlohmann::json(s.parent->Hex()) : nlohmann::json(nullptr);
+             std::string seed = awaiting(s);
+             j["awaiting_seed"] = seed.empty() ? nlohmann::json(nullptr) : nlohmann::json(seed);
              list.push_back(std::move(j));
            }
            PrintJson(list);
@@ -50,6 +64,8 @@ void AddSnapshotsCommand(CLI::App& app, GlobalOptions& global, CommandList& comm
            const Snapshot& s = entry.snapshot;
            std::string paths = Join(s.paths, ", ");
            if (s.incomplete) paths += "  (incomplete)";
+           if (std::string seed = awaiting(s); !seed.empty())
+             paths += "  (awaiting seed " + seed + ")";
            std::printf("%-8s  %-19s  %-16s  %-12s  %10s  %s\n", entry.id.Short().c_str(),
                        FormatTimeLocal(s.time_ns).c_str(), s.hostname.c_str(),
                        Join(s.tags, ",").c_str(), HumanBytes(s.summary.bytes_total).c_str(),

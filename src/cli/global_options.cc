@@ -12,9 +12,9 @@
 
 #include "cli/agent_credentials.h"
 #include "cli/seed_client.h"
+#include "storage/backend.h"
 #include "storage/fallback_backend.h"
 #include "storage/local_backend.h"
-#include "storage/backend.h"
 
 namespace ferry {
 
@@ -123,8 +123,8 @@ Result<std::unique_ptr<Backend>> OpenBackendFor(const GlobalOptions& options) {
     ASSIGN_OR_RETURN(backend, OpenBackend(options.repository));
   }
   for (const std::string& dir : staging_dirs)
-    backend = std::make_unique<FallbackBackend>(std::move(backend),
-                                                std::make_unique<LocalBackend>(dir));
+    backend =
+        std::make_unique<FallbackBackend>(std::move(backend), std::make_unique<LocalBackend>(dir));
   return backend;
 }
 

@@ -79,6 +79,16 @@ std::vector<std::string> PendingStagingDirs(const AgentCredentials& agent) {
   return dirs;
 }
 
+std::vector<std::pair<std::string, int64_t>> AwaitedSeeds(const AgentCredentials& agent) {
+  std::vector<std::pair<std::string, int64_t>> awaited;
+  auto seeds = AgentRequest(agent, "GET", "/vault/v1/seeds");
+  if (!seeds.ok() || !seeds->is_array()) return awaited;
+  for (const auto& seed : *seeds)
+    if (!seed.value("complete", true))
+      awaited.emplace_back(seed.value("job", ""), seed.value("since_ns", int64_t{0}));
+  return awaited;
+}
+
 Result<AdoptionOutcome> AdoptSeed(const GlobalOptions& global, const AgentCredentials& agent,
                                   Repository& repository, Backend& vault, const std::string& job,
                                   const std::string& staging_dir) {
@@ -145,8 +155,9 @@ void ReportAdoption(const GlobalOptions& global, const std::string& job,
     Say(global, "  " + std::to_string(missing.size()) + " packs were not in the container");
   if (auto corrupt = seed.value("corrupt", nlohmann::json::array()); !corrupt.empty())
     Say(global, "  " + std::to_string(corrupt.size()) + " packs in the container were damaged");
-  if (staged) Say(global, "  " + std::to_string(staged) + " packs (" + HumanBytes(staged_bytes) +
-                              ") re-sent from staging");
+  if (staged)
+    Say(global, "  " + std::to_string(staged) + " packs (" + HumanBytes(staged_bytes) +
+                    ") re-sent from staging");
   if (rebuilt)
     Say(global, "  " + std::to_string(rebuilt) + " packs (" + HumanBytes(rebuilt_bytes) +
                     ") rebuilt from the source files");
@@ -154,8 +165,7 @@ void ReportAdoption(const GlobalOptions& global, const std::string& job,
     Warn(global, "seed " + job + ": pack " + repair->pack.Hex() +
                      " could not be recovered: " + repair->detail);
   Say(global, outcome.complete ? "seed " + job + ": the vault now holds every pack"
-                               : "seed " + job + ": INCOMPLETE: " +
-                                     std::to_string(lost.size()) +
+                               : "seed " + job + ": INCOMPLETE: " + std::to_string(lost.size()) +
                                      " packs are lost; `ferry check` names the affected files");
 }
 

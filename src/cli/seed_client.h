@@ -18,8 +18,7 @@ namespace ferry {
 
 // One JSON request to the vault as the machine.
 Result<nlohmann::json> AgentRequest(const AgentCredentials& agent, const std::string& method,
-                                    const std::string& path,
-                                    const nlohmann::json& body = nullptr);
+                                    const std::string& path, const nlohmann::json& body = nullptr);
 
 // Registers every pack in `staging_dir` with the vault as part of the seed.
 // Returns how many packs the seed has.
@@ -29,6 +28,10 @@ Result<uint64_t> RegisterStagedPacks(const AgentCredentials& agent, const Stagin
 // Staging directories of this machine's seeds that the vault does not yet
 // hold completely and that exist on this machine (reads fall back to them).
 std::vector<std::string> PendingStagingDirs(const AgentCredentials& agent);
+
+// Seeds the vault does not hold completely yet, as (job, since_ns): a
+// snapshot taken since then may need the seed's packs, so it is awaiting it.
+std::vector<std::pair<std::string, int64_t>> AwaitedSeeds(const AgentCredentials& agent);
 
 struct AdoptionOutcome {
   nlohmann::json seed;  // the vault's record after adoption and repair

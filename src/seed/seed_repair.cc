@@ -30,7 +30,8 @@ constexpr size_t kCandidatesPerBlob = 4;
 
 class SourceLocator {
  public:
-  SourceLocator(Repository& repository, std::unordered_map<Id, std::vector<BlobSource>, IdHash>& out)
+  SourceLocator(Repository& repository,
+                std::unordered_map<Id, std::vector<BlobSource>, IdHash>& out)
       : repository_(repository), sources_(out) {}
 
   // Walks every snapshot's tree; the root tree mirrors absolute paths.
@@ -129,8 +130,8 @@ Result<std::vector<PackRepair>> RepairMissingPacks(
   std::vector<Id> from_source;
   std::map<Id, std::string> staging_problems;
   struct stat st;
-  bool have_staging = !staging_dir.empty() &&
-                      ::stat((staging_dir + "/data").c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  bool have_staging = !staging_dir.empty() && ::stat((staging_dir + "/data").c_str(), &st) == 0 &&
+                      S_ISDIR(st.st_mode);
   LocalBackend staging(staging_dir);
   for (const Id& pack : missing) {
     if (have_staging) {
@@ -156,7 +157,8 @@ Result<std::vector<PackRepair>> RepairMissingPacks(
                    ListNames(repository.backend(), ObjectKind::kIndex));
   std::unordered_set<Id, IdHash> indexed;
   for (const std::string& name : index_names) {
-    ASSIGN_OR_RETURN(Bytes plaintext, repository.LoadSealed(ObjectKind::kIndex, *Id::FromHex(name)));
+    ASSIGN_OR_RETURN(Bytes plaintext,
+                     repository.LoadSealed(ObjectKind::kIndex, *Id::FromHex(name)));
     ASSIGN_OR_RETURN(std::vector<IndexedPack> packs, ParseIndex(plaintext));
     for (IndexedPack& pack : packs) {
       auto it = lost.find(pack.pack_id);

@@ -28,7 +28,11 @@ struct Walker {
   bool one_file_system;
   int level;
   SeedSizeEstimate estimate = {};
-  uint64_t sampled = 0, sampled_stored = 0;
+  uint64_t sampled = 0;
+  // Files that were sampled: their whole size, and that size times the ratio
+  // their sample compressed to (a file's start speaks for the whole file).
+  uint64_t sampled_file_bytes = 0;
+  double sampled_file_estimate = 0;
   Bytes piece = Bytes(kSamplePiece);
   BufferBytes scratch = {};
 
@@ -43,7 +47,9 @@ struct Walker {
     ByteView stored;
     CompressIfUseful(ByteView(piece.data(), static_cast<size_t>(n)), level, scratch, &stored);
     sampled += static_cast<uint64_t>(n);
-    sampled_stored += stored.size();
+    sampled_file_bytes += size;
+    sampled_file_estimate +=
+        static_cast<double>(size) * static_cast<double>(stored.size()) / static_cast<double>(n);
   }
 
   void Walk(const std::string& path, const std::string& name, dev_t root_device, bool top) {
@@ -95,17 +101,15 @@ Status PrepareStaging(const std::string& dir, const StagingInfo& info) {
   if (existing.ok()) {
     if (existing->repository != info.repository)
       return Status::AlreadyExists("staging " + dir + " holds packs of another repository (" +
-                                   existing->repository.substr(0, 8) +
-                                   "); use an empty directory");
+                                   existing->repository.substr(0, 8) + "); use an empty directory");
     if (existing->job != info.job)
       return Status::AlreadyExists("staging " + dir + " belongs to job " + existing->job +
                                    ", not " + info.job + "; use another directory or --job " +
                                    existing->job);
-    if (existing->storage_account != info.storage_account ||
-        existing->container != info.container)
-      return Status::AlreadyExists("staging " + dir + " is for " + existing->storage_account +
-                                   "/" + existing->container + ", not " + info.storage_account +
-                                   "/" + info.container);
+    if (existing->storage_account != info.storage_account || existing->container != info.container)
+      return Status::AlreadyExists("staging " + dir + " is for " + existing->storage_account + "/" +
+                                   existing->container + ", not " + info.storage_account + "/" +
+                                   info.container);
     return LocalBackend(dir).CreateDataDirectories();
   }
   if (!existing.status().IsNotFound()) return existing.status();
@@ -136,9 +140,9 @@ Result<SeedSizeEstimate> EstimateSeedSize(const std::vector<std::string>& paths,
     walker.Walk(path, name, 0, true);
   }
   SeedSizeEstimate& estimate = walker.estimate;
-  if (walker.sampled > 0)
+  if (walker.sampled_file_bytes > 0)
     estimate.compression_ratio =
-        static_cast<double>(walker.sampled_stored) / static_cast<double>(walker.sampled);
+        walker.sampled_file_estimate / static_cast<double>(walker.sampled_file_bytes);
   estimate.estimated_bytes = static_cast<uint64_t>(static_cast<double>(estimate.file_bytes) *
                                                    estimate.compression_ratio * kPackOverhead);
   return estimate;

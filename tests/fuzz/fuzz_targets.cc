@@ -1,5 +1,8 @@
 #include "fuzz_targets.h"
 
+#include "format/disk_manifest.h"
+#include "format/staging_info.h"
+
 #include "format/config.h"
 #include "format/index_file.h"
 #include "format/key_file.h"
@@ -26,6 +29,11 @@ void PackHeader(ByteView data) {
 }
 
 void IndexObject(ByteView data) { ParseIndex(data).status().IgnoreError(); }
+void DiskManifestJson(ByteView data) {
+  ParseDiskManifest(data).status().IgnoreError();
+  ParseDiskLabel(data).status().IgnoreError();
+}
+void StagingInfoJson(ByteView data) { ParseStagingInfo(data).status().IgnoreError(); }
 void TreeObject(ByteView data) { ParseTree(data).status().IgnoreError(); }
 void SnapshotObject(ByteView data) { ParseSnapshot(data).status().IgnoreError(); }
 void ConfigObject(ByteView data) { ParseConfig(data).status().IgnoreError(); }

@@ -13,6 +13,8 @@ void TreeObject(ByteView data);   // tree JSON
 void SnapshotObject(ByteView data);
 void ConfigObject(ByteView data);
 void KeyFileObject(ByteView data);
-void SealedObject(ByteView data);  // encrypted envelope
+void SealedObject(ByteView data);      // encrypted envelope
+void DiskManifestJson(ByteView data);  // manifest and label JSON on a shipped disk
+void StagingInfoJson(ByteView data);   // staging.json
 
 }  // namespace ferry::fuzz

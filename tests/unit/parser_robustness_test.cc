@@ -7,11 +7,13 @@
 
 #include "crypto/random.h"
 #include "format/config.h"
+#include "format/disk_manifest.h"
 #include "format/index_file.h"
 #include "format/key_file.h"
 #include "format/pack.h"
 #include "format/sealed_object.h"
 #include "format/snapshot.h"
+#include "format/staging_info.h"
 #include "format/tree.h"
 #include "fuzz_targets.h"
 
@@ -96,6 +98,18 @@ TEST(ParserRobustnessTest, SnapshotConfigAndKeyFile) {
 
 TEST(ParserRobustnessTest, SealedObject) {
   Hammer(SealObject(Bytes(32, 7), Id{}, "index", Bytes(1000, 'x')), fuzz::SealedObject);
+}
+
+TEST(ParserRobustnessTest, DiskManifestAndLabel) {
+  DiskManifest manifest{"job", "acct", "cont", std::string(64, 'a'), "FD-1", 1, 2, {}};
+  manifest.files = {{Id{}, 123}, {Id{}, 456}};
+  Hammer(EncodeDiskManifest(manifest), fuzz::DiskManifestJson);
+  Hammer(EncodeDiskLabel({"job", "FD-1"}), fuzz::DiskManifestJson, 1000);
+}
+
+TEST(ParserRobustnessTest, StagingInfo) {
+  Hammer(EncodeStagingInfo({"job", "acct", "cont", "repo", "http://x", "v", "m"}),
+         fuzz::StagingInfoJson);
 }
 
 }  // namespace
