@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   AddVaultCommand(app, global, commands);
   AddMachineCommand(app, global, commands);
   AddJobCommand(app, global, commands);
+  AddDiskPrepCommand(app, global, commands);
   AddSeedCommand(app, global, commands);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,913 @@
+#include "seed/disk_prep.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "crypto/hash.h"
+#include "format/disk_manifest.h"
+#include "seed/diskprep_journal.h"
+#include "seed/staging.h"
+#include "storage/backend.h"
+#include "storage/local_backend.h"
+#include "util/bounded_queue.h"
+#include "util/direct_io.h"
+#include "util/file_util.h"
+
+namespace ferry {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Copies move 8 MiB per I/O: large enough that O_DIRECT keeps a disk
+// streaming, and six of them (48 MiB) let the staging reader run ahead of the
+// disk writer while the previous pack is read back.
+constexpr size_t kCopyChunk = 8u << 20;
+constexpr size_t kCopyBuffers = 6;
+// Kept free on every disk for the label, the manifest (~130 bytes per file)
+// and its signature, so that they can always be written after the packs.
+constexpr uint64_t kReserveBase = 1u << 20;
+constexpr uint64_t kReservePerFile = 160;
+
+std::string PackPath(const std::string& root, const Id& id) {
+  return root + "/" + ManifestFilePath(id);
+}
+
+bool IsTempName(const std::string& name) { return name.find(".tmp-") != std::string::npos; }
+
+Result<std::string> RealPath(const std::string& path) {
+  char* resolved = ::realpath(path.c_str(), nullptr);
+  if (!resolved) return ErrnoStatus("disk " + path, errno);
+  std::string out(resolved);
+  std::free(resolved);
+  return out;
+}
+
+bool IsInside(const std::string& inner, const std::string& outer) {
+  if (outer == "/") return true;
+  return inner == outer || inner.rfind(outer + "/", 0) == 0;
+}
+
+// A disk as this run sees it.
+struct Disk {
+  std::string path;  // as given
+  std::string real;  // realpath: what is stored and compared
+  dev_t device = 0;
+  uint64_t block = 4096;
+  std::string drive_id;  // empty until it is labelled
+  bool has_label = false;
+  uint64_t quota_left = UINT64_MAX;  // --max-per-disk minus this job's bytes on it
+  uint64_t files = 0;                // this job's packs on it, done or planned
+};
+
+struct CopyTask {
+  Id id;
+  uint64_t size = 0;
+  size_t disk = 0;
+};
+
+class DiskPrep {
+ public:
+  DiskPrep(const DiskPrepOptions& options, const DiskPrepHooks& hooks, ImportJobClient& jobs,
+           DiskPrepProgress& progress)
+      : options_(options), hooks_(hooks), jobs_(jobs), progress_(progress) {}
+
+  Result<DiskPrepResult> Run();
+
+ private:
+  void Warn(const std::string& message) const {
+    if (hooks_.warn) hooks_.warn(message);
+  }
+  bool Interrupted() const { return options_.interrupted && options_.interrupted->load(); }
+  const DiskPrepJournalState& journal() const { return journal_->state(); }
+
+  Result<bool> CheckJobName();
+  Status TakeDisk(const std::string& path);
+  Status EraseForeign(const Disk& disk);
+  Status Label(Disk& disk);
+  Status ResolveDiskFiles(const std::vector<size_t>& disks);
+  Status ReadBack(const std::string& disk, const Id& id, uint64_t size, BufferBytes& buffer);
+  Status CheckSource(const Id& id, BufferBytes& buffer);
+  std::vector<CopyTask> Place(std::vector<std::pair<Id, uint64_t>>& pending);
+  Status CopyAndVerify(const std::vector<CopyTask>& tasks);
+  Status RunDirect();
+  Status Finish();
+  Status FinishWithJob(const ImportJobInfo& job);
+
+  const DiskPrepOptions& options_;
+  const DiskPrepHooks& hooks_;
+  ImportJobClient& jobs_;
+  DiskPrepProgress& progress_;
+
+  DiskPrepResult result_;
+  std::string staging_real_;
+  std::optional<DiskPrepJournal> journal_;
+  std::map<Id, uint64_t> packs_;       // every pack of the job: staging ∪ journal
+  std::map<Id, std::string> done_on_;  // pack → drive ID holding a verified copy
+  std::vector<Disk> disks_;
+  std::map<dev_t, uint64_t> free_left_;  // per file system: free bytes not yet planned
+};
+
+Result<bool> DiskPrep::CheckJobName() {
+  const std::string& name = result_.staging.job;
+  ASSIGN_OR_RETURN(std::optional<ImportJobInfo> existing, jobs_.Find(name));
+  if (!existing) return false;
+  if (journal().job_created) return true;
+  // A crash between the POST and its journal record: the job is ours if it
+  // carries our key and exactly the manifests we journalled.
+  if (journal().job_creating &&
+      existing->public_key == Base64Encode(options_.signing_key.public_key) &&
+      existing->drives.size() == journal().manifests.size()) {
+    bool same = true;
+    for (const ImportJobDrive& drive : existing->drives) {
+      auto it = journal().manifests.find(drive.drive_id);
+      same = same && it != journal().manifests.end() && it->second.hash == drive.manifest_hash;
+    }
+    if (same) {
+      RETURN_IF_ERROR(journal_->AddJob(name));
+      return true;
+    }
+  }
+  return Status::AlreadyExists(
+      "import job " + name + " already exists at the import service (state " + existing->state +
+      ") and was not created from this staging directory (" + options_.staging + "/" +
+      kDiskPrepJournalFile +
+      " does not record it); job names are unique, so this staging cannot be shipped as " + name);
+}
+
+Status DiskPrep::TakeDisk(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string real, RealPath(path));
+  struct stat st;
+  if (::stat(real.c_str(), &st) != 0) return ErrnoStatus("disk " + path, errno);
+  if (!S_ISDIR(st.st_mode))
+    return Status::InvalidArgument("disk " + path +
+                                   " is not a directory: give the mount point of the disk");
+  if (::access(real.c_str(), W_OK) != 0)
+    return ErrnoStatus("disk " + path + " is not writable", errno);
+  for (const Disk& other : disks_)
+    if (other.real == real)
+      return Status::InvalidArgument("disk " + path + " is given twice (" + other.path + ")");
+  if (real == staging_real_)
+    return Status::InvalidArgument(
+        "disk " + path +
+        " is the staging directory itself: that is direct-to-device mode, where it must be "
+        "the only disk");
+  if (IsInside(staging_real_, real) || IsInside(real, staging_real_))
+    return Status::InvalidArgument("disk " + path + " and the staging directory " +
+                                   options_.staging +
+                                   " contain one another: use another disk, or give the staging "
+                                   "directory itself as the only --disk (direct-to-device mode)");
+  struct statvfs vfs;
+  if (::statvfs(real.c_str(), &vfs) != 0) return ErrnoStatus("statvfs " + path, errno);
+
+  Disk disk;
+  disk.path = path;
+  disk.real = real;
+  disk.device = st.st_dev;
+  disk.block = std::max<uint64_t>(vfs.f_frsize, 512);
+  if (options_.max_per_disk > 0) disk.quota_left = options_.max_per_disk;
+  if (!free_left_.count(disk.device))
+    free_left_[disk.device] = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+
+  auto label_bytes = ReadWholeFile(real + "/" + kDiskLabelFile);
+  if (label_bytes.ok()) {
+    auto label = ParseDiskLabel(*label_bytes);
+    if (!label.ok())
+      return Status::InvalidArgument("disk " + path + " has a damaged " + kDiskLabelFile + " (" +
+                                     label.status().message() +
+                                     "): refusing to erase what may be another job's disk; "
+                                     "remove the file if the disk is free");
+    if (label->job != result_.staging.job)
+      return Status::InvalidArgument(
+          "disk " + path + " belongs to import job " + label->job + " (drive " + label->drive_id +
+          "), not " + result_.staging.job + ": refusing to erase it. Use another disk, or delete " +
+          real + "/" + kDiskLabelFile + " once job " + label->job + " is done with it");
+    // Ours: a resumed run. Reused as it is.
+    disk.drive_id = label->drive_id;
+    disk.has_label = true;
+    const JournalDisk* known = journal().FindDisk(disk.drive_id);
+    if (!known || known->path != real) RETURN_IF_ERROR(journal_->AddDisk(disk.drive_id, real));
+  } else if (!label_bytes.status().IsNotFound()) {
+    return label_bytes.status();
+  } else {
+    RETURN_IF_ERROR(EraseForeign(disk));
+    // What erasing freed is free now.
+    if (::statvfs(real.c_str(), &vfs) == 0)
+      free_left_[disk.device] =
+          std::max(free_left_[disk.device], static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize);
+  }
+  disks_.push_back(std::move(disk));
+  result_.disks_used.push_back(path);
+  return Status::Ok();
+}
+
+// A disk without our label: anything on it but an empty file system
+// (lost+found) is someone's data, erased only when the user confirms.
+Status DiskPrep::EraseForeign(const Disk& disk) {
+  std::vector<fs::path> entries;
+  uint64_t files = 0, bytes = 0;
+  std::error_code error;
+  for (fs::directory_iterator it(disk.real, error), end; !error && it != end; it.increment(error)) {
+    if (it->path().filename() == "lost+found") continue;
+    entries.push_back(it->path());
+    std::error_code inner;
+    if (it->is_directory(inner) && !it->is_symlink(inner)) {
+      for (fs::recursive_directory_iterator sub(it->path(), inner), send; !inner && sub != send;
+           sub.increment(inner)) {
+        std::error_code e;
+        if (sub->is_directory(e) && !sub->is_symlink(e)) continue;
+        ++files;
+        if (sub->is_regular_file(e)) bytes += sub->file_size(e);
+      }
+    } else {
+      ++files;
+      if (it->is_regular_file(inner)) bytes += it->file_size(inner);
+    }
+    if (inner) return Status::IOError("disk " + disk.path + ": " + inner.message());
+  }
+  if (error) return Status::IOError("disk " + disk.path + ": " + error.message());
+  if (entries.empty()) return Status::Ok();
+  if (files > 0) {
+    if (!hooks_.confirm_erase)
+      return Status::InvalidArgument("disk " + disk.path + " holds " + std::to_string(files) +
+                                     " files that are not ferry's");
+    RETURN_IF_ERROR(hooks_.confirm_erase(disk.path, files, bytes));
+  }
+  for (const fs::path& entry : entries) {
+    fs::remove_all(entry, error);
+    if (error)
+      return Status::IOError("erasing " + entry.string() + " on disk " + disk.path + ": " +
+                             error.message());
+  }
+  return SyncDirectory(disk.real);
+}
+
+// The label goes on when the disk is first given packs, so that a resume
+// recognises it; the journal record comes first, so that a label on a disk
+// always has its drive ID in the journal.
+Status DiskPrep::Label(Disk& disk) {
+  // (A crash may have come between the label and the directories.)
+  if (disk.has_label) return LocalBackend(disk.real).CreateDataDirectories();
+  disk.drive_id = NewDriveId();
+  RETURN_IF_ERROR(journal_->AddDisk(disk.drive_id, disk.real));
+  RETURN_IF_ERROR(WriteFileAtomic(disk.real + "/" + kDiskLabelFile,
+                                  EncodeDiskLabel({result_.staging.job, disk.drive_id}), 0644));
+  disk.has_label = true;
+  return LocalBackend(disk.real).CreateDataDirectories();
+}
+
+Status DiskPrep::ReadBack(const std::string& disk, const Id& id, uint64_t size,
+                          BufferBytes& buffer) {
+  std::string path = PackPath(disk, id);
+  Sha256Stream hash;
+  ASSIGN_OR_RETURN(uint64_t read, ReadFileUncached(path, buffer, [&](ByteView piece) {
+                     hash.Update(piece);
+                     progress_.bytes_verified += piece.size();
+                     return Status::Ok();
+                   }));
+  if (read != size)
+    return Status::Corruption("disk " + disk + ": " + ManifestFilePath(id) + " reads back " +
+                              std::to_string(read) + " bytes, but " + std::to_string(size) +
+                              " were written: the disk is bad (or was changed meanwhile)");
+  Id got = hash.Finish();
+  if (got != id)
+    return Status::Corruption("disk " + disk + ": " + ManifestFilePath(id) +
+                              " reads back with SHA-256 " + got.Short() +
+                              "…, not the bytes written under that name: the disk (or its "
+                              "cable or USB bridge) is bad; use another disk");
+  return Status::Ok();
+}
+
+// After a read-back mismatch: was it the disk, or was the staging copy bad?
+Status DiskPrep::CheckSource(const Id& id, BufferBytes& buffer) {
+  Sha256Stream hash;
+  auto read = ReadFileUncached(PackPath(options_.staging, id), buffer, [&](ByteView piece) {
+    hash.Update(piece);
+    return Status::Ok();
+  });
+  if (!read.ok()) return read.status();
+  Id got = hash.Finish();
+  if (got != id)
+    return Status::Corruption("staging pack " + options_.staging + "/" + ManifestFilePath(id) +
+                              " is damaged (its bytes hash to " + got.Short() +
+                              "…, not its name); the disk is not at fault. Repair the staging "
+                              "from the source files before shipping");
+  return Status::Ok();
+}
+
+// Looks at what `disks` hold of this job: temp files of a killed run are
+// removed, a file the journal verified on that very disk is trusted, any
+// other copy is read back before it counts, duplicates and strays go.
+Status DiskPrep::ResolveDiskFiles(const std::vector<size_t>& disks) {
+  std::map<Id, std::vector<std::pair<size_t, uint64_t>>> present;
+  for (size_t index : disks) {
+    Disk& disk = disks_[index];
+    if (!disk.has_label) continue;
+    std::error_code error;
+    fs::path data = fs::path(disk.real) / "data";
+    if (!fs::is_directory(data, error)) continue;
+    for (fs::directory_iterator dir(data, error), end; !error && dir != end; dir.increment(error)) {
+      std::error_code inner;
+      if (!dir->is_directory(inner)) continue;
+      for (fs::directory_iterator it(dir->path(), inner), iend; !inner && it != iend;
+           it.increment(inner)) {
+        std::string name = it->path().filename().string();
+        if (IsTempName(name)) {  // left by a kill: never a finished copy
+          fs::remove(it->path(), inner);
+          continue;
+        }
+        auto id = Id::FromHex(name);
+        std::error_code e;
+        if (!IsObjectId(name) || !id.ok() || !it->is_regular_file(e) ||
+            dir->path().filename().string() != name.substr(0, 2)) {
+          Warn("disk " + disk.path + ": " + it->path().string() +
+               " is not a pack of this job; left alone");
+          continue;
+        }
+        present[*id].push_back({index, it->file_size(e)});
+      }
+      if (inner) return Status::IOError("disk " + disk.path + ": " + inner.message());
+    }
+    if (error) return Status::IOError("disk " + disk.path + ": " + error.message());
+  }
+
+  BufferBytes buffer(kCopyChunk);
+  for (auto& [id, copies] : present) {
+    auto remove = [&](size_t index, const std::string& why) -> Status {
+      Warn("disk " + disks_[index].path + ": " + ManifestFilePath(id) + " " + why + "; removed");
+      std::string path = PackPath(disks_[index].real, id);
+      if (::unlink(path.c_str()) != 0) return ErrnoStatus("remove " + path, errno);
+      return Status::Ok();
+    };
+    auto pack = packs_.find(id);
+    // Prefer the copy the journal verified on that disk.
+    std::sort(copies.begin(), copies.end(), [&](const auto& a, const auto& b) {
+      auto trusted = [&](const std::pair<size_t, uint64_t>& c) {
+        auto v = journal().verified.find(id);
+        return v != journal().verified.end() && v->second.drive_id == disks_[c.first].drive_id &&
+               v->second.size == c.second;
+      };
+      return trusted(a) > trusted(b);
+    });
+    for (const auto& [index, size] : copies) {
+      Disk& disk = disks_[index];
+      if (pack == packs_.end()) {
+        RETURN_IF_ERROR(remove(index, "is not a pack of this staging directory"));
+        continue;
+      }
+      if (done_on_.count(id)) {
+        RETURN_IF_ERROR(remove(index, "is already on drive " + done_on_[id]));
+        continue;
+      }
+      auto verified = journal().verified.find(id);
+      bool trusted = verified != journal().verified.end() &&
+                     verified->second.drive_id == disk.drive_id && verified->second.size == size &&
+                     size == pack->second;
+      if (!trusted) {
+        // On the disk but not journalled: a copy renamed into place just
+        // before a kill. Only a read-back makes it count.
+        Status checked = size == pack->second
+                             ? ReadBack(disk.real, id, size, buffer)
+                             : Status::Corruption("has " + std::to_string(size) + " bytes, not " +
+                                                  std::to_string(pack->second));
+        if (!checked.ok()) {
+          RETURN_IF_ERROR(remove(index, "does not read back correctly (" + checked.message() +
+                                            "); it will be copied again"));
+          continue;
+        }
+        RETURN_IF_ERROR(journal_->AddVerified(disk.drive_id, id, size));
+        ++result_.packs_reverified;
+      } else {
+        ++result_.packs_already_done;
+      }
+      done_on_[id] = disk.drive_id;
+      disk.files++;
+      if (disk.quota_left != UINT64_MAX) disk.quota_left -= std::min(disk.quota_left, size);
+    }
+  }
+  return Status::Ok();
+}
+
+// First fit, largest first: packs are at most a few tens of MiB, so the room
+// first fit wastes at the end of a disk is small.
+std::vector<CopyTask> DiskPrep::Place(std::vector<std::pair<Id, uint64_t>>& pending) {
+  std::sort(pending.begin(), pending.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  std::vector<CopyTask> tasks;
+  std::vector<std::pair<Id, uint64_t>> left;
+  for (const auto& [id, size] : pending) {
+    bool placed = false;
+    for (size_t index = 0; index < disks_.size() && !placed; ++index) {
+      Disk& disk = disks_[index];
+      uint64_t reserve = kReserveBase + kReservePerFile * (disk.files + 1);
+      uint64_t allocated = (size + disk.block - 1) / disk.block * disk.block;
+      uint64_t& free = free_left_[disk.device];
+      if (free < allocated + reserve) continue;
+      if (disk.quota_left != UINT64_MAX && disk.quota_left < size + reserve) continue;
+      free -= allocated;
+      if (disk.quota_left != UINT64_MAX) disk.quota_left -= size;
+      disk.files++;
+      tasks.push_back({id, size, index});
+      placed = true;
+    }
+    if (!placed) left.push_back({id, size});
+  }
+  pending = std::move(left);
+  return tasks;
+}
+
+// Three stages on their own threads, so that the staging disk, the shipping
+// disk's writes and its read-back all stay busy:
+//   reader: staging pack → 8 MiB aligned buffers (O_DIRECT)
+//   writer: buffers → DISK/data/XX/ID.tmp-N (O_DIRECT)
+//   syncer: fdatasync, rename to DISK/data/XX/ID, fsync the directory
+//   verifiers (this thread and one more): read the copy back from the
+//           device, check its SHA-256 against its name, journal it
+Status DiskPrep::CopyAndVerify(const std::vector<CopyTask>& tasks) {
+  if (tasks.empty()) return Status::Ok();
+  struct Piece {
+    size_t task;
+    size_t buffer;
+    size_t length;
+    bool last;
+  };
+  std::vector<BufferBytes> buffers(kCopyBuffers);
+  BoundedQueue<size_t> free_buffers(kCopyBuffers);
+  for (size_t i = 0; i < kCopyBuffers; ++i) {
+    buffers[i].resize(kCopyChunk);
+    if (!free_buffers.Push(i)) return Status::Internal("buffer pool closed");
+  }
+  BoundedQueue<Piece> to_write(kCopyBuffers);
+  struct Written {
+    size_t task;
+    DirectWriter file;
+    std::string temp;
+  };
+  BoundedQueue<Written> to_sync(2);
+  BoundedQueue<size_t> to_verify(4);
+
+  std::mutex error_mutex;
+  Status first_error;
+  auto fail = [&](Status status) {
+    {
+      std::lock_guard lock(error_mutex);
+      if (first_error.ok()) first_error = std::move(status);
+    }
+    free_buffers.Close();
+    to_write.Close();
+    to_sync.Close();
+    to_verify.Close();
+  };
+
+  std::thread reader([&] {
+    for (size_t t = 0; t < tasks.size(); ++t) {
+      const CopyTask& task = tasks[t];
+      std::string source = PackPath(options_.staging, task.id);
+      // Buffered with the kernel's read-ahead: it streams the staging disk
+      // better than one synchronous O_DIRECT read at a time; the pages are
+      // dropped once the pack is read, since nothing reads them again.
+      int fd = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return fail(ErrnoStatus("open staging pack " + source, errno));
+      ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+      uint64_t offset = 0;
+      Status status;
+      bool stopped = false;  // the queues were closed: another stage failed
+      for (;;) {
+        if (Interrupted()) {
+          status = Status::Interrupted("interrupted; run the same command again to continue");
+          break;
+        }
+        std::optional<size_t> buffer = free_buffers.Pop();
+        if (!buffer) {
+          stopped = true;
+          break;
+        }
+        size_t n = 0;
+        while (n < kCopyChunk) {
+          ssize_t got = ::pread(fd, buffers[*buffer].data() + n, kCopyChunk - n,
+                                static_cast<off_t>(offset + n));
+          if (got < 0 && errno == EINTR) continue;
+          if (got < 0) status = ErrnoStatus("read staging pack " + source, errno);
+          if (got <= 0) break;
+          n += static_cast<size_t>(got);
+        }
+        if (!status.ok()) break;
+        offset += n;
+        bool last = n < kCopyChunk;
+        if (!to_write.Push({t, *buffer, n, last})) {
+          stopped = true;
+          break;
+        }
+        if (last) break;
+      }
+      ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+      ::close(fd);
+      if (!status.ok()) return fail(status);
+      if (stopped) return;
+    }
+    to_write.Close();
+  });
+
+  std::thread writer([&] {
+    DirectWriter out;
+    std::string temp;
+    auto abandon = [&] {
+      if (!temp.empty()) {
+        out.Close().IgnoreError();  // the file is being thrown away
+        ::unlink(temp.c_str());
+      }
+    };
+    for (;;) {
+      std::optional<Piece> piece = to_write.Pop();
+      if (!piece) break;
+      const CopyTask& task = tasks[piece->task];
+      const Disk& disk = disks_[task.disk];
+      std::string final_path = PackPath(disk.real, task.id);
+      Status status;
+      if (temp.empty()) {
+        temp = TempPathFor(final_path);
+        auto created = DirectWriter::Create(temp, task.size);
+        if (created.ok())
+          out = std::move(*created);
+        else
+          status = created.status();
+      }
+      if (status.ok()) status = out.Append(ByteView(buffers[piece->buffer].data(), piece->length));
+      progress_.bytes_copied += piece->length;
+      free_buffers.Push(piece->buffer);  // false once closed: we are stopping anyway
+      if (status.ok() && piece->last) {
+        // The syncer waits for the device; meanwhile this thread writes on.
+        if (!to_sync.Push({piece->task, std::move(out), temp})) break;
+        temp.clear();
+      }
+      if (!status.ok()) {
+        if (status.code() == StatusCode::kNoSpace)
+          status = status.WithContext("disk " + disk.path + " is full");
+        abandon();
+        return fail(status);
+      }
+    }
+    abandon();
+    to_sync.Close();
+  });
+
+  std::thread syncer([&] {
+    for (;;) {
+      std::optional<Written> written = to_sync.Pop();
+      if (!written) break;
+      const CopyTask& task = tasks[written->task];
+      std::string final_path = PackPath(disks_[task.disk].real, task.id);
+      Status status = written->file.Sync();
+      if (status.ok()) status = written->file.Close();
+      if (status.ok() && ::rename(written->temp.c_str(), final_path.c_str()) != 0)
+        status = ErrnoStatus("rename " + written->temp, errno);
+      if (!status.ok()) {
+        written->file.Close().IgnoreError();  // thrown away
+        ::unlink(written->temp.c_str());
+        return fail(status);
+      }
+      status = SyncDirectory(final_path.substr(0, final_path.rfind('/')));
+      if (!status.ok()) return fail(status);
+      if (!to_verify.Push(written->task)) break;
+    }
+    // Copies written but not synced when a stage failed: not ours to keep.
+    while (std::optional<Written> left = to_sync.Pop()) {
+      left->file.Close().IgnoreError();
+      ::unlink(left->temp.c_str());
+    }
+    to_verify.Close();
+  });
+
+  // Two verifiers: while one waits for the device, the other hashes.
+  std::mutex done_mutex;
+  auto verify = [&] {
+    BufferBytes buffer(kCopyChunk);
+    for (;;) {
+      std::optional<size_t> t = to_verify.Pop();
+      if (!t) break;
+      const CopyTask& task = tasks[*t];
+      const Disk& disk = disks_[task.disk];
+      if (hooks_.before_read_back) {
+        std::lock_guard lock(done_mutex);
+        hooks_.before_read_back(PackPath(disk.real, task.id));
+      }
+      Status status = ReadBack(disk.path, task.id, task.size, buffer);
+      if (status.IsCorruption()) {
+        Status source = CheckSource(task.id, buffer);
+        if (!source.ok()) status = source;
+      }
+      if (status.ok()) status = journal_->AddVerified(disk.drive_id, task.id, task.size);
+      if (!status.ok()) return fail(status);
+      std::lock_guard lock(done_mutex);
+      done_on_[task.id] = disk.drive_id;
+      ++result_.packs_copied;
+      result_.bytes_copied += task.size;
+      ++progress_.packs_done;
+    }
+  };
+  std::thread second_verifier(verify);
+  verify();
+  second_verifier.join();
+  reader.join();
+  writer.join();
+  syncer.join();
+  return first_error;
+}
+
+// The staging directory is the shipping disk: nothing to copy, but every
+// pack is read back from the device before the disk is signed.
+Status DiskPrep::RunDirect() {
+  result_.direct = true;
+  Disk disk;
+  disk.path = options_.staging;
+  disk.real = staging_real_;
+  auto label_bytes = ReadWholeFile(staging_real_ + "/" + kDiskLabelFile);
+  if (label_bytes.ok()) {
+    ASSIGN_OR_RETURN(DiskLabel label, ParseDiskLabel(*label_bytes));
+    if (label.job != result_.staging.job)
+      return Status::InvalidArgument("staging " + options_.staging + " is labelled for job " +
+                                     label.job + ", not " + result_.staging.job);
+    disk.drive_id = label.drive_id;
+    disk.has_label = true;
+    if (!journal().FindDisk(disk.drive_id))
+      RETURN_IF_ERROR(journal_->AddDisk(disk.drive_id, disk.real));
+  } else if (!label_bytes.status().IsNotFound()) {
+    return label_bytes.status();
+  }
+  for (const auto& [id, verified] : journal().verified)
+    if (verified.drive_id != disk.drive_id)
+      return Status::InvalidArgument(
+          "packs of this staging were already copied to other disks (drive " + verified.drive_id +
+          "): finish with those disks, or move " + options_.staging + "/" + kDiskPrepJournalFile +
+          " away to start over");
+  disks_.push_back(disk);
+  result_.disks_used.push_back(disk.path);
+  RETURN_IF_ERROR(Label(disks_.back()));
+
+  std::vector<std::pair<Id, uint64_t>> todo;
+  for (const auto& [id, size] : packs_) {
+    auto verified = journal().verified.find(id);
+    if (verified != journal().verified.end() && verified->second.size == size) {
+      done_on_[id] = disks_.back().drive_id;
+      ++result_.packs_already_done;
+    } else {
+      todo.push_back({id, size});
+      progress_.packs_total++;
+      progress_.bytes_total += size;
+    }
+  }
+  BufferBytes buffer(kCopyChunk);
+  if (hooks_.start_copy && !todo.empty()) hooks_.start_copy();
+  for (const auto& [id, size] : todo) {
+    if (Interrupted())
+      return Status::Interrupted("interrupted; run the same command again to continue");
+    if (hooks_.before_read_back) hooks_.before_read_back(PackPath(staging_real_, id));
+    RETURN_IF_ERROR(ReadBack(disk.path, id, size, buffer));
+    RETURN_IF_ERROR(journal_->AddVerified(disks_.back().drive_id, id, size));
+    done_on_[id] = disks_.back().drive_id;
+    ++result_.packs_reverified;
+    ++progress_.packs_done;
+  }
+  return Status::Ok();
+}
+
+// Every pack is verified on some disk: write the manifests, sign them and
+// create the import job.
+Status DiskPrep::Finish() {
+  std::map<std::string, std::vector<ManifestFile>> files;
+  for (const auto& [id, drive] : done_on_) files[drive].push_back({id, packs_[id]});
+
+  // Disks in the order they were taken; each must be here to be signed.
+  std::vector<std::pair<std::string, const Disk*>> order;
+  std::string missing;
+  for (const JournalDisk& known : journal().disks) {
+    if (!files.count(known.drive_id)) continue;
+    const Disk* here = nullptr;
+    for (const Disk& disk : disks_)
+      if (disk.drive_id == known.drive_id) here = &disk;
+    if (!here)
+      missing += (missing.empty() ? "" : ", ") + known.drive_id + " (last at " + known.path + ", " +
+                 std::to_string(files[known.drive_id].size()) + " packs)";
+    order.push_back({known.drive_id, here});
+  }
+  if (!missing.empty())
+    return Status::InvalidArgument(
+        "every pack is on a disk, but not every disk is here: " + missing +
+        ". Give each of them with --disk (in any order) to write the manifests");
+  if (order.size() != files.size())
+    return Status::Internal("a drive holds packs but was never journalled as taken");
+
+  // A disk taken in an earlier run that ended up with no packs is not part of
+  // the job: take our label off so it is free again.
+  for (const Disk& disk : disks_)
+    if (disk.has_label && !files.count(disk.drive_id)) {
+      std::string label = disk.real + "/" + kDiskLabelFile;
+      ::unlink(label.c_str());
+      Warn("disk " + disk.path + " is not needed for this job; its ferry label was removed");
+    }
+
+  ImportJobRequest request;
+  request.name = result_.staging.job;
+  request.storage_account = result_.staging.storage_account;
+  request.container = result_.staging.container;
+  request.public_key = Base64Encode(options_.signing_key.public_key);
+  int count = static_cast<int>(order.size());
+  for (int n = 0; n < count; ++n) {
+    const Disk& disk = *order[static_cast<size_t>(n)].second;
+    DiskManifest manifest;
+    manifest.job = result_.staging.job;
+    manifest.storage_account = result_.staging.storage_account;
+    manifest.container = result_.staging.container;
+    manifest.repository = result_.staging.repository;
+    manifest.drive_id = disk.drive_id;
+    manifest.disk_number = n + 1;
+    manifest.disk_count = count;
+    manifest.files = files[disk.drive_id];  // sorted by ID: done_on_ is a map
+    Bytes bytes = EncodeDiskManifest(manifest);
+    std::string signature = Base64Encode(Sign(options_.signing_key, bytes)) + "\n";
+    RETURN_IF_ERROR(WriteFileAtomic(disk.real + "/" + kManifestFile, bytes, 0644));
+    RETURN_IF_ERROR(
+        WriteFileAtomic(disk.real + "/" + kManifestSignatureFile, AsBytes(signature), 0644));
+    PreparedDisk prepared;
+    prepared.path = disk.path;
+    prepared.drive_id = disk.drive_id;
+    prepared.disk_number = n + 1;
+    prepared.disk_count = count;
+    prepared.files = manifest.files.size();
+    for (const ManifestFile& file : manifest.files) prepared.bytes += file.size;
+    prepared.manifest_hash = Sha256(bytes).Hex();
+    JournalManifest record{
+        disk.drive_id,         disk.real, n + 1, count, prepared.files, prepared.bytes,
+        prepared.manifest_hash};
+    auto previous = journal().manifests.find(disk.drive_id);
+    if (previous == journal().manifests.end() || previous->second.hash != record.hash ||
+        previous->second.path != record.path || previous->second.disk_count != count)
+      RETURN_IF_ERROR(journal_->AddManifest(record));
+    request.drives.push_back({disk.drive_id, prepared.bytes, prepared.manifest_hash});
+    result_.disks.push_back(prepared);
+  }
+
+  RETURN_IF_ERROR(journal_->AddCreatingJob(request.name));
+  ASSIGN_OR_RETURN(ImportJobInfo job, jobs_.Create(request));
+  RETURN_IF_ERROR(journal_->AddJob(request.name));
+  result_.job = job;
+  result_.complete = true;
+  return Status::Ok();
+}
+
+// A re-run after the job was created: report what the journal recorded.
+Status DiskPrep::FinishWithJob(const ImportJobInfo& job) {
+  result_.job_existed = true;
+  result_.complete = true;
+  result_.job = job;
+  std::vector<JournalManifest> manifests;
+  for (const auto& [drive, manifest] : journal().manifests) manifests.push_back(manifest);
+  std::sort(manifests.begin(), manifests.end(),
+            [](const auto& a, const auto& b) { return a.disk_number < b.disk_number; });
+  for (const JournalManifest& m : manifests) {
+    bool in_job = false;
+    for (const ImportJobDrive& drive : job.drives) in_job = in_job || drive.drive_id == m.drive_id;
+    if (!in_job) continue;
+    result_.disks.push_back(
+        {m.path, m.drive_id, m.disk_number, m.disk_count, m.files, m.bytes, m.hash});
+  }
+  return Status::Ok();
+}
+
+Result<DiskPrepResult> DiskPrep::Run() {
+  ASSIGN_OR_RETURN(result_.staging, ReadStagingInfo(options_.staging));
+  ASSIGN_OR_RETURN(staging_real_, RealPath(options_.staging));
+  ASSIGN_OR_RETURN(DiskPrepJournal opened,
+                   DiskPrepJournal::Open(staging_real_ + "/" + kDiskPrepJournalFile));
+  journal_.emplace(std::move(opened));
+
+  ASSIGN_OR_RETURN(bool job_exists, CheckJobName());
+  if (job_exists) {
+    ASSIGN_OR_RETURN(std::optional<ImportJobInfo> job, jobs_.Find(result_.staging.job));
+    if (!job) return Status::NotFound("import job " + result_.staging.job + " disappeared");
+    RETURN_IF_ERROR(FinishWithJob(*job));
+    return std::move(result_);
+  }
+
+  ASSIGN_OR_RETURN(std::vector<StagedPack> staged, ListStagedPacks(options_.staging));
+  for (const StagedPack& pack : staged) packs_[pack.id] = pack.size;
+  for (const auto& [id, verified] : journal_->state().verified)
+    packs_.emplace(id, verified.size);  // on a disk already, even if staging lost it
+  if (packs_.empty())
+    return Status::InvalidArgument("staging " + options_.staging +
+                                   " holds no packs: nothing to put on disks");
+
+  bool direct = false;
+  for (const std::string& path : options_.disks) {
+    auto real = RealPath(path);
+    if (real.ok() && *real == staging_real_) direct = true;
+  }
+  if (direct) {
+    if (options_.disks.size() != 1)
+      return Status::InvalidArgument(
+          "the staging directory is given as a disk (direct-to-device mode): then it must be "
+          "the only --disk");
+    RETURN_IF_ERROR(RunDirect());
+    RETURN_IF_ERROR(Finish());
+    return std::move(result_);
+  }
+
+  if (options_.disks.empty() && !hooks_.another_disk)
+    return Status::InvalidArgument("no disks given: name each with --disk PATH");
+  std::vector<size_t> taken;
+  for (const std::string& path : options_.disks) {
+    RETURN_IF_ERROR(TakeDisk(path));
+    taken.push_back(disks_.size() - 1);
+  }
+  // Drives of an earlier run that are not here: what the journal verified on
+  // them stays there (the disk may be on its way or just unplugged).
+  std::map<std::string, bool> here;
+  for (const Disk& disk : disks_) here[disk.drive_id] = true;
+  for (const auto& [id, verified] : journal().verified)
+    if (!here.count(verified.drive_id) && journal().FindDisk(verified.drive_id)) {
+      done_on_[id] = verified.drive_id;
+      ++result_.packs_already_done;
+    }
+  RETURN_IF_ERROR(ResolveDiskFiles(taken));
+
+  std::vector<std::pair<Id, uint64_t>> pending;
+  for (const auto& [id, size] : packs_)
+    if (!done_on_.count(id)) pending.push_back({id, size});
+  std::vector<CopyTask> tasks = Place(pending);
+  while (!pending.empty() && hooks_.another_disk) {
+    uint64_t bytes = 0;
+    for (const auto& pack : pending) bytes += pack.second;
+    std::optional<std::string> path = hooks_.another_disk(pending.size(), bytes);
+    if (!path) break;
+    Status took = TakeDisk(*path);
+    if (!took.ok()) {  // a prompted disk may be refused: say why and ask again
+      Warn(took.message());
+      continue;
+    }
+    RETURN_IF_ERROR(ResolveDiskFiles({disks_.size() - 1}));
+    std::erase_if(pending, [&](const auto& pack) { return done_on_.count(pack.first) > 0; });
+    for (CopyTask& task : Place(pending)) tasks.push_back(task);
+  }
+  for (const CopyTask& task : tasks) {
+    RETURN_IF_ERROR(Label(disks_[task.disk]));
+    progress_.packs_total++;
+    progress_.bytes_total += task.size;
+  }
+  progress_.bytes_verified = 0;  // read-backs of found copies above are not this run's total
+  if (hooks_.start_copy && !tasks.empty()) hooks_.start_copy();
+  RETURN_IF_ERROR(CopyAndVerify(tasks));
+
+  if (!pending.empty()) {
+    result_.packs_left = pending.size();
+    for (const auto& pack : pending) result_.bytes_left += pack.second;
+    return std::move(result_);
+  }
+  RETURN_IF_ERROR(Finish());
+  return std::move(result_);
+}
+
+}  // namespace
+
+Result<uint64_t> ParseByteSize(const std::string& text) {
+  const std::string problem = "'" + text + "' is not a size (examples: 500M, 2G, 1.5T, 4096)";
+  size_t end = 0;
+  while (end < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.'))
+    ++end;
+  if (end == 0) return Status::InvalidArgument(problem);
+  double value = std::strtod(text.substr(0, end).c_str(), nullptr);
+  std::string unit = text.substr(end);
+  while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (unit.size() == 3 && unit.substr(1) == "IB") unit = unit.substr(0, 1);
+  if (unit.size() == 2 && unit[1] == 'B') unit = unit.substr(0, 1);
+  const std::string units = "BKMGTP";
+  if (unit.size() > 1 || (unit.size() == 1 && units.find(unit[0]) == std::string::npos))
+    return Status::InvalidArgument(problem);
+  int power = unit.empty() ? 0 : static_cast<int>(units.find(unit[0]));
+  double bytes = std::floor(value * std::pow(1024.0, power));
+  if (!(bytes >= 1) || bytes > 9.0e18) return Status::InvalidArgument(problem);
+  return static_cast<uint64_t>(bytes);
+}
+
+Result<DiskPrepResult> PrepareDisks(const DiskPrepOptions& options, const DiskPrepHooks& hooks,
+                                    ImportJobClient& jobs, DiskPrepProgress& progress) {
+  DiskPrep run(options, hooks, jobs, progress);
+  return run.Run();
+}
+
+}  // namespace ferry
