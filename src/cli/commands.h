@@ -29,6 +29,7 @@ void AddVaultCommand(CLI::App& app, GlobalOptions& global, CommandList& commands
 void AddMachineCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddJobCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddDiskPrepCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddDatacenterCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddSeedCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 
 }  // namespace ferry

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   AddMachineCommand(app, global, commands);
   AddJobCommand(app, global, commands);
   AddDiskPrepCommand(app, global, commands);
+  AddDatacenterCommand(app, global, commands);
   AddSeedCommand(app, global, commands);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,585 @@
+#include "seed/ingest.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <set>
+#include <thread>
+#include <unordered_set>
+
+#include "crypto/hash.h"
+#include "crypto/signature.h"
+#include "format/disk_manifest.h"
+#include "seed/container_backend.h"
+#include "seed/disk_source.h"
+#include "seed/pack_copy.h"
+#include "util/file_util.h"
+
+namespace ferry {
+
+namespace S = ingest_state;
+
+namespace {
+
+// A disk holds one label, one manifest and one signature: anything larger is
+// not ours, and reading it whole would be a mistake.
+constexpr uint64_t kMaxLabelBytes = 64 << 10;
+constexpr uint64_t kMaxManifestBytes = 512u << 20;
+// More unexpected names than this are summarized; the drive report must stay
+// a reasonable request.
+constexpr size_t kMaxUnexpectedListed = 10000;
+
+// A temp file of a copy in progress is written to continuously; one untouched
+// this long belongs to a run that was killed (kill -9, power loss). Several
+// operators may ingest drives of one job into the same container at once, so
+// fresh temp files are never touched.
+constexpr int64_t kStaleTempSeconds = 10 * 60;
+
+// Removes stale temp files ("ID.tmp-N") from the container's data directories.
+void RemoveStaleTemps(const std::string& container) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  auto now = fs::file_time_type::clock::now();
+  for (auto it = fs::recursive_directory_iterator(container + "/data", error);
+       !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+    if (it->path().filename().string().find(".tmp-") == std::string::npos) continue;
+    std::error_code ignored;
+    auto modified = fs::last_write_time(it->path(), ignored);
+    if (!ignored && now - modified > std::chrono::seconds(kStaleTempSeconds))
+      fs::remove(it->path(), ignored);
+  }
+}
+
+bool IsFinal(const std::string& state) {
+  return state == S::kCompleted || state == S::kCompletedMoreInfo || state == S::kFailed ||
+         state == S::kNeverReceived || state == "ShippedBack";
+}
+
+bool IsDriveDone(const std::string& state) {
+  return state == S::kCompleted || state == S::kCompletedMoreInfo || state == S::kFailed ||
+         state == "ShippedBack";
+}
+
+// An account or container name becomes a directory below the storage root.
+bool SafePathComponent(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
+}
+
+Result<Bytes> ReadSmallFile(const std::string& path, uint64_t limit) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat " + path, errno);
+  if (static_cast<uint64_t>(st.st_size) > limit)
+    return Status::Corruption(path + " is " + std::to_string(st.st_size) +
+                              " bytes, too large to be ferry's");
+  return ReadWholeFile(path);
+}
+
+std::string Plural(uint64_t n, const std::string& one, const std::string& many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+IngestDrive* FindDrive(IngestJob& job, const std::string& drive_id) {
+  for (IngestDrive& drive : job.drives)
+    if (drive.drive_id == drive_id) return &drive;
+  return nullptr;
+}
+
+// Files on the disk that are not the label, manifest, signature or a listed
+// pack, as paths relative to the disk. lost+found is the file system's, not
+// something shipped, and is left out.
+std::vector<std::string> UnexpectedFiles(const std::string& disk,
+                                         const std::unordered_set<std::string>& listed) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> found;
+  std::error_code error;
+  auto add = [&](const fs::path& path) {
+    found.push_back(fs::relative(path, disk, error).string());
+  };
+  // Everything below `dir`, files and empty directories.
+  auto add_all = [&](const fs::path& dir) {
+    bool any = false;
+    for (auto it = fs::recursive_directory_iterator(dir, error);
+         !error && it != fs::recursive_directory_iterator() && found.size() <= kMaxUnexpectedListed;
+         it.increment(error)) {
+      any = true;
+      if (!it->is_directory(error)) add(it->path());
+    }
+    if (!any) add(dir.string() + "/");
+  };
+  for (auto it = fs::directory_iterator(disk, error); !error && it != fs::directory_iterator();
+       it.increment(error)) {
+    std::string name = it->path().filename().string();
+    if (name == kDiskLabelFile || name == kManifestFile || name == kManifestSignatureFile ||
+        name == "lost+found")
+      continue;
+    if (name != "data" || !it->is_directory(error)) {
+      it->is_directory(error) ? add_all(it->path()) : add(it->path());
+      continue;
+    }
+    std::error_code inner_error;
+    for (auto sub = fs::directory_iterator(it->path(), inner_error);
+         !inner_error && sub != fs::directory_iterator(); sub.increment(inner_error)) {
+      std::string prefix = sub->path().filename().string();
+      if (prefix.size() != 2 || !sub->is_directory(inner_error)) {
+        sub->is_directory(inner_error) ? add_all(sub->path()) : add(sub->path());
+        continue;
+      }
+      std::error_code file_error;
+      for (auto file = fs::directory_iterator(sub->path(), file_error);
+           !file_error && file != fs::directory_iterator(); file.increment(file_error)) {
+        std::string file_name = file->path().filename().string();
+        bool is_listed = listed.count(file_name) && file_name.compare(0, 2, prefix) == 0 &&
+                         file->is_regular_file(file_error);
+        if (is_listed) continue;
+        file->is_directory(file_error) ? add_all(file->path()) : add(file->path());
+      }
+    }
+  }
+  std::sort(found.begin(), found.end());
+  if (found.size() > kMaxUnexpectedListed) {
+    size_t more = found.size() - kMaxUnexpectedListed;
+    found.resize(kMaxUnexpectedListed);
+    found.push_back("… and " + std::to_string(more) + " more");
+  }
+  return found;
+}
+
+// Checks a disk's manifest against the job: recorded hash, signature, job,
+// account, container and drive. The error is the reason the drive fails.
+Result<DiskManifest> VerifyManifest(const std::string& disk, const IngestJob& job,
+                                    const IngestDrive& drive) {
+  auto manifest_bytes = ReadSmallFile(disk + "/" + kManifestFile, kMaxManifestBytes);
+  if (!manifest_bytes.ok())
+    return Status::Corruption("the manifest cannot be read: " + manifest_bytes.status().message());
+  auto signature_text = ReadSmallFile(disk + "/" + kManifestSignatureFile, kMaxLabelBytes);
+  if (!signature_text.ok())
+    return Status::Corruption("the manifest's signature cannot be read: " +
+                              signature_text.status().message());
+  std::string text(signature_text->begin(), signature_text->end());
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+    text.pop_back();
+  auto signature = Base64Decode(text);
+  if (!signature.ok())
+    return Status::Corruption(std::string(kManifestSignatureFile) +
+                              " is not a base64 signature: the disk was not prepared by ferry "
+                              "diskprep, or the file is damaged");
+  auto public_key = Base64Decode(job.public_key);
+  if (!public_key.ok() || public_key->size() != kSigningPublicKeySize)
+    return Status::Corruption("job " + job.name +
+                              " has no valid Ed25519 public key, so no manifest can be verified");
+  if (!VerifySignature(*public_key, *manifest_bytes, *signature).ok())
+    return Status::Corruption(
+        "manifest signature does not match the job's key: the manifest was edited or signed by "
+        "another key");
+  // The signature proves the machine wrote it; the hash recorded at job
+  // creation proves it is this drive's manifest, not another disk's or an
+  // older one. (A job created by hand may have no hash recorded.)
+  std::string hash = Sha256(*manifest_bytes).Hex();
+  if (!drive.manifest_hash.empty() && hash != drive.manifest_hash)
+    return Status::Corruption("the manifest's SHA-256 " + hash.substr(0, 16) +
+                              "… differs from the one recorded for drive " + drive.drive_id +
+                              " when the job was created (" + drive.manifest_hash.substr(0, 16) +
+                              "…): it is not the manifest this drive shipped with");
+  auto manifest = ParseDiskManifest(*manifest_bytes);
+  if (!manifest.ok()) return manifest.status();
+  auto mismatch = [&](const std::string& what, const std::string& has, const std::string& want) {
+    return Status::Corruption("the manifest names " + what + " '" + has + "', the job has '" +
+                              want + "'");
+  };
+  if (manifest->job != job.name) return mismatch("job", manifest->job, job.name);
+  if (manifest->storage_account != job.storage_account)
+    return mismatch("storage account", manifest->storage_account, job.storage_account);
+  if (manifest->container != job.container)
+    return mismatch("container", manifest->container, job.container);
+  if (manifest->drive_id != drive.drive_id)
+    return mismatch("drive", manifest->drive_id, drive.drive_id);
+  return *std::move(manifest);
+}
+
+// What became of one listed pack.
+enum class Outcome { kPending, kPresent, kCopied, kMissing, kCorrupt };
+
+class DriveIngest {
+ public:
+  DriveIngest(const IngestOptions& options, ImportService& service, IngestProgress* progress,
+              const IngestJob& job, ContainerBackend& container, DriveReport& report)
+      : options_(options),
+        service_(service),
+        progress_(progress),
+        job_(job),
+        container_(container),
+        report_(report),
+        source_(report.disk) {}
+
+  // Copies the listed files, then sends the drive's final state.
+  Status Run(const DiskManifest& manifest) {
+    // A manifest listing a pack twice still gets one copy.
+    std::set<Id> seen;
+    for (const ManifestFile& file : manifest.files)
+      if (seen.insert(file.id).second) files_.push_back(file);
+    outcomes_.assign(files_.size(), Outcome::kPending);
+    for (const ManifestFile& file : files_) report_.bytes_listed += file.size;
+    report_.files_listed = files_.size();
+    if (progress_) {
+      progress_->bytes_total = report_.bytes_listed;
+      progress_->bytes_done = 0;
+    }
+    RETURN_IF_ERROR(CopyAll());
+    return Finish();
+  }
+
+ private:
+  Status CopyAll() {
+    int threads = std::max(1, std::min<int>(options_.copy_threads, files_.size()));
+    running_ = threads;
+    std::vector<std::thread> workers;
+    for (int i = 0; i < threads; ++i) workers.emplace_back([this] { Work(); });
+    auto interval = std::chrono::duration<double>(options_.report_interval);
+    uint64_t reported = 0;
+    {
+      std::unique_lock lock(mutex_);
+      for (;;) {
+        if (wake_.wait_for(lock, interval, [&] { return running_ == 0; })) break;
+        uint64_t done = bytes_done_;
+        lock.unlock();
+        if (done != reported) {
+          // Progress is advisory: a failed report (a network blip) must not
+          // stop the copy; the final report is sent (and checked) below.
+          service_.UpdateDrive(job_.name, Progress(done)).IgnoreError();
+          reported = done;
+        }
+        lock.lock();
+      }
+    }
+    for (std::thread& worker : workers) worker.join();
+    if (!error_.ok()) return error_;
+    if (Interrupted())
+      return Status::Interrupted("interrupted while copying drive " + report_.drive_id +
+                                 ": it stays Transferring; run the same command again to resume");
+    return Status::Ok();
+  }
+
+  bool Interrupted() const { return options_.interrupt && options_.interrupt->load(); }
+
+  DriveUpdate Progress(uint64_t done) const {
+    DriveUpdate update;
+    update.drive_id = report_.drive_id;
+    update.bytes_succeeded = done;
+    update.percent_complete = Percent(done);
+    return update;
+  }
+
+  int Percent(uint64_t done) const {
+    if (report_.bytes_listed == 0) return 100;
+    return static_cast<int>(done * 100 / report_.bytes_listed);
+  }
+
+  void Work() {
+    for (;;) {
+      size_t index = next_.fetch_add(1);
+      if (index >= files_.size() || Interrupted()) break;
+      {
+        std::lock_guard lock(mutex_);
+        if (!error_.ok()) break;
+      }
+      Outcome outcome = Outcome::kPending;
+      Status status = CopyOne(files_[index], &outcome);
+      std::lock_guard lock(mutex_);
+      if (!status.ok()) {
+        if (error_.ok()) error_ = status;
+        break;
+      }
+      outcomes_[index] = outcome;
+      if (outcome == Outcome::kPresent || outcome == Outcome::kCopied) {
+        bytes_done_ += files_[index].size;
+        if (progress_) progress_->bytes_done = bytes_done_;
+      }
+    }
+    std::lock_guard lock(mutex_);
+    if (--running_ == 0) wake_.notify_all();
+  }
+
+  // An error return is the container's (or the run's) problem and stops the
+  // ingest; a damaged or absent pack is an outcome.
+  Status CopyOne(const ManifestFile& file, Outcome* outcome) {
+    ObjectName name{ObjectKind::kData, file.id.Hex()};
+    // Committed copies were verified against their name: a re-run skips them.
+    auto present = container_.Stat(name);
+    if (present.ok() && *present == file.size) {
+      *outcome = Outcome::kPresent;
+      return Status::Ok();
+    }
+    auto size = source_.Stat(name);
+    if (!size.ok()) {
+      *outcome = size.status().IsNotFound() ? Outcome::kMissing : Outcome::kCorrupt;
+      return Status::Ok();
+    }
+    if (*size != file.size) {  // damaged; copying it would only prove it
+      *outcome = Outcome::kCorrupt;
+      return Status::Ok();
+    }
+    DiskSource::ClearDiskFailure();
+    auto copied = CopyVerifiedPack(source_, container_, file.id);
+    if (copied.ok()) {
+      *outcome = Outcome::kCopied;
+      if (progress_) progress_->bytes_copied += *copied;
+      return Status::Ok();
+    }
+    if (copied.status().IsNotFound()) {
+      *outcome = Outcome::kMissing;
+      return Status::Ok();
+    }
+    if (copied.status().IsCorruption() || DiskSource::DiskFailed()) {
+      *outcome = Outcome::kCorrupt;  // wrong hash, or unreadable on the disk
+      return Status::Ok();
+    }
+    return copied.status().WithContext("copying pack " + file.id.Hex() + " into " +
+                                       container_.Location());
+  }
+
+  Status Finish() {
+    for (size_t i = 0; i < files_.size(); ++i) {
+      const ManifestFile& file = files_[i];
+      switch (outcomes_[i]) {
+        case Outcome::kPresent:
+          ++report_.files_present;
+          report_.bytes_present += file.size;
+          break;
+        case Outcome::kCopied:
+          ++report_.files_copied;
+          report_.bytes_copied += file.size;
+          break;
+        case Outcome::kMissing:
+          report_.missing.push_back(file.id.Hex());
+          break;
+        case Outcome::kCorrupt:
+          report_.corrupt.push_back(file.id.Hex());
+          break;
+        case Outcome::kPending:
+          return Status::Internal("pack " + file.id.Hex() + " was never copied");
+      }
+    }
+    std::unordered_set<std::string> listed;
+    for (const ManifestFile& file : files_) listed.insert(file.id.Hex());
+    report_.unexpected = UnexpectedFiles(report_.disk, listed);
+
+    uint64_t in_container = report_.files_present + report_.files_copied;
+    uint64_t bytes_in_container = report_.bytes_present + report_.bytes_copied;
+    std::vector<std::string> problems;
+    if (!report_.missing.empty())
+      problems.push_back(std::to_string(report_.missing.size()) + " missing");
+    if (!report_.corrupt.empty())
+      problems.push_back(std::to_string(report_.corrupt.size()) + " corrupt");
+    if (!report_.unexpected.empty())
+      problems.push_back(std::to_string(report_.unexpected.size()) + " unexpected");
+    std::string summary;
+    for (const std::string& problem : problems) summary += (summary.empty() ? "" : ", ") + problem;
+    if (!files_.empty() && in_container == 0) {
+      report_.state = S::kFailed;
+      report_.reason = "nothing could be copied (" + summary + " of " +
+                       Plural(files_.size(), "listed file", "listed files") + ")";
+    } else if (!problems.empty()) {
+      report_.state = S::kCompletedMoreInfo;
+      report_.reason = summary + " file(s)";
+    } else {
+      report_.state = S::kCompleted;
+      report_.reason.clear();
+    }
+    // The service hears "Completed" only once the copies are durable.
+    RETURN_IF_ERROR(container_.SyncDirectories().WithContext("syncing " + container_.Location()));
+    DriveUpdate update = Progress(bytes_in_container);
+    update.state = report_.state;
+    update.reason = report_.reason;
+    update.with_lists = true;
+    update.missing = report_.missing;
+    update.corrupt = report_.corrupt;
+    update.unexpected = report_.unexpected;
+    return service_.UpdateDrive(job_.name, update)
+        .WithContext("reporting drive " + report_.drive_id + " " + report_.state);
+  }
+
+  const IngestOptions& options_;
+  ImportService& service_;
+  IngestProgress* progress_;
+  const IngestJob& job_;
+  ContainerBackend& container_;
+  DriveReport& report_;
+  DiskSource source_;
+  std::vector<ManifestFile> files_;
+  std::atomic<size_t> next_{0};
+
+  std::mutex mutex_;  // guards everything below
+  std::condition_variable wake_;
+  std::vector<Outcome> outcomes_;
+  uint64_t bytes_done_ = 0;
+  int running_ = 0;
+  Status error_;
+};
+
+Status MoveDrive(ImportService& service, const std::string& job, IngestDrive& drive,
+                 const std::string& state, const std::string& reason) {
+  DriveUpdate update;
+  update.drive_id = drive.drive_id;
+  update.state = state;
+  update.reason = reason;
+  RETURN_IF_ERROR(service.UpdateDrive(job, update)
+                      .WithContext("moving drive " + drive.drive_id + " to " + state));
+  drive.state = state;
+  return Status::Ok();
+}
+
+Status FailDrive(ImportService& service, const std::string& job, IngestDrive& drive,
+                 DriveReport& report, const std::string& reason) {
+  DriveUpdate update;
+  update.drive_id = drive.drive_id;
+  update.state = S::kFailed;
+  update.reason = reason;
+  update.with_lists = true;
+  RETURN_IF_ERROR(service.UpdateDrive(job, update)
+                      .WithContext("moving drive " + drive.drive_id + " to Failed"));
+  drive.state = S::kFailed;
+  report.state = S::kFailed;
+  report.reason = reason;
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool IngestReport::AllCompleted() const {
+  for (const DriveReport& drive : drives)
+    if (drive.state != S::kCompleted) return false;
+  return true;
+}
+
+Result<IngestReport> Ingest(const IngestOptions& options, ImportService& service,
+                            IngestProgress* progress) {
+  auto say = [&](const std::string& line) {
+    if (options.say) options.say(line);
+  };
+  if (options.disks.empty()) return Status::InvalidArgument("no disk given (--disk PATH)");
+  ASSIGN_OR_RETURN(IngestJob job, service.GetJob(options.job));
+  if (!SafePathComponent(job.storage_account) || !SafePathComponent(job.container))
+    return Status::InvalidArgument("job " + job.name + " names storage account '" +
+                                   job.storage_account + "' and container '" + job.container +
+                                   "', which cannot be directories below the storage root");
+  IngestReport report;
+  report.job = job.name;
+  report.container = options.storage_root + "/" + job.storage_account + "/" + job.container;
+
+  // Labels first: which presented disks are drives of this job.
+  std::set<std::string> presented;
+  for (const std::string& disk : options.disks) {
+    DriveReport drive_report;
+    drive_report.disk = disk;
+    auto label_bytes = ReadSmallFile(disk + "/" + kDiskLabelFile, kMaxLabelBytes);
+    auto label =
+        label_bytes.ok() ? ParseDiskLabel(*label_bytes) : Result<DiskLabel>(label_bytes.status());
+    if (!label.ok()) {
+      drive_report.reason = "not a ferry disk (no readable " + std::string(kDiskLabelFile) +
+                            "): " + label.status().message();
+    } else {
+      drive_report.drive_id = label->drive_id;
+      if (label->job != job.name)
+        drive_report.reason = "the disk belongs to job " + label->job + ", not " + job.name;
+      else if (!FindDrive(job, label->drive_id))
+        drive_report.reason = "job " + job.name + " has no drive " + label->drive_id;
+      else if (!presented.insert(label->drive_id).second)
+        drive_report.reason = "drive " + label->drive_id + " was given twice";
+    }
+    report.drives.push_back(std::move(drive_report));
+  }
+  if (presented.empty())
+    return Status::InvalidArgument("none of the disks given is a drive of job " + job.name +
+                                   "; nothing was changed");
+
+  if (job.state != S::kShipping && job.state != S::kReceived && job.state != S::kTransferring &&
+      job.state != S::kPackaging && job.state != S::kCompleted)
+    return Status::InvalidArgument("job " + job.name + " is " + job.state +
+                                   ": the datacenter ingests a job once it has shipped "
+                                   "(Shipping, Received or Transferring)");
+  ContainerBackend container(report.container);
+  RETURN_IF_ERROR(container.CreateDataDirectories().WithContext("preparing the container"));
+  RemoveStaleTemps(report.container);
+
+  // The package: Shipping → Received → Transferring. A re-run finds the job
+  // further along; a late drive may arrive after the job completed.
+  bool job_open = true;
+  if (job.state == S::kShipping) {
+    std::string message = "package received with " + Plural(presented.size(), "drive", "drives") +
+                          " of " + std::to_string(job.drives.size());
+    RETURN_IF_ERROR(service.SetJobState(job.name, S::kReceived, message));
+    say("job " + job.name + ": " + message);
+    job.state = S::kReceived;
+  }
+  if (job.state == S::kReceived) {
+    RETURN_IF_ERROR(service.SetJobState(
+        job.name, S::kTransferring, "copying into " + job.storage_account + "/" + job.container));
+    job.state = S::kTransferring;
+  } else if (job.state == S::kCompleted) {
+    job_open = false;
+    say("job " + job.name + " is already Completed; ingesting late drives only");
+  }
+
+  for (size_t i = 0; i < report.drives.size(); ++i) {
+    DriveReport& drive_report = report.drives[i];
+    if (!drive_report.reason.empty()) continue;  // skipped, said why above
+    IngestDrive& drive = *FindDrive(job, drive_report.drive_id);
+    if (options.interrupt && options.interrupt->load())
+      return Status::Interrupted("interrupted before drive " + drive.drive_id +
+                                 "; run the same command again to resume");
+    if (progress) {
+      std::lock_guard lock(progress->mutex);
+      progress->drive_id = drive.drive_id;
+      progress->drive_number = static_cast<int>(i + 1);
+    }
+    if (IsDriveDone(drive.state)) {
+      drive_report.state = drive.state;
+      drive_report.already_done = true;
+      drive_report.reason = "finished by an earlier run (" + drive.state + ")";
+      continue;
+    }
+    if (drive.state == S::kSpecified || drive.state == S::kNeverReceived)
+      RETURN_IF_ERROR(MoveDrive(service, job.name, drive, S::kReceived, "disk received"));
+    if (drive.state == S::kReceived)
+      RETURN_IF_ERROR(MoveDrive(service, job.name, drive, S::kTransferring, "copying"));
+    auto manifest = VerifyManifest(drive_report.disk, job, drive);
+    if (!manifest.ok()) {
+      RETURN_IF_ERROR(
+          FailDrive(service, job.name, drive, drive_report, manifest.status().message()));
+      continue;
+    }
+    DriveIngest ingest(options, service, progress, job, container, drive_report);
+    RETURN_IF_ERROR(ingest.Run(*manifest));
+    drive.state = drive_report.state;
+    report.bytes_copied += drive_report.bytes_copied;
+  }
+
+  // Drives that were not in the package. The service is asked again: another
+  // operator may have ingested drives of the same job meanwhile.
+  ASSIGN_OR_RETURN(job, service.GetJob(options.job));
+  for (IngestDrive& drive : job.drives) {
+    if (drive.state != S::kSpecified || presented.count(drive.drive_id)) continue;
+    RETURN_IF_ERROR(MoveDrive(service, job.name, drive, S::kNeverReceived, "not in the package"));
+    report.never_received.push_back(drive.drive_id);
+  }
+  bool all_final = std::all_of(job.drives.begin(), job.drives.end(),
+                               [](const IngestDrive& drive) { return IsFinal(drive.state); });
+  if (all_final && job_open) {
+    if (job.state == S::kTransferring) {
+      RETURN_IF_ERROR(service.SetJobState(job.name, S::kPackaging, "every drive is done"));
+      job.state = S::kPackaging;
+    }
+    if (job.state == S::kPackaging) {
+      RETURN_IF_ERROR(service.SetJobState(
+          job.name, S::kCompleted, "packs are in " + job.storage_account + "/" + job.container));
+      job.state = S::kCompleted;
+    }
+  }
+  report.job_state = job.state;
+  return report;
+}
+
+}  // namespace ferry
