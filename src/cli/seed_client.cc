@@ -179,10 +179,17 @@ void AdoptReadySeeds(const GlobalOptions& global, const AgentCredentials& agent,
     auto job = AgentRequest(agent, "GET", "/import/v1/jobs/" + name);
     std::string state = job.ok() ? job->value("state", "") : "not created yet";
     if (!IngestFinished(state)) {
-      Say(global, "seed " + name + ": " +
-                      std::to_string(seed.value("packs", 0) - seed.value("packs_present", 0)) +
-                      " packs travel on disks (import job: " + state +
-                      "); only new data goes over the network");
+      uint64_t travelling =
+          seed.value("packs", uint64_t{0}) - seed.value("packs_present", uint64_t{0});
+      if (global.json)
+        PrintJson({{"message_type", "seed_travelling"},
+                   {"job", name},
+                   {"job_state", state},
+                   {"packs_on_disks", travelling}});
+      else
+        Say(global, "seed " + name + ": " + std::to_string(travelling) +
+                        " packs travel on disks (import job: " + state +
+                        "); only new data goes over the network");
       continue;
     }
     auto outcome = AdoptSeed(global, agent, repository, vault, name, "");
