@@ -84,11 +84,15 @@ done
 
 # The next backup adopts the seed, then is incremental.
 head -c $((2 * 1024 * 1024)) /dev/urandom >"$SRC/bulk/after-adoption.bin"
-expect_exit 0 "$FERRY" --agent "$A1" backup "$SRC"
-output_mentions "adopted from acct1/seeding" || fail "backup did not adopt the seed"
-output_mentions "the vault now holds every pack" || fail "adoption left packs missing"
-sent=$(grep -o 'Network: .* sent' "$OUT" || true)
-log "adopting backup: $sent"
+expect_exit 0 "$FERRY" --agent "$A1" --json backup "$SRC"
+grep '"message_type":"seed_adoption"' "$OUT" >"$WORK/adoption.json" || fail "backup did not adopt the seed"
+[[ $(py "$WORK/adoption.json" 'd["complete"]') == True ]] || fail "adoption left packs missing"
+(($(py "$WORK/adoption.json" 'd["packs_from_container"]') == $(py "$WORK/adoption.json" 'd["packs"]'))) ||
+  fail "not every pack came from the container: $(cat "$WORK/adoption.json")"
+sent=$(py "$(last_json "$OUT")" 'd["bytes_sent"]')
+((sent > 2 * 1024 * 1024 && sent < 3 * 1024 * 1024)) ||
+  fail "the backup after adoption sent $sent bytes for 2 MiB of new data"
+log "adopting backup: every pack from the container; $sent bytes sent for 2 MiB new"
 expect_exit 0 "$FERRY" --agent "$A1" check --read-data
 rm -rf "$WORK/m1-staging-moved" && mv "$WORK/m1-staging" "$WORK/m1-staging-moved"
 expect_exit 0 "$FERRY" --agent "$A1" restore latest --target "$WORK/restore-adopted"
@@ -106,21 +110,27 @@ expect_exit 0 "$FERRY" --agent "$A1" check --read-data
 log "2. a lost disk and a flipped bit, repaired from staging"
 seed_machine m2 seed-lost
 A2=$WORK/m2.json
-victim=$(find "$WORK/m2-d1/data" -type f | sort | head -n 1)
+# Flip a bit on the disk with more packs (a disk whose only pack is bad is Failed,
+# not CompletedMoreInfo) and "lose" the other one.
+n1=$(find "$WORK/m2-d1/data" -type f | wc -l)
+n2=$(find "$WORK/m2-d2/data" -type f | wc -l)
+if ((n1 >= n2)); then kept=m2-d1 lost=m2-d2; else kept=m2-d2 lost=m2-d1; fi
+(($(find "$WORK/$kept/data" -type f | wc -l) >= 2)) || fail "no disk of m2 holds two packs"
+victim=$(find "$WORK/$kept/data" -type f | sort | head -n 1)
 python3 - "$victim" <<'PY'
 import sys
 with open(sys.argv[1], "r+b") as f:
     f.seek(4096); b = f.read(1); f.seek(4096); f.write(bytes([b[0] ^ 0x04]))
 PY
-expect_exit 3 "$FERRY" datacenter ingest seed-lost --disk "$WORK/m2-d1" \
+expect_exit 3 "$FERRY" datacenter ingest seed-lost --disk "$WORK/$kept" \
   --operator-token-file "$OPERATOR" --storage-root "$STORAGE"
 output_mentions "$(basename "$victim")" || fail "ingest did not name the corrupt pack"
 job=$(job_json "$A2" seed-lost)
-d1=$(drive_id "$WORK/m2-d1")
-d2=$(drive_id "$WORK/m2-d2")
-[[ $(drive_field "$job" "$d1" state) == '"CompletedMoreInfo"' ]] || fail "drive 1: $(drive_field "$job" "$d1" state)"
+d1=$(drive_id "$WORK/$kept")
+d2=$(drive_id "$WORK/$lost")
+[[ $(drive_field "$job" "$d1" state) == '"CompletedMoreInfo"' ]] || fail "drive with the flipped bit: $(drive_field "$job" "$d1" state)"
 drive_field "$job" "$d1" corrupt | grep -q "$(basename "$victim")" || fail "corrupt list lacks the pack"
-[[ $(drive_field "$job" "$d2" state) == '"NeverReceived"' ]] || fail "drive 2: $(drive_field "$job" "$d2" state)"
+[[ $(drive_field "$job" "$d2" state) == '"NeverReceived"' ]] || fail "lost drive: $(drive_field "$job" "$d2" state)"
 expect_exit nonzero "$FERRY" --agent "$A2" seed cleanup seed-lost
 output_mentions "adopt it first" || fail "cleanup before adoption was not refused clearly"
 [[ -d $WORK/m2-staging/data ]] || fail "a refused cleanup deleted staging"
