@@ -31,6 +31,8 @@ trap '[[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null; 
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
 seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
 cp_sync() { cp -r "$1" "$2" && sync; }
+fmt() { printf '%.2f' "$1"; }               # seconds and ratios: 2 decimals, leading 0
+fmt_all() { local t out=(); for t in "$@"; do out+=("$(fmt "$t")"); done; echo "${out[*]}"; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$FERRY" serve --data "$WORK/vault" --listen "127.0.0.1:$port" >serve.log 2>&1 &
@@ -73,7 +75,8 @@ for ((run = 1; run <= RUNS; run++)); do
   drop_caches
   T_INGEST+=("$(seconds "$FERRY" -q datacenter ingest "$job" --disk "disk-$run" \
     --operator-token-file operator.token --storage-root "$WORK/storage")")
-  echo "run $run: cp ${T_CP1[-1]} s, diskprep ${T_PREP[-1]} s, cp ${T_CP2[-1]} s, ingest ${T_INGEST[-1]} s" >&2
+  echo "run $run: cp $(fmt "${T_CP1[-1]}") s, diskprep $(fmt "${T_PREP[-1]}") s," \
+    "cp $(fmt "${T_CP2[-1]}") s, ingest $(fmt "${T_INGEST[-1]}") s" >&2
   rm -rf "staging-$run" "disk-cp-$run" "disk-$run" "container-cp-$run" "$WORK/storage"
   sleep 5
 done
@@ -82,14 +85,15 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? 
 m_cp1=$(median "${T_CP1[@]}") m_prep=$(median "${T_PREP[@]}")
 m_cp2=$(median "${T_CP2[@]}") m_ingest=$(median "${T_INGEST[@]}")
 rate() { echo "scale=1; $SIZE_MIB / $1" | bc -l; }
-ratio() { echo "scale=2; $1 / $2" | bc -l; }
+ratio() { fmt "$(echo "$1 / $2" | bc -l)"; }
 {
   echo "## Seeding throughput ($(date -u +%Y-%m-%d), $(nproc) cores, ${SIZE_MIB} MiB of 16 MiB packs, median of $RUNS)"
   echo
   echo "| step | ferry | cp + sync | ferry throughput / cp's |"
   echo "| --- | --- | --- | --- |"
-  echo "| diskprep (copy + O_DIRECT read-back + SHA-256 + sign) | $m_prep s ($(rate "$m_prep") MiB/s) | $m_cp1 s ($(rate "$m_cp1") MiB/s) | $(ratio "$m_cp1" "$m_prep") |"
-  echo "| ingest (verify manifest + SHA-256 while copying) | $m_ingest s ($(rate "$m_ingest") MiB/s) | $m_cp2 s ($(rate "$m_cp2") MiB/s) | $(ratio "$m_cp2" "$m_ingest") |"
+  echo "| diskprep (copy + O_DIRECT read-back + SHA-256 + sign) | $(fmt "$m_prep") s ($(rate "$m_prep") MiB/s) | $(fmt "$m_cp1") s ($(rate "$m_cp1") MiB/s) | $(ratio "$m_cp1" "$m_prep") |"
+  echo "| ingest (verify manifest + SHA-256 while copying) | $(fmt "$m_ingest") s ($(rate "$m_ingest") MiB/s) | $(fmt "$m_cp2") s ($(rate "$m_cp2") MiB/s) | $(ratio "$m_cp2" "$m_ingest") |"
   echo
-  echo "Per run (s): cp ${T_CP1[*]}; diskprep ${T_PREP[*]}; cp ${T_CP2[*]}; ingest ${T_INGEST[*]}"
+  echo "Per run (s): cp $(fmt_all "${T_CP1[@]}"); diskprep $(fmt_all "${T_PREP[@]}");" \
+    "cp $(fmt_all "${T_CP2[@]}"); ingest $(fmt_all "${T_INGEST[@]}")"
 } | tee "$MD"

@@ -6,7 +6,8 @@
 //   check the job name → take the disks (refuse another job's, erase foreign
 //   content only when confirmed) → look at what the disks already hold →
 //   place the missing packs (largest first, first disk with room) → copy and
-//   read back, three stages overlapped (read staging | write disk | read back)
+//   read back, several packs in flight at once (each: read staging → write →
+//   fdatasync → rename → read back → journal)
 //   → manifests and signatures → create the import job
 //
 // Every step is journalled (seed/diskprep_journal.h), so a re-run resumes.
