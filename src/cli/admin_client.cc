@@ -21,14 +21,16 @@ void AddAdminFlags(CLI::App& command, AdminFlags& flags) {
       ->envname("FERRY_CA_FILE");
 }
 
+Result<std::string> ReadTokenFile(const std::string& path) {
+  ASSIGN_OR_RETURN(Bytes bytes, ReadWholeFile(path));
+  std::string token(bytes.begin(), bytes.end());
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  return token;
+}
+
 namespace {
 Result<std::string> AdminToken(const AdminFlags& flags) {
-  if (!flags.admin_token_file.empty()) {
-    ASSIGN_OR_RETURN(Bytes bytes, ReadWholeFile(flags.admin_token_file));
-    std::string token(bytes.begin(), bytes.end());
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
-    return token;
-  }
+  if (!flags.admin_token_file.empty()) return ReadTokenFile(flags.admin_token_file);
   if (const char* token = std::getenv("FERRY_ADMIN_TOKEN"); token && *token)
     return std::string(token);
   return Status::InvalidArgument(

@@ -17,6 +17,9 @@ struct AdminFlags {
   std::string ca_file;           // for https with a private CA
 };
 
+// A token file's first line (ferry serve's admin.token, an operator token file).
+Result<std::string> ReadTokenFile(const std::string& path);
+
 // Adds --server and --admin-token-file to a command.
 void AddAdminFlags(CLI::App& command, AdminFlags& flags);
 

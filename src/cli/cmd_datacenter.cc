@@ -28,12 +28,7 @@ struct DatacenterFlags {
 };
 
 Result<std::string> OperatorToken(const DatacenterFlags& flags) {
-  if (!flags.operator_token_file.empty()) {
-    ASSIGN_OR_RETURN(Bytes bytes, ReadWholeFile(flags.operator_token_file));
-    std::string token(bytes.begin(), bytes.end());
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
-    return token;
-  }
+  if (!flags.operator_token_file.empty()) return ReadTokenFile(flags.operator_token_file);
   if (const char* token = std::getenv("FERRY_OPERATOR_TOKEN"); token && *token)
     return std::string(token);
   return Status::InvalidArgument(

@@ -27,6 +27,17 @@ Result<int64_t> GetInteger(const nlohmann::json& object, const std::string& key,
   return it->get<int64_t>();
 }
 
+// A JSON object of format 1: both files on a disk start this way.
+Result<nlohmann::json> ParseVersionedObject(ByteView json, const std::string& what) {
+  ASSIGN_OR_RETURN(nlohmann::json document, ParseJson(json, what));
+  if (!document.is_object()) return Status::Corruption(what + " is not a JSON object");
+  ASSIGN_OR_RETURN(int64_t format, GetInteger(document, "format", what));
+  if (format != kManifestFormat)
+    return Status::Corruption(what + " has format " + std::to_string(format) +
+                              "; this ferry reads format 1");
+  return document;
+}
+
 }  // namespace
 
 std::string ManifestFilePath(const Id& id) {
@@ -43,12 +54,7 @@ Bytes EncodeDiskLabel(const DiskLabel& label) {
 
 Result<DiskLabel> ParseDiskLabel(ByteView json) {
   const std::string what = std::string("disk label ") + kDiskLabelFile;
-  ASSIGN_OR_RETURN(nlohmann::json document, ParseJson(json, what));
-  if (!document.is_object()) return Status::Corruption(what + " is not a JSON object");
-  ASSIGN_OR_RETURN(int64_t format, GetInteger(document, "format", what));
-  if (format != kManifestFormat)
-    return Status::Corruption(what + " has format " + std::to_string(format) +
-                              "; this ferry reads format 1");
+  ASSIGN_OR_RETURN(nlohmann::json document, ParseVersionedObject(json, what));
   DiskLabel label;
   ASSIGN_OR_RETURN(label.job, GetString(document, "job", what));
   ASSIGN_OR_RETURN(label.drive_id, GetString(document, "drive_id", what));
@@ -75,12 +81,7 @@ Bytes EncodeDiskManifest(const DiskManifest& manifest) {
 
 Result<DiskManifest> ParseDiskManifest(ByteView json) {
   const std::string what = std::string("manifest ") + kManifestFile;
-  ASSIGN_OR_RETURN(nlohmann::json document, ParseJson(json, what));
-  if (!document.is_object()) return Status::Corruption(what + " is not a JSON object");
-  ASSIGN_OR_RETURN(int64_t format, GetInteger(document, "format", what));
-  if (format != kManifestFormat)
-    return Status::Corruption(what + " has format " + std::to_string(format) +
-                              "; this ferry reads format 1");
+  ASSIGN_OR_RETURN(nlohmann::json document, ParseVersionedObject(json, what));
   DiskManifest manifest;
   ASSIGN_OR_RETURN(manifest.job, GetString(document, "job", what));
   ASSIGN_OR_RETURN(manifest.storage_account, GetString(document, "storage_account", what));
