@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "util/direct_io.h"
 #include "util/file_util.h"
 
 namespace ferry {
@@ -132,57 +133,77 @@ Status LocalBackend::List(ObjectKind kind,
   return Status::Ok();
 }
 
-namespace {
-// Temp file beside the object; Commit = fsync, rename, fsync directory.
+// Objects streamed in (a vault's uploads, packs copied from a disk or a
+// container) are written with O_DIRECT: each is written once and not read
+// back by this process, so copying it into the page cache would cost CPU —
+// on a vault, CPU its clients are waiting for — and then the same fsync.
+// Pieces that arrive aligned go to the device as they are; others are staged
+// in an aligned buffer, so only an object's tail goes through the page cache.
+// Commit: fdatasync, rename, then ObjectRenamed (by default, fsync the directory).
 class LocalObjectWriter : public ObjectWriter {
  public:
-  LocalObjectWriter(std::string path, std::string temp, int fd)
-      : path_(std::move(path)), temp_(std::move(temp)), fd_(fd) {}
+  LocalObjectWriter(LocalBackend& backend, std::string path, std::string temp, DirectWriter writer)
+      : backend_(backend),
+        path_(std::move(path)),
+        temp_(std::move(temp)),
+        writer_(std::move(writer)) {}
   ~LocalObjectWriter() override {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(temp_.c_str());
+    if (committed_) return;
+    writer_.Close().IgnoreError();  // abandoned: the temp file goes
+    ::unlink(temp_.c_str());
   }
-  // Network servers hand over a few KiB at a time: gather them into large
-  // writes instead of one system call per piece.
+
   Status Write(ByteView data) override {
-    if (buffer_.size() + data.size() > kBufferSize) RETURN_IF_ERROR(Flush());
-    if (data.size() >= kBufferSize) return WriteAll(fd_, data, temp_);
-    buffer_.insert(buffer_.end(), data.begin(), data.end());
+    if (pending_.empty() && IsAligned(data)) return writer_.Append(data);
+    while (!data.empty()) {
+      if (pending_.capacity() < kStage) pending_.reserve(kStage);
+      size_t n = std::min(kStage - pending_.size(), data.size());
+      pending_.insert(pending_.end(), data.begin(), data.begin() + static_cast<ptrdiff_t>(n));
+      data = data.subspan(n);
+      if (pending_.size() == kStage) RETURN_IF_ERROR(FlushPending());
+    }
     return Status::Ok();
   }
+
   Status Commit() override {
-    RETURN_IF_ERROR(Flush());
-    if (::fsync(fd_) != 0) return ErrnoStatus("fsync " + temp_, errno);
-    int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) return ErrnoStatus("close " + temp_, errno);
+    RETURN_IF_ERROR(FlushPending());
+    RETURN_IF_ERROR(writer_.Sync());
+    RETURN_IF_ERROR(writer_.Close());
     if (::rename(temp_.c_str(), path_.c_str()) != 0)
       return ErrnoStatus("rename " + temp_ + " to " + path_, errno);
     committed_ = true;
-    return SyncDirectory(path_.substr(0, path_.rfind('/')));
+    return backend_.ObjectRenamed(path_.substr(0, path_.rfind('/')));
   }
 
  private:
-  static constexpr size_t kBufferSize = 1 << 20;
-  Status Flush() {
-    Status status = WriteAll(fd_, buffer_, temp_);
-    buffer_.clear();
+  static constexpr size_t kStage = 4u << 20;
+  static bool IsAligned(ByteView data) {
+    return reinterpret_cast<uintptr_t>(data.data()) % kBufferAlignment == 0 &&
+           data.size() % kBufferAlignment == 0;
+  }
+  Status FlushPending() {
+    if (pending_.empty()) return Status::Ok();
+    Status status = writer_.Append(pending_);
+    pending_.clear();
     return status;
   }
 
+  LocalBackend& backend_;
   std::string path_, temp_;
-  int fd_;
+  DirectWriter writer_;
+  BufferBytes pending_;
   bool committed_ = false;
-  Bytes buffer_;
 };
-}  // namespace
+
+Status LocalBackend::ObjectRenamed(const std::string& directory) {
+  return SyncDirectory(directory);
+}
 
 Result<std::unique_ptr<ObjectWriter>> LocalBackend::OpenWriter(const ObjectName& name) {
   std::string path = FullPath(name);
   std::string temp = TempPathFor(path);
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoStatus("create " + temp, errno);
-  return std::unique_ptr<ObjectWriter>(new LocalObjectWriter(path, temp, fd));
+  ASSIGN_OR_RETURN(DirectWriter writer, DirectWriter::Create(temp, 0, 0600));
+  return std::unique_ptr<ObjectWriter>(new LocalObjectWriter(*this, path, temp, std::move(writer)));
 }
 
 Status LocalBackend::ReadStream(const ObjectName& name, uint64_t offset, uint64_t length,

@@ -27,6 +27,12 @@ class LocalBackend : public Backend {
   Status ReadStream(const ObjectName& name, uint64_t offset, uint64_t length,
                     const std::function<Status(ByteView)>& sink) override;
 
+ protected:
+  friend class LocalObjectWriter;
+  // Called when a streamed object has been renamed into `directory`: makes
+  // the rename durable (fsync of the directory). A subclass may defer it.
+  virtual Status ObjectRenamed(const std::string& directory);
+
  private:
   std::string FullPath(const ObjectName& name) const { return root_ + "/" + name.Path(); }
 
