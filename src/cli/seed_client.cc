@@ -97,7 +97,12 @@ Result<AdoptionOutcome> AdoptSeed(const GlobalOptions& global, const AgentCreden
   nlohmann::json seed;
   for (;;) {
     ASSIGN_OR_RETURN(seed, AgentRequest(agent, "GET", path));
-    if (seed.value("state", "") != "adopting") break;
+    std::string state = seed.value("state", "");
+    // The vault restarted mid-adoption: ask again; it resumes where it stopped.
+    if (state == "interrupted")
+      RETURN_IF_ERROR(AgentRequest(agent, "POST", path + "/adopt").status());
+    else if (state != "adopting")
+      break;
     if (InterruptFlag()) return Status::Interrupted("interrupted while the vault adopts " + job);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

@@ -217,7 +217,7 @@ struct VaultServer::Impl {
   std::string StorageRoot() const {
     return options.storage_root.empty() ? options.data_dir + "/storage" : options.storage_root;
   }
-  json SeedJson(const SeedRecord& seed, Backend& repository, bool with_absent);
+  json SeedJson(int64_t machine_id, const SeedRecord& seed, Backend& repository, bool with_absent);
   void AdoptSeed(MachineRecord machine, std::string job);
   void SeedRoutes();
 
@@ -710,7 +710,14 @@ void VaultServer::Impl::ImportRoutes() {
   });
 }
 
-json VaultServer::Impl::SeedJson(const SeedRecord& seed, Backend& repository, bool with_absent) {
+// REQUIRES: seeds_mutex held.
+json VaultServer::Impl::SeedJson(int64_t machine_id, const SeedRecord& seed, Backend& repository,
+                                 bool with_absent) {
+  // "adopting" in the database but no thread at work: the server stopped
+  // mid-adoption. Say so, so that the agent asks for it to resume.
+  std::string state = SeedStateName(seed.state);
+  if (seed.state == SeedState::kAdopting && !adopting.count({machine_id, seed.job}))
+    state = "interrupted";
   uint64_t bytes = 0, present = 0, present_bytes = 0;
   json absent = json::array();
   for (const SeedPack& pack : seed.packs) {
@@ -733,7 +740,7 @@ json VaultServer::Impl::SeedJson(const SeedRecord& seed, Backend& repository, bo
             {"registered", Rfc3339(seed.registered_ns)},
             {"since_ns", seed.since_ns},
             {"staging", seed.staging},
-            {"state", SeedStateName(seed.state)},
+            {"state", state},
             {"packs", seed.packs.size()},
             {"bytes", bytes},
             {"packs_present", present},
@@ -857,7 +864,7 @@ void VaultServer::Impl::SeedRoutes() {
     size_t added = AddSeedPacks(*seed, packs);
     Status status = store->SaveSeed(token->machine->id, *seed);
     if (!status.ok()) return SendStatus(res, status);
-    json answer = SeedJson(*seed, **backend, false);
+    json answer = SeedJson(token->machine->id, *seed, **backend, false);
     answer["added"] = added;
     SendJson(res, 200, answer);
   });
@@ -870,7 +877,8 @@ void VaultServer::Impl::SeedRoutes() {
     auto seeds = store->ListSeeds(token->machine->id);
     if (!seeds.ok()) return SendStatus(res, seeds.status());
     json list = json::array();
-    for (const SeedRecord& seed : *seeds) list.push_back(SeedJson(seed, **backend, false));
+    for (const SeedRecord& seed : *seeds)
+      list.push_back(SeedJson(token->machine->id, seed, **backend, false));
     SendJson(res, 200, list);
   });
   server->Get(R"(/vault/v1/seeds/([^/]+))",
@@ -882,7 +890,7 @@ void VaultServer::Impl::SeedRoutes() {
                 std::lock_guard lock(seeds_mutex);
                 auto seed = store->LoadSeed(token->machine->id, req.matches[1]);
                 if (!seed.ok()) return SendStatus(res, seed.status());
-                json answer = SeedJson(*seed, **backend, true);
+                json answer = SeedJson(token->machine->id, *seed, **backend, true);
                 auto running = adopting.find({token->machine->id, seed->job});
                 if (running != adopting.end()) answer["packs_examined"] = running->second;
                 SendJson(res, 200, answer);
@@ -920,7 +928,7 @@ void VaultServer::Impl::SeedRoutes() {
     if (!seed.ok()) return SendStatus(res, seed.status());
     if (adopting.count({token->machine->id, seed->job}))
       return SendError(res, 409, "conflict", "seed " + seed->job + " is being adopted right now");
-    json report = SeedJson(*seed, **backend, true);
+    json report = SeedJson(token->machine->id, *seed, **backend, true);
     if (!report["complete"].get<bool>())
       return SendError(res, 409, "not_adopted",
                        "the vault does not hold every pack of seed " + seed->job + " yet (" +
