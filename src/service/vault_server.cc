@@ -207,12 +207,14 @@ struct VaultServer::Impl {
 
   // Offline seeds (docs/protocol.md, "Seeds").
   std::mutex seeds_mutex;  // serializes read-modify-write of seed records
-  std::vector<std::thread> adoptions;
+  // One thread per seed at most; a finished one is joined when its seed is
+  // adopted again (it has left `adopting` by then), all of them at shutdown.
+  std::map<std::pair<int64_t, std::string>, std::thread> adoptions;
   std::map<std::pair<int64_t, std::string>, uint64_t> adopting;  // running: packs examined
   std::atomic<bool> stopping{false};
   ~Impl() {
     stopping = true;
-    for (std::thread& thread : adoptions) thread.join();
+    for (auto& [key, thread] : adoptions) thread.join();
   }
   std::string StorageRoot() const {
     return options.storage_root.empty() ? options.data_dir + "/storage" : options.storage_root;
@@ -911,7 +913,9 @@ void VaultServer::Impl::SeedRoutes() {
       Status status = store->SaveSeed(token->machine->id, *seed);
       if (!status.ok()) return SendStatus(res, status);
       adopting[key] = 0;
-      adoptions.emplace_back(
+      std::thread& thread = adoptions[key];
+      if (thread.joinable()) thread.join();  // the previous adoption of this seed, finished
+      thread = std::thread(
           [this, machine = *token->machine, job = seed->job] { AdoptSeed(machine, job); });
     }
     SendJson(res, 202, {{"job", seed->job}, {"state", "adopting"}});

@@ -145,9 +145,26 @@ A3=$WORK/m3.json
 expect_exit 0 "$FERRY" datacenter ingest seed-gone --disk "$WORK/m3-d1" \
   --operator-token-file "$OPERATOR" --storage-root "$STORAGE"
 rm -rf "$WORK/m3-staging"
+# A vault stopped mid-adoption leaves the seed "adopting" with no thread at
+# work: it must say "interrupted", and the agent must have it resume.
+vault_kill_server TERM
+python3 - "$VDATA/vault.db" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for rowid, doc in db.execute("SELECT rowid, document FROM seeds WHERE job = 'seed-gone'").fetchall():
+    d = json.loads(doc)
+    d["state"] = "adopting"
+    db.execute("UPDATE seeds SET document = ? WHERE rowid = ?", (json.dumps(d), rowid))
+db.commit()
+PY
+vault_start_server
+expect_exit 0 "$FERRY" --agent "$A3" --json seed status seed-gone
+[[ $(py "$(last_json "$OUT")" 'd["state"]') == interrupted ]] || fail "a cut-off adoption is not shown as interrupted"
 expect_exit 0 "$FERRY" --agent "$A3" seed adopt seed-gone
 output_mentions "rebuilt from the source files" || fail "adoption did not rebuild from the source"
 output_mentions "the vault now holds every pack" || fail "rebuild from the source incomplete"
+expect_exit 0 "$FERRY" --agent "$A3" seed adopt seed-gone   # again: nothing left to do
+output_mentions "the vault now holds every pack" || fail "a second adoption did not finish"
 expect_exit 0 "$FERRY" --agent "$A3" check --read-data
 expect_exit 0 "$FERRY" --agent "$A3" restore latest --target "$WORK/restore-rebuilt"
 compare_trees "$SRC" "$WORK/restore-rebuilt$SRC"
