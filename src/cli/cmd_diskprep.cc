@@ -231,8 +231,9 @@ int RunDiskPrep(const GlobalOptions& global, DiskPrepFlags& flags) {
   DiskPrepHooks hooks;
   hooks.warn = [&](const std::string& message) { Warn(global, message); };
   hooks.confirm_erase = [&](const std::string& disk, uint64_t files, uint64_t bytes) -> Status {
-    std::string what = "disk " + disk + " holds " + std::to_string(files) + " files (" +
-                       HumanBytes(bytes) + ") that are not ferry's";
+    std::string what = "disk " + disk + " holds " + std::to_string(files) +
+                       (files == 1 ? " file (" : " files (") + HumanBytes(bytes) +
+                       ") that are not ferry's";
     if (flags.yes) return Status::Ok();
     if (!interactive)
       return Status::InvalidArgument(what + ": pass --yes to erase them, or use an empty disk");

@@ -248,7 +248,8 @@ Status DiskPrep::EraseForeign(const Disk& disk) {
   if (files > 0) {
     if (!hooks_.confirm_erase)
       return Status::InvalidArgument("disk " + disk.path + " holds " + std::to_string(files) +
-                                     " files that are not ferry's");
+                                     (files == 1 ? " file that is" : " files that are") +
+                                     " not ferry's");
     RETURN_IF_ERROR(hooks_.confirm_erase(disk.path, files, bytes));
   }
   for (const fs::path& entry : entries) {
