@@ -40,7 +40,16 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   InstallSignalHandlers();
-  for (const Command& command : commands)
-    if (command.app->parsed()) return command.run();
+  for (const Command& command : commands) {
+    if (!command.app->parsed()) continue;
+    // Errors travel as Status values; this only catches what slipped through
+    // (e.g. a server's JSON of an unexpected shape), to fail with a message
+    // instead of an abort.
+    try {
+      return command.run();
+    } catch (const std::exception& error) {
+      return ReportError(global, Status::Internal(std::string("unexpected: ") + error.what()));
+    }
+  }
   return kExitUsage;
 }

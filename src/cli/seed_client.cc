@@ -89,9 +89,11 @@ std::vector<std::pair<std::string, int64_t>> AwaitedSeeds(const AgentCredentials
   return awaited;
 }
 
-Result<AdoptionOutcome> AdoptSeed(const GlobalOptions& global, const AgentCredentials& agent,
-                                  Repository& repository, Backend& vault, const std::string& job,
-                                  const std::string& staging_dir) {
+namespace {
+Result<AdoptionOutcome> AdoptSeedUnchecked(const GlobalOptions& global,
+                                           const AgentCredentials& agent, Repository& repository,
+                                           Backend& vault, const std::string& job,
+                                           const std::string& staging_dir) {
   const std::string path = "/vault/v1/seeds/" + job;
   RETURN_IF_ERROR(AgentRequest(agent, "POST", path + "/adopt").status());
   nlohmann::json seed;
@@ -108,8 +110,13 @@ Result<AdoptionOutcome> AdoptSeed(const GlobalOptions& global, const AgentCreden
   }
   AdoptionOutcome outcome;
   std::vector<Id> absent;
-  for (const auto& id : seed.value("absent", nlohmann::json::array()))
-    absent.push_back(*Id::FromHex(id.get<std::string>()));
+  for (const auto& id : seed.value("absent", nlohmann::json::array())) {
+    auto parsed = id.is_string() ? Id::FromHex(id.get<std::string>())
+                                 : Result<Id>(Status::Corruption("not a string"));
+    if (!parsed.ok())
+      return Status::Corruption(agent.server + " listed a pack ID that is not one: " + id.dump());
+    absent.push_back(*parsed);
+  }
   if (!absent.empty()) {
     std::string staging = staging_dir.empty() ? seed.value("staging", "") : staging_dir;
     Say(global, "seed " + job + ": " + std::to_string(absent.size()) +
@@ -122,6 +129,20 @@ Result<AdoptionOutcome> AdoptSeed(const GlobalOptions& global, const AgentCreden
   outcome.seed = seed;
   outcome.complete = seed.value("complete", false);
   return outcome;
+}
+}  // namespace
+
+Result<AdoptionOutcome> AdoptSeed(const GlobalOptions& global, const AgentCredentials& agent,
+                                  Repository& repository, Backend& vault, const std::string& job,
+                                  const std::string& staging_dir) {
+  // The vault's answers are outside bytes: a field of the wrong type is an
+  // error about the vault, not a crash.
+  try {
+    return AdoptSeedUnchecked(global, agent, repository, vault, job, staging_dir);
+  } catch (const nlohmann::json::exception& error) {
+    return Status::Corruption(agent.server +
+                              " answered with a seed document of the wrong shape: " + error.what());
+  }
 }
 
 void ReportAdoption(const GlobalOptions& global, const std::string& job,

@@ -333,9 +333,12 @@ class Restore {
   }
 
   void FillFiles() {
+    // Writers of large files wait for the device (O_DIRECT), so one per core
+    // leaves cores idle: three per core keep them busy (2.1 GB on 2 cores:
+    // 5.5-7.2 s with 2 writers, 4.2-4.5 s with 4 to 12).
     int threads = options_.threads > 0
                       ? options_.threads
-                      : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+                      : std::max(4, 3 * static_cast<int>(std::thread::hardware_concurrency()));
     std::atomic<size_t> next{0};
     auto worker = [&] {
       for (size_t i; (i = next++) < files_.size();) {

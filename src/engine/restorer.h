@@ -24,7 +24,7 @@ struct RestoreOptions {
   std::string target;
   std::vector<std::string> includes;  // absolute paths inside the snapshot; empty: everything
   bool overwrite = false;             // replace existing entries in a non-empty target
-  int threads = 0;                    // 0: one per core (at least 2)
+  int threads = 0;                    // 0: three per core (at least 4)
   const std::atomic<bool>* cancel = nullptr;
 };
 
