@@ -54,7 +54,7 @@ _vault_cleanup() {
   fi
 }
 # Chain in front of lib.sh's _cleanup; keep the exit status it sees.
-trap '_vault_rc=$?; _vault_cleanup; (exit $_vault_rc); _cleanup' EXIT
+trap '_vault_rc=$?; set +e; _vault_cleanup; (exit $_vault_rc); _cleanup' EXIT
 
 vault_track_pid() {
   _VAULT_EXTRA_PIDS+=("$1")
