@@ -29,7 +29,7 @@ server_pid=
 trap '[[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
-seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
+seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f\n", b - a}'; }
 cp_sync() { cp -r "$1" "$2" && sync; }
 fmt() { printf '%.2f' "$1"; }               # seconds and ratios: 2 decimals, leading 0
 fmt_all() { local t out=(); for t in "$@"; do out+=("$(fmt "$t")"); done; echo "${out[*]}"; }
@@ -84,8 +84,8 @@ done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 m_cp1=$(median "${T_CP1[@]}") m_prep=$(median "${T_PREP[@]}")
 m_cp2=$(median "${T_CP2[@]}") m_ingest=$(median "${T_INGEST[@]}")
-rate() { echo "scale=1; $SIZE_MIB / $1" | bc -l; }
-ratio() { fmt "$(echo "$1 / $2" | bc -l)"; }
+rate() { awk -v n="$SIZE_MIB" -v t="$1" 'BEGIN {printf "%.1f\n", n / t}'; }
+ratio() { fmt "$(awk -v a="$1" -v b="$2" 'BEGIN {printf "%.6f\n", a / b}')"; }
 {
   echo "## Seeding throughput ($(date -u +%Y-%m-%d), $(nproc) cores, ${SIZE_MIB} MiB of 16 MiB packs, median of $RUNS)"
   echo
