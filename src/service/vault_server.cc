@@ -221,6 +221,16 @@ struct VaultServer::Impl {
   }
   json SeedJson(int64_t machine_id, const SeedRecord& seed, Backend& repository, bool with_absent);
   void AdoptSeed(MachineRecord machine, std::string job);
+  // The calling machine's seed named in the path, its repository, and
+  // seeds_mutex held; nullopt (response filled in) if any of them fails.
+  struct SeedRequest {
+    TokenRecord token;
+    Backend* repository = nullptr;
+    std::unique_lock<std::mutex> lock;
+    SeedRecord seed;
+    int64_t machine_id() const { return token.machine->id; }
+  };
+  std::optional<SeedRequest> OpenSeedRequest(const httplib::Request& req, httplib::Response& res);
   void SeedRoutes();
 
   void Routes();
@@ -817,6 +827,28 @@ void VaultServer::Impl::AdoptSeed(MachineRecord machine, std::string job) {
   });
 }
 
+std::optional<VaultServer::Impl::SeedRequest> VaultServer::Impl::OpenSeedRequest(
+    const httplib::Request& req, httplib::Response& res) {
+  SeedRequest request;
+  auto token = Machine(req, res);
+  if (!token) return std::nullopt;
+  request.token = *token;
+  auto backend = MachineBackend(*token->machine);
+  if (!backend.ok()) {
+    SendStatus(res, backend.status());
+    return std::nullopt;
+  }
+  request.repository = *backend;
+  request.lock = std::unique_lock(seeds_mutex);
+  auto seed = store->LoadSeed(token->machine->id, req.matches[1]);
+  if (!seed.ok()) {
+    SendStatus(res, seed.status());
+    return std::nullopt;
+  }
+  request.seed = std::move(*seed);
+  return request;
+}
+
 void VaultServer::Impl::SeedRoutes() {
   // Registers packs that an offline backup wrote to staging.
   server->Post(R"(/vault/v1/seeds/([^/]+))", [this](const httplib::Request& req,
@@ -883,28 +915,22 @@ void VaultServer::Impl::SeedRoutes() {
       list.push_back(SeedJson(token->machine->id, seed, **backend, false));
     SendJson(res, 200, list);
   });
-  server->Get(R"(/vault/v1/seeds/([^/]+))",
-              [this](const httplib::Request& req, httplib::Response& res) {
-                auto token = Machine(req, res);
-                if (!token) return;
-                auto backend = MachineBackend(*token->machine);
-                if (!backend.ok()) return SendStatus(res, backend.status());
-                std::lock_guard lock(seeds_mutex);
-                auto seed = store->LoadSeed(token->machine->id, req.matches[1]);
-                if (!seed.ok()) return SendStatus(res, seed.status());
-                json answer = SeedJson(token->machine->id, *seed, **backend, true);
-                auto running = adopting.find({token->machine->id, seed->job});
-                if (running != adopting.end()) answer["packs_examined"] = running->second;
-                SendJson(res, 200, answer);
-              });
+  server->Get(
+      R"(/vault/v1/seeds/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+        auto request = OpenSeedRequest(req, res);
+        if (!request) return;
+        json answer = SeedJson(request->machine_id(), request->seed, *request->repository, true);
+        auto running = adopting.find({request->machine_id(), request->seed.job});
+        if (running != adopting.end()) answer["packs_examined"] = running->second;
+        SendJson(res, 200, answer);
+      });
   // Starts (or resumes) copying the seed's packs from its container.
   server->Post(R"(/vault/v1/seeds/([^/]+)/adopt)", [this](const httplib::Request& req,
                                                           httplib::Response& res) {
-    auto token = Machine(req, res);
-    if (!token) return;
-    std::lock_guard lock(seeds_mutex);
-    auto seed = store->LoadSeed(token->machine->id, req.matches[1]);
-    if (!seed.ok()) return SendStatus(res, seed.status());
+    auto request = OpenSeedRequest(req, res);
+    if (!request) return;
+    const TokenRecord* token = &request->token;
+    SeedRecord* seed = &request->seed;
     if (seed->state == SeedState::kCleanedUp)
       return SendError(res, 409, "conflict", "seed " + seed->job + " was already cleaned up");
     auto key = std::make_pair(token->machine->id, seed->job);
@@ -923,16 +949,13 @@ void VaultServer::Impl::SeedRoutes() {
   // Deletes the container's copies once the vault holds every pack.
   server->Post(R"(/vault/v1/seeds/([^/]+)/cleanup)", [this](const httplib::Request& req,
                                                             httplib::Response& res) {
-    auto token = Machine(req, res);
-    if (!token) return;
-    auto backend = MachineBackend(*token->machine);
-    if (!backend.ok()) return SendStatus(res, backend.status());
-    std::lock_guard lock(seeds_mutex);
-    auto seed = store->LoadSeed(token->machine->id, req.matches[1]);
-    if (!seed.ok()) return SendStatus(res, seed.status());
+    auto request = OpenSeedRequest(req, res);
+    if (!request) return;
+    const TokenRecord* token = &request->token;
+    SeedRecord* seed = &request->seed;
     if (adopting.count({token->machine->id, seed->job}))
       return SendError(res, 409, "conflict", "seed " + seed->job + " is being adopted right now");
-    json report = SeedJson(token->machine->id, *seed, **backend, true);
+    json report = SeedJson(token->machine->id, *seed, *request->repository, true);
     if (!report["complete"].get<bool>())
       return SendError(res, 409, "not_adopted",
                        "the vault does not hold every pack of seed " + seed->job + " yet (" +
