@@ -342,7 +342,7 @@ int RunDiskPrep(const GlobalOptions& global, DiskPrepFlags& flags) {
   for (const PreparedDisk& d : result->disks)
     Say(global, "  disk " + std::to_string(d.disk_number) + " of " + std::to_string(d.disk_count) +
                     ": " + d.path + "  drive " + d.drive_id + "  " + HumanBytes(d.bytes) + " (" +
-                    std::to_string(d.files) + " packs)");
+                    std::to_string(d.files) + (d.files == 1 ? " pack)" : " packs)"));
   Say(global, "Label each disk with its drive ID and ship them to:");
   Say(global, "  " + job.ship_to);
   return Offer(global, jobs, job);
