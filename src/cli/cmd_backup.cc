@@ -125,7 +125,7 @@ int RunBackupCommand(GlobalOptions& global, BackupFlags& flags) {
     // The seed's disks may have been ingested since the last backup.
     auto agent = LoadAgentCredentials(global.agent_file);
     if (!agent.ok()) return ReportError(global, agent.status());
-    AdoptReadySeeds(global, *agent, **repository, PrimaryBackend((*repository)->backend()));
+    AdoptReadySeeds(global, *agent, **repository);
   }
 
   BackupProgress progress;

@@ -70,8 +70,7 @@ int RunAdopt(const GlobalOptions& global, const SeedFlags& flags) {
   if (!agent.ok()) return ReportError(global, agent.status());
   auto repository = OpenRepository(global);
   if (!repository.ok()) return ReportError(global, repository.status());
-  auto outcome = AdoptSeed(global, *agent, **repository, PrimaryBackend((*repository)->backend()),
-                           flags.job, global.staging);
+  auto outcome = AdoptSeed(global, *agent, **repository, flags.job, global.staging);
   if (!outcome.ok()) return ReportError(global, outcome.status());
   ReportAdoption(global, flags.job, *outcome);
   return outcome->complete ? kExitOk : kExitIncomplete;

@@ -128,12 +128,6 @@ Result<std::unique_ptr<Backend>> OpenBackendFor(const GlobalOptions& options) {
   return backend;
 }
 
-Backend& PrimaryBackend(Backend& backend) {
-  Backend* current = &backend;
-  while (auto* layered = dynamic_cast<FallbackBackend*>(current)) current = &layered->primary();
-  return *current;
-}
-
 Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options, bool load_index) {
   ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, OpenBackendFor(options));
   // Fail on a missing repository before asking for a password.

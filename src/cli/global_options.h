@@ -50,8 +50,6 @@ Result<std::string> ReadPassword(const GlobalOptions& options, bool confirm,
 // reading packs it lacks from --staging and, with --agent, from the staging
 // directories of seeds still travelling.
 Result<std::unique_ptr<Backend>> OpenBackendFor(const GlobalOptions& options);
-// The vault or repository itself, without the staging directories in front.
-Backend& PrimaryBackend(Backend& backend);
 // Opens the repository (asking for the password) and loads its index.
 // `load_index` false: for check, which reads each index itself.
 Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options,

@@ -92,8 +92,7 @@ std::vector<std::pair<std::string, int64_t>> AwaitedSeeds(const AgentCredentials
 namespace {
 Result<AdoptionOutcome> AdoptSeedUnchecked(const GlobalOptions& global,
                                            const AgentCredentials& agent, Repository& repository,
-                                           Backend& vault, const std::string& job,
-                                           const std::string& staging_dir) {
+                                           const std::string& job, const std::string& staging_dir) {
   const std::string path = "/vault/v1/seeds/" + job;
   RETURN_IF_ERROR(AgentRequest(agent, "POST", path + "/adopt").status());
   nlohmann::json seed;
@@ -123,7 +122,8 @@ Result<AdoptionOutcome> AdoptSeedUnchecked(const GlobalOptions& global,
                     " packs did not arrive; repairing them from " +
                     (IsDirectory(staging) ? "staging " + staging + " or " : std::string()) +
                     "the source files");
-    ASSIGN_OR_RETURN(outcome.repairs, RepairMissingPacks(repository, vault, absent, staging, {}));
+    ASSIGN_OR_RETURN(outcome.repairs,
+                     RepairMissingPacks(repository, repository.backend(), absent, staging, {}));
     ASSIGN_OR_RETURN(seed, AgentRequest(agent, "GET", path));
   }
   outcome.seed = seed;
@@ -133,12 +133,12 @@ Result<AdoptionOutcome> AdoptSeedUnchecked(const GlobalOptions& global,
 }  // namespace
 
 Result<AdoptionOutcome> AdoptSeed(const GlobalOptions& global, const AgentCredentials& agent,
-                                  Repository& repository, Backend& vault, const std::string& job,
+                                  Repository& repository, const std::string& job,
                                   const std::string& staging_dir) {
   // The vault's answers are outside bytes: a field of the wrong type is an
   // error about the vault, not a crash.
   try {
-    return AdoptSeedUnchecked(global, agent, repository, vault, job, staging_dir);
+    return AdoptSeedUnchecked(global, agent, repository, job, staging_dir);
   } catch (const nlohmann::json::exception& error) {
     return Status::Corruption(agent.server +
                               " answered with a seed document of the wrong shape: " + error.what());
@@ -196,7 +196,7 @@ void ReportAdoption(const GlobalOptions& global, const std::string& job,
 }
 
 void AdoptReadySeeds(const GlobalOptions& global, const AgentCredentials& agent,
-                     Repository& repository, Backend& vault) {
+                     Repository& repository) {
   auto seeds = AgentRequest(agent, "GET", "/vault/v1/seeds");
   if (!seeds.ok() || !seeds->is_array()) return;
   for (const auto& seed : *seeds) {
@@ -218,7 +218,7 @@ void AdoptReadySeeds(const GlobalOptions& global, const AgentCredentials& agent,
                         "); only new data goes over the network");
       continue;
     }
-    auto outcome = AdoptSeed(global, agent, repository, vault, name, "");
+    auto outcome = AdoptSeed(global, agent, repository, name, "");
     if (!outcome.ok()) {
       Warn(global, "seed " + name + ": adoption failed: " + outcome.status().message());
       continue;

@@ -41,9 +41,10 @@ struct AdoptionOutcome {
 
 // Asks the vault to adopt `job`'s seed, waits for it, then repairs the packs
 // it lacks from `staging_dir` (default: where the seed was staged) or the
-// source files. `vault` is the backend packs are repaired into.
+// source files, into the repository's backend (whose writes go to the vault
+// even with staging directories in front for reads).
 Result<AdoptionOutcome> AdoptSeed(const GlobalOptions& global, const AgentCredentials& agent,
-                                  Repository& repository, Backend& vault, const std::string& job,
+                                  Repository& repository, const std::string& job,
                                   const std::string& staging_dir);
 
 // Prints what adoption did: packs from the container, from staging, rebuilt
@@ -55,6 +56,6 @@ void ReportAdoption(const GlobalOptions& global, const std::string& job,
 // datacenter, and says which seeds are still travelling. Errors of one seed
 // are warnings; the backup goes on.
 void AdoptReadySeeds(const GlobalOptions& global, const AgentCredentials& agent,
-                     Repository& repository, Backend& vault);
+                     Repository& repository);
 
 }  // namespace ferry
