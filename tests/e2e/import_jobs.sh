@@ -2,16 +2,9 @@
 # Import jobs at the import service (/import/v1 on ferry serve): create, ship,
 # tracking numbers unique across jobs, machines see only their own jobs,
 # illegal transitions refused with 409, the datacenter moves jobs and drives.
-set -euo pipefail
-FERRY=${1:?usage: import_jobs.sh FERRY_BINARY}
-work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-e2e-jobs.XXXXXX")
-server_pid=
-cleanup() {
-  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "[import_jobs] FAIL: $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
+source "$E2E/vault_lib.sh"
+work=$WORK
 expect_fail() {  # MESSAGE_PATTERN COMMAND...: must exit non-zero, below 128, saying PATTERN
   local pattern=$1; shift
   local code=0
@@ -20,14 +13,11 @@ expect_fail() {  # MESSAGE_PATTERN COMMAND...: must exit non-zero, below 128, sa
   grep -qi -- "$pattern" "$work/err" || fail "error for '$*' lacks '$pattern': $(cat "$work/err")"
 }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-url=http://127.0.0.1:$port
-"$FERRY" serve --data "$work/data" --listen "127.0.0.1:$port" --shipping-address "Dock 7, Test City" \
-  >"$work/serve.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 50); do curl -s "$url/vault/v1/version" >/dev/null && break; sleep 0.1; done
-export FERRY_SERVER=$url FERRY_ADMIN_TOKEN_FILE=$work/data/admin.token
-admin=$(cat "$work/data/admin.token")
+VAULT_SERVE_ARGS=(--shipping-address "Dock 7, Test City")
+vault_start_server
+url=$VURL
+export FERRY_SERVER=$url FERRY_ADMIN_TOKEN_FILE=$work/vault-data/admin.token
+admin=$(cat "$work/vault-data/admin.token")
 "$FERRY" vault create prod -q
 "$FERRY" machine register --vault prod --name m1 --out "$work/m1.json" -q
 "$FERRY" machine register --vault prod --name m2 --out "$work/m2.json" -q
@@ -94,6 +84,7 @@ expect_fail "Cancelled" "$FERRY" --agent "$work/m2.json" job ship seed-m2 --carr
 
 # Tokens never reach the log.
 for token in "$admin" "$operator"; do
-  grep -q "$token" "$work/serve.log" && fail "a token appears in the server log"
+  [[ -s $VLOG ]] || fail "the server log $VLOG is empty"
+  grep -q "$token" "$VLOG" && fail "a token appears in the server log"
 done
 echo "[import_jobs] OK"

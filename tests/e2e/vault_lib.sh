@@ -40,6 +40,7 @@ VPORT=""
 VURL=""
 VLOG=$WORK/server.log
 VAULT_PID=""
+VAULT_SERVE_ARGS=()   # extra `ferry serve` options (set before vault_start_server)
 _VAULT_EXTRA_PIDS=()
 : >"$VLOG"
 
@@ -78,6 +79,7 @@ vault_start_server() {
   fi
   echo "=== ferry serve started $(date +%T.%N)" >>"$VLOG"
   env --default-signal=INT,QUIT "$FERRY" serve --data "$VDATA" --listen "127.0.0.1:$VPORT" \
+    "${VAULT_SERVE_ARGS[@]+"${VAULT_SERVE_ARGS[@]}"}" \
     >>"$WORK/server.out" 2>>"$VLOG" </dev/null &
   VAULT_PID=$!
   local i
