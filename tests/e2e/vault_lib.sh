@@ -41,6 +41,8 @@ VURL=""
 VLOG=$WORK/server.log
 VAULT_PID=""
 VAULT_SERVE_ARGS=()   # extra `ferry serve` options (set before vault_start_server)
+VAULT_SCHEME=http     # https with VAULT_SERVE_ARGS=(--tls-cert … --tls-key …)
+VAULT_CURL_ARGS=()    # e.g. (--cacert cert.pem) for the readiness probe over https
 _VAULT_EXTRA_PIDS=()
 : >"$VLOG"
 
@@ -75,7 +77,7 @@ vault_start_server() {
   [[ -z $VAULT_PID ]] || fail "vault_start_server: a server is already running ($VAULT_PID)"
   if [[ -z $VPORT ]]; then
     VPORT=$(free_port)
-    VURL=http://127.0.0.1:$VPORT
+    VURL=$VAULT_SCHEME://127.0.0.1:$VPORT
   fi
   echo "=== ferry serve started $(date +%T.%N)" >>"$VLOG"
   env --default-signal=INT,QUIT "$FERRY" serve --data "$VDATA" --listen "127.0.0.1:$VPORT" \
@@ -84,7 +86,8 @@ vault_start_server() {
   VAULT_PID=$!
   local i
   for ((i = 0; i < 300; i++)); do
-    if curl -s --max-time 2 "$VURL/vault/v1/version" >/dev/null 2>&1; then
+    if curl -s --max-time 2 "${VAULT_CURL_ARGS[@]+"${VAULT_CURL_ARGS[@]}"}" "$VURL/vault/v1/version" \
+      >/dev/null 2>&1; then
       return 0
     fi
     if ! kill -0 "$VAULT_PID" 2>/dev/null; then

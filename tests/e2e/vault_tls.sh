@@ -2,29 +2,19 @@
 # The vault over HTTPS: ferry serve --tls-cert/--tls-key with a private CA;
 # the admin commands and the agent verify the server against --ca-file; a
 # client without the CA refuses the connection.
-set -euo pipefail
-FERRY=${1:?usage: vault_tls.sh FERRY_BINARY}
-work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-e2e-tls.XXXXXX")
-server_pid=
-cleanup() {
-  [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "[vault_tls] FAIL: $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
+source "$E2E/vault_lib.sh"
+work=$WORK
 
 cd "$work"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 \
   -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$FERRY" serve --data "$work/data" --listen "127.0.0.1:$port" --tls-cert cert.pem --tls-key key.pem \
-  >serve.log 2>&1 &
-server_pid=$!
-for _ in $(seq 50); do
-  curl -s --cacert cert.pem "https://127.0.0.1:$port/vault/v1/version" >/dev/null && break
-  sleep 0.1
-done
-export FERRY_SERVER=https://127.0.0.1:$port FERRY_ADMIN_TOKEN_FILE=$work/data/admin.token
+VAULT_SCHEME=https
+VAULT_SERVE_ARGS=(--tls-cert "$work/cert.pem" --tls-key "$work/key.pem")
+VAULT_CURL_ARGS=(--cacert "$work/cert.pem")
+vault_start_server
+export FERRY_SERVER=$VURL FERRY_ADMIN_TOKEN_FILE=$VDATA/admin.token
+unset FERRY_PASSWORD_FILE
 export FERRY_PASSWORD=tls-test-password
 
 # Without the CA the server's certificate is not trusted.
