@@ -56,20 +56,14 @@ done
 has_tool() { local t; for t in "${TOOLS[@]}"; do [[ $t == "$1" ]] && return 0; done; return 1; }
 
 # ---------------------------------------------------------------------------- prerequisites
+# shellcheck source=bench/lib.sh
+source "$BENCH_DIR/lib.sh"
 command -v python3 >/dev/null || die "python3 is required"
 pkgs=()
 if has_tool restic && ! command -v restic >/dev/null; then pkgs+=(restic); fi
 if has_tool borg && ! command -v borg >/dev/null; then pkgs+=(borgbackup); fi
 if [[ ! -x /usr/bin/time ]]; then pkgs+=(time); fi
-if ((${#pkgs[@]})); then
-    [[ $(id -u) == 0 ]] || die "missing ${pkgs[*]}: run as root or: sudo apt-get install -y ${pkgs[*]}"
-    log "installing ${pkgs[*]} from Debian"
-    export DEBIAN_FRONTEND=noninteractive
-    if ! apt-get install -y "${pkgs[@]}" >&2; then
-        apt-get update >&2
-        apt-get install -y "${pkgs[@]}" >&2
-    fi
-fi
+install_debian_packages "${pkgs[@]+"${pkgs[@]}"}"
 
 FERRY_OK=1
 if has_tool ferry && [[ ! -x $FERRY ]]; then
@@ -78,28 +72,14 @@ if has_tool ferry && [[ ! -x $FERRY ]]; then
 fi
 
 # ---------------------------------------------------------------------------- work directory
-mkdir -p "$WORK"
-TRASH=$WORK/trash.$$
-# A previous run's leftovers are moved aside (cheap) and deleted only after this run's timings:
-# a large rm -rf makes file creation slow for minutes on this machine (see REFERENCE.md).
-for old in "$RUN" "$LOGS"; do
-    if [[ -e $old ]]; then mkdir -p "$TRASH"; mv "$old" "$TRASH/"; fi
-done
-for old in "$WORK"/trash.*; do
-    if [[ -e $old && $old != "$TRASH" ]]; then mkdir -p "$TRASH"; mv "$old" "$TRASH/"; fi
-done
+move_aside_leftovers trash "$RUN" "$LOGS"
 mkdir -p "$RUN/home" "$RUN/times" "$LOGS"
 
 size_bytes=$(python3 -c "import sys; sys.path.insert(0, '$BENCH_DIR'); import gen_dataset as g; print(g.parse_size('$SIZE'))")
 need=$((size_bytes * (2 + 4 * RUNS)))   # corpus + per run: 3 restores + 3 repositories (~1x)
-avail=$(($(df --output=avail -B1 "$WORK" | tail -n1)))
-if ((avail < need)); then
-    log "warning: $((avail >> 20)) MiB free in $WORK, this run may need about $((need >> 20)) MiB"
-fi
+warn_if_short_of_space "$need"
 
 # ---------------------------------------------------------------------------- helpers
-data_bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d\n", s}'; }
-dir_bytes() { if [[ -e $1 ]]; then du -sb "$1" | cut -f1; else echo 0; fi; }
 listing() {  # what must survive a backup/restore round trip: names, types, modes, sizes, mtimes, links
     (cd "$1" && find . -mindepth 1 \( -type d -printf '%P d %m\n' \) -o \
         \( -type l -printf '%P l -> %l\n' \) -o -printf '%P %y %m %s %T@\n' | LC_ALL=C sort)
@@ -388,14 +368,4 @@ if awk -F'\t' 'NR > 1 && ($3 == "restic" || $3 == "borg") && $4 != "ok" {bad = 1
     log "restic or borg failed: see $LOGS"
     status=1
 fi
-if [[ $KEEP == 1 ]]; then
-    log "keeping $RUN (BENCH_KEEP=1)"
-elif [[ $status == 0 ]]; then
-    log "cleaning up $RUN"
-    rm -rf "$RUN"
-else
-    log "keeping $RUN for inspection (a step failed); the next run removes it"
-fi
-if [[ -e $TRASH ]]; then rm -rf "$TRASH"; fi
-log "results: $MD"
-exit "$status"
+finish_run "$status"

@@ -64,20 +64,14 @@ uses_restic() { has_target restic-rest || has_target restic-local; }
 uses_ferry() { has_target ferry-local || has_target ferry-vault; }
 
 # ---------------------------------------------------------------------------- prerequisites
+# shellcheck source=bench/lib.sh
+source "$BENCH_DIR/lib.sh"
 command -v python3 >/dev/null || die "python3 is required"
 pkgs=()
 if uses_restic && ! command -v restic >/dev/null; then pkgs+=(restic); fi
 if has_target restic-rest && ! command -v rclone >/dev/null; then pkgs+=(rclone); fi
 if [[ ! -x /usr/bin/time ]]; then pkgs+=(time); fi
-if ((${#pkgs[@]})); then
-    [[ $(id -u) == 0 ]] || die "missing ${pkgs[*]}: run as root or: sudo apt-get install -y ${pkgs[*]}"
-    log "installing ${pkgs[*]} from Debian"
-    export DEBIAN_FRONTEND=noninteractive
-    if ! apt-get install -y "${pkgs[@]}" >&2; then
-        apt-get update >&2
-        apt-get install -y "${pkgs[@]}" >&2
-    fi
-fi
+install_debian_packages "${pkgs[@]+"${pkgs[@]}"}"
 
 FERRY_OK=1
 if uses_ferry && [[ ! -x $FERRY ]]; then
@@ -161,28 +155,14 @@ proxy_route() {  # ROUTE: "C2S S2C CONNECTIONS" of one route
 CLK_TCK=$(getconf CLK_TCK)
 
 # ---------------------------------------------------------------------------- work directory
-mkdir -p "$WORK"
-TRASH=$WORK/vault-trash.$$
-# A previous run's leftovers are moved aside (cheap) and deleted only after this run's timings:
-# a large rm -rf makes file creation slow for minutes on this machine (see REFERENCE.md).
-for old in "$RUN" "$LOGS"; do
-    if [[ -e $old ]]; then mkdir -p "$TRASH"; mv "$old" "$TRASH/"; fi
-done
-for old in "$WORK"/vault-trash.*; do
-    if [[ -e $old && $old != "$TRASH" ]]; then mkdir -p "$TRASH"; mv "$old" "$TRASH/"; fi
-done
+move_aside_leftovers vault-trash "$RUN" "$LOGS"
 mkdir -p "$RUN/home" "$RUN/times" "$LOGS" "$VAULT_DATA" "$REST_DATA"
 
 size_bytes=$(python3 -c "import sys; sys.path.insert(0, '$BENCH_DIR'); import gen_dataset as g; print(g.parse_size('$SIZE'))")
 need=$((size_bytes * (2 + 2 * ${#TARGETS[@]} * RUNS / 3)))   # corpus + ~0.66x per repository
-avail=$(($(df --output=avail -B1 "$WORK" | tail -n1)))
-if ((avail < need)); then
-    log "warning: $((avail >> 20)) MiB free in $WORK, this run may need about $((need >> 20)) MiB"
-fi
+warn_if_short_of_space "$need"
 
 # ---------------------------------------------------------------------------- helpers
-data_bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d\n", s}'; }
-dir_bytes() { if [[ -e $1 ]]; then du -sb "$1" | cut -f1; else echo 0; fi; }
 summary_field() {  # LOG FIELD: FIELD of the last {"message_type": "summary"} line, or "-"
     python3 - "$1" "$2" <<'PY'
 import json, sys
@@ -634,14 +614,4 @@ if awk -F'\t' 'NR > 1 && $3 ~ /^restic/ && $4 != "ok" {bad = 1} END {exit !bad}'
     log "restic failed: see $LOGS"
     status=1
 fi
-if [[ $KEEP == 1 ]]; then
-    log "keeping $RUN (BENCH_KEEP=1)"
-elif [[ $status == 0 ]]; then
-    log "cleaning up $RUN"
-    rm -rf "$RUN"
-else
-    log "keeping $RUN for inspection (a step failed); the next run removes it"
-fi
-if [[ -e $TRASH ]]; then rm -rf "$TRASH"; fi
-log "results: $MD"
-exit "$status"
+finish_run "$status"
