@@ -150,7 +150,9 @@ Result<std::vector<PackRepair>> RepairMissingPacks(
   }
   if (from_source.empty()) return report;
 
-  // The lost packs' index entries: salt, blob order, compression.
+  // The lost packs' index entries: salt, blob order, compression. Read from
+  // the index objects, not the master index: that keeps only a blob's first
+  // location, and a rebuilt pack needs every one of its own entries.
   std::unordered_map<Id, IndexedPack, IdHash> lost;
   for (const Id& pack : from_source) lost[pack];
   ASSIGN_OR_RETURN(std::vector<std::string> index_names,
