@@ -95,7 +95,7 @@ class FileContentWriter {
       offset_ += data.size();
       return status;
     }
-    pending_.insert(pending_.end(), data.begin(), data.end());
+    AppendBytes(pending_, data);
     return pending_.size() >= kDirectChunk ? FlushAligned() : Status::Ok();
   }
 

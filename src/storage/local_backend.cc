@@ -146,8 +146,13 @@ class LocalObjectWriter : public ObjectWriter {
       : backend_(backend),
         path_(std::move(path)),
         temp_(std::move(temp)),
-        writer_(std::move(writer)) {}
+        writer_(std::move(writer)),
+        pending_(std::move(spare_stage_)) {}
   ~LocalObjectWriter() override {
+    if (pending_.capacity() >= kStage && spare_stage_.capacity() < kStage) {
+      pending_.clear();
+      spare_stage_ = std::move(pending_);
+    }
     if (committed_) return;
     writer_.Close().IgnoreError();  // abandoned: the temp file goes
     ::unlink(temp_.c_str());
@@ -158,7 +163,7 @@ class LocalObjectWriter : public ObjectWriter {
     while (!data.empty()) {
       if (pending_.capacity() < kStage) pending_.reserve(kStage);
       size_t n = std::min(kStage - pending_.size(), data.size());
-      pending_.insert(pending_.end(), data.begin(), data.begin() + static_cast<ptrdiff_t>(n));
+      AppendBytes(pending_, data.first(n));
       data = data.subspan(n);
       if (pending_.size() == kStage) RETURN_IF_ERROR(FlushPending());
     }
@@ -176,7 +181,10 @@ class LocalObjectWriter : public ObjectWriter {
   }
 
  private:
-  static constexpr size_t kStage = 4u << 20;
+  static constexpr size_t kStage = 1u << 20;
+  // The last staging buffer this thread used: taken over by its next writer,
+  // so that its pages are faulted in once per thread, not once per object.
+  static thread_local BufferBytes spare_stage_;
   static bool IsAligned(ByteView data) {
     return reinterpret_cast<uintptr_t>(data.data()) % kBufferAlignment == 0 &&
            data.size() % kBufferAlignment == 0;
@@ -194,6 +202,8 @@ class LocalObjectWriter : public ObjectWriter {
   BufferBytes pending_;
   bool committed_ = false;
 };
+
+thread_local BufferBytes LocalObjectWriter::spare_stage_;
 
 Status LocalBackend::ObjectRenamed(const std::string& directory) {
   return SyncDirectory(directory);

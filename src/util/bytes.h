@@ -50,6 +50,16 @@ struct DefaultInitAllocator : std::allocator<T> {
 };
 using BufferBytes = std::vector<uint8_t, DefaultInitAllocator<uint8_t>>;
 
+// Appends with one memcpy. BufferBytes::insert() would copy byte by byte: a
+// vector whose allocator is not std::allocator itself constructs each element
+// through the allocator, and that loop is not turned back into a memcpy.
+inline void AppendBytes(BufferBytes& buffer, ByteView data) {
+  if (data.empty()) return;
+  size_t old_size = buffer.size();
+  buffer.resize(old_size + data.size());
+  std::memcpy(buffer.data() + old_size, data.data(), data.size());
+}
+
 inline ByteView AsBytes(std::string_view s) {
   return ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
