@@ -13,6 +13,7 @@
 
 #include "crypto/hash.h"
 #include "seed/pack_copy.h"
+#include "service/buffered_http_server.h"
 #include "service/token.h"
 #include "storage/local_backend.h"
 #include "util/clock.h"
@@ -1000,7 +1001,7 @@ Result<std::unique_ptr<VaultServer>> VaultServer::Open(const VaultServerOptions&
                                      " or key " + options.tls_key);
     impl->server = std::move(server);
   } else {
-    impl->server = std::make_unique<httplib::Server>();
+    impl->server = std::make_unique<BufferedHttpServer>();
   }
   impl->Routes();
   return std::unique_ptr<VaultServer>(new VaultServer(std::move(impl)));
