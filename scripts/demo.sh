@@ -36,6 +36,8 @@ for _ in $(seq 100); do curl -s "http://127.0.0.1:$port/vault/v1/version" >/dev/
 export FERRY_SERVER=http://127.0.0.1:$port FERRY_ADMIN_TOKEN_FILE=$work/vault/admin.token
 echo "demo password (keep it secret)" >password
 export FERRY_PASSWORD_FILE=$work/password FERRY_SIGNING_KEY=$work/signing-key.json
+# The agent keeps a cache of the vault's metadata (trees, indexes): here, in the demo directory.
+export FERRY_CACHE_DIR=$work/cache
 run vault create prod
 run machine register --vault prod --name fileserver --out agent.json
 export FERRY_AGENT=$work/agent.json

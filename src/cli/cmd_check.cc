@@ -13,7 +13,10 @@ void AddCheckCommand(CLI::App& app, GlobalOptions& global, CommandList& commands
       {command, [&global, options]() -> int {
          // Without loading the index: check reads each index object itself and
          // reports a damaged one instead of failing on it.
-         auto repository = OpenRepository(global, /*load_index=*/false);
+         // Check reads what the vault holds, never the local metadata cache.
+         GlobalOptions uncached = global;
+         uncached.no_cache = true;
+         auto repository = OpenRepository(uncached, /*load_index=*/false);
          if (!repository.ok()) return ReportError(global, repository.status());
          auto lock = RepositoryLock::Acquire(**repository, /*exclusive=*/false);
          if (!lock.ok()) return ReportError(global, lock.status());

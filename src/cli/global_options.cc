@@ -12,7 +12,9 @@
 
 #include "cli/agent_credentials.h"
 #include "cli/seed_client.h"
+#include "crypto/hash.h"
 #include "storage/backend.h"
+#include "storage/cache_backend.h"
 #include "storage/fallback_backend.h"
 #include "storage/local_backend.h"
 
@@ -29,6 +31,11 @@ void GlobalOptions::Register(CLI::App& app) {
       ->envname("FERRY_STAGING");
   app.add_option("--password-file", password_file, "File whose first line is the password")
       ->envname("FERRY_PASSWORD_FILE");
+  app.add_option("--cache-dir", cache_dir,
+                 "Where to cache a vault repository's metadata (trees, indexes, snapshots) "
+                 "[default: $XDG_CACHE_HOME/ferry or ~/.cache/ferry]")
+      ->envname("FERRY_CACHE_DIR");
+  app.add_flag("--no-cache", no_cache, "Read all metadata from the vault (no local cache)");
   app.add_flag("--json", json, "Machine-readable, line-delimited JSON output");
   app.add_flag("-q,--quiet", quiet, "No progress and no informational output");
 }
@@ -106,6 +113,23 @@ Result<std::string> ReadPassword(const GlobalOptions& options, bool confirm,
   return password;
 }
 
+namespace {
+// The cache directory for one vault repository: one below the cache root per
+// repository location, so that each can be deleted on its own.
+std::string CacheDirFor(const GlobalOptions& options, const Backend& remote) {
+  std::string root = options.cache_dir;
+  if (root.empty()) {
+    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+      root = std::string(xdg) + "/ferry";
+    else if (const char* home = std::getenv("HOME"); home && *home)
+      root = std::string(home) + "/.cache/ferry";
+    else
+      return "";
+  }
+  return root + "/" + Sha256(AsBytes(remote.Location())).Hex().substr(0, 16);
+}
+}  // namespace
+
 Result<std::unique_ptr<Backend>> OpenBackendFor(const GlobalOptions& options) {
   std::unique_ptr<Backend> backend;
   std::vector<std::string> staging_dirs;
@@ -115,6 +139,8 @@ Result<std::unique_ptr<Backend>> OpenBackendFor(const GlobalOptions& options) {
       return Status::InvalidArgument("give either --agent or --repo, not both");
     ASSIGN_OR_RETURN(AgentCredentials credentials, LoadAgentCredentials(options.agent_file));
     ASSIGN_OR_RETURN(backend, OpenAgentBackend(credentials));
+    if (std::string cache = options.no_cache ? "" : CacheDirFor(options, *backend); !cache.empty())
+      backend = std::make_unique<CacheBackend>(std::move(backend), cache);
     // While a seed's disks travel, its packs are only in staging: read them there.
     for (const std::string& dir : PendingStagingDirs(credentials))
       if (std::find(staging_dirs.begin(), staging_dirs.end(), dir) == staging_dirs.end())

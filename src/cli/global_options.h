@@ -31,6 +31,10 @@ struct GlobalOptions {
   std::string agent_file;  // use the machine's repository in a vault instead
   std::string staging;     // an offline seed's staging directory: read packs from it too
   std::string password_file;
+  // Local cache of a vault repository's metadata (CacheBackend); empty: the
+  // default, $XDG_CACHE_HOME/ferry or ~/.cache/ferry.
+  std::string cache_dir;
+  bool no_cache = false;
   bool json = false;
   bool quiet = false;
 
@@ -48,7 +52,8 @@ Result<std::string> ReadPassword(const GlobalOptions& options, bool confirm,
 
 // The backend the options point at: the vault (--agent) or a local path (--repo),
 // reading packs it lacks from --staging and, with --agent, from the staging
-// directories of seeds still travelling.
+// directories of seeds still travelling. A vault's metadata is cached locally
+// unless --no-cache.
 Result<std::unique_ptr<Backend>> OpenBackendFor(const GlobalOptions& options);
 // Opens the repository (asking for the password) and loads its index.
 // `load_index` false: for check, which reads each index itself.

@@ -72,7 +72,7 @@ Status PackWriter::Upload(FinishedPack& pack) {
   indexed.pack_id = Sha256(pack.bytes);
   bool data = !indexed.blobs.empty() && indexed.blobs.front().type == BlobType::kData;
   Backend& destination = data ? repository_.DataPackDestination() : repository_.backend();
-  RETURN_IF_ERROR(destination.Put({ObjectKind::kData, indexed.pack_id.Hex()}, pack.bytes)
+  RETURN_IF_ERROR(destination.Put({ObjectKind::kData, indexed.pack_id.Hex(), !data}, pack.bytes)
                       .WithContext("storing pack " + indexed.pack_id.Hex()));
   bytes_written_ += pack.bytes.size();
   ++packs_written_;

@@ -127,8 +127,8 @@ Result<Bytes> Repository::LoadBlob(const Id& id) {
   auto location = index_.Find(id);
   if (!location) return Status::NotFound("blob " + id.Hex() + " is not in the index");
   const PackEntry& entry = location->entry;
-  auto stored = backend_->Get({ObjectKind::kData, location->pack_id.Hex()}, entry.offset,
-                              entry.stored_length);
+  ObjectName pack{ObjectKind::kData, location->pack_id.Hex(), entry.type == BlobType::kTree};
+  auto stored = backend_->Get(pack, entry.offset, entry.stored_length);
   if (!stored.ok())
     return stored.status().WithContext("reading blob " + id.Hex() + " from pack " +
                                        location->pack_id.Hex());

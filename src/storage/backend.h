@@ -30,6 +30,10 @@ const char* ObjectKindName(
 struct ObjectName {
   ObjectKind kind;
   std::string name;  // 64 hex digits, or "config"
+  // A data pack that holds trees, not file contents: metadata every backup
+  // and restore reads, which a local cache keeps (CacheBackend). Index and
+  // snapshot objects are metadata by their kind.
+  bool metadata = false;
 
   static ObjectName Config() { return {ObjectKind::kConfig, "config"}; }
   // Relative path in the repository layout: "data/3f/3f2a…", "snapshots/9c…", "config".

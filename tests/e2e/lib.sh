@@ -9,6 +9,7 @@
 #   $WORK       per-test temp directory (canonical path), removed on exit
 #               (kept when KEEP_WORK=1, or on failure when KEEP_WORK=failed)
 #   FERRY_REPOSITORY=$WORK/repo, FERRY_PASSWORD_FILE=$WORK/password (exported)
+#   XDG_CACHE_HOME=$WORK/cache (exported): vault metadata caches stay in $WORK
 #   $OUT, $ERR  files holding stdout/stderr of the last expect_exit
 #   fail MSG                  print MSG (and where) and exit 1
 #   log MSG                   print a progress line
@@ -78,7 +79,8 @@ _cleanup() {
 trap _cleanup EXIT
 trap 'exit 130' INT TERM
 
-unset FERRY_PASSWORD
+unset FERRY_PASSWORD FERRY_CACHE_DIR
+export XDG_CACHE_HOME=$WORK/cache
 export FERRY_REPOSITORY=$WORK/repo
 export FERRY_PASSWORD_FILE=$WORK/password
 printf 'correct horse battery staple\n' >"$FERRY_PASSWORD_FILE"

@@ -338,6 +338,38 @@ log "sent $SENT_B1 bytes first, $SENT_B2 after the change (bound $BOUND)"
 expect_exit 0 "$FERRY" --agent "$WORK/b.json" restore latest --target "$WORK/restore_b2"
 compare_trees "$SRC_B" "$WORK/restore_b2$SRC_B"
 
+# ---------------------------------------------------------------------------------------
+log "metadata cache: an unchanged re-backup reads no pack from the vault; check reads the vault"
+export FERRY_CACHE_DIR=$WORK/cache_b
+data_gets() { grep -c '^GET /vault/v1/repository/data/' "$VLOG" || true; }
+expect_exit 0 "$FERRY" --agent "$WORK/b.json" backup "$SRC_B"  # fills the empty cache
+GETS=$(data_gets)
+expect_exit 0 "$FERRY" --agent "$WORK/b.json" backup "$SRC_B"
+[[ $(data_gets) -eq $GETS ]] || fail "an unchanged re-backup with a full cache read $(($(data_gets) - GETS)) pack ranges from the vault"
+expect_exit 0 "$FERRY" --agent "$WORK/b.json" --no-cache backup "$SRC_B"
+[[ $(data_gets) -gt $GETS ]] || fail "--no-cache: the re-backup read no tree from the vault (is the count blind?)"
+mapfile -t CACHED_PACKS < <(find "$FERRY_CACHE_DIR" -path '*/data/*' -type f)
+[[ ${#CACHED_PACKS[@]} -ge 1 ]] || fail "no tree pack in the cache $FERRY_CACHE_DIR"
+for f in "${CACHED_PACKS[@]}"; do
+  [[ $(sha256_of_file "$f") == "$(basename "$f")" ]] || fail "cached pack $f does not match its name"
+done
+[[ -f $(dirname "$(dirname "$(dirname "${CACHED_PACKS[0]}")")")/CACHEDIR.TAG ]] || soft_fail "no CACHEDIR.TAG in the cache"
+TREE_PACK=${CACHED_PACKS[0]}
+VAULT_COPY=$REPO_B/data/$(basename "$(dirname "$TREE_PACK")")/$(basename "$TREE_PACK")
+[[ -f $VAULT_COPY ]] || fail "cached tree pack is not in the vault at $VAULT_COPY"
+# The vault's copy damaged, the cache's intact: check must see the damage.
+cp "$VAULT_COPY" "$WORK/tree_pack.saved"
+python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[40] ^= 1; open(sys.argv[1], "wb").write(b)' "$VAULT_COPY"
+expect_exit nonzero "$FERRY" --agent "$WORK/b.json" check
+grep -q "$(basename "$TREE_PACK")" "$ERR" "$OUT" || soft_fail "check's report does not name the damaged tree pack: $(head -c 600 "$ERR")"
+cp "$WORK/tree_pack.saved" "$VAULT_COPY"
+# The cache's copy damaged: it is fetched again, and restore is still exact.
+python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[40] ^= 1; open(sys.argv[1], "wb").write(b)' "$TREE_PACK"
+expect_exit 0 "$FERRY" --agent "$WORK/b.json" restore latest --target "$WORK/restore_b_cache"
+compare_trees "$SRC_B" "$WORK/restore_b_cache$SRC_B"
+[[ $(sha256_of_file "$TREE_PACK") == "$(basename "$TREE_PACK")" ]] || soft_fail "the damaged cache entry was not repaired"
+unset FERRY_CACHE_DIR
+
 log "fs02 is intact after everything fs01 and the probes tried"
 expect_exit 0 "$FERRY" --agent "$WORK/b.json" check --read-data
 expect_exit 0 "$FERRY" --agent "$WORK/a.json" check --read-data
@@ -346,8 +378,8 @@ expect_exit 0 "$FERRY" vault show prod --json
 python3 -c '
 import json, sys
 m = {x["name"]: x for x in json.load(open(sys.argv[1]))["machines"]}
-assert m["fs01"]["recovery_points"] == 1 and m["fs02"]["recovery_points"] == 2, m' "$OUT" ||
-  soft_fail "vault show prod after fs02's second backup: $(head -c 1000 "$OUT")"
+assert m["fs01"]["recovery_points"] == 1 and m["fs02"]["recovery_points"] == 5, m' "$OUT" ||
+  soft_fail "vault show prod after fs02's five backups: $(head -c 1000 "$OUT")"
 
 # ---------------------------------------------------------------------------------------
 log "SIGKILL the server in the middle of a ~320 MiB backup, restart it: the backup finishes"
