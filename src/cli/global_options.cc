@@ -115,8 +115,10 @@ Result<std::string> ReadPassword(const GlobalOptions& options, bool confirm,
 
 namespace {
 // The cache directory for one vault repository: one below the cache root per
-// repository location, so that each can be deleted on its own.
-std::string CacheDirFor(const GlobalOptions& options, const Backend& remote) {
+// vault and machine (not per server address, which may change: behind a proxy,
+// after a move), so that each can be deleted on its own. Cached objects are
+// content-addressed, so even a shared directory could not serve wrong bytes.
+std::string CacheDirFor(const GlobalOptions& options, const AgentCredentials& credentials) {
   std::string root = options.cache_dir;
   if (root.empty()) {
     if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
@@ -126,7 +128,8 @@ std::string CacheDirFor(const GlobalOptions& options, const Backend& remote) {
     else
       return "";
   }
-  return root + "/" + Sha256(AsBytes(remote.Location())).Hex().substr(0, 16);
+  std::string repository = credentials.vault + "/" + credentials.machine;
+  return root + "/" + Sha256(AsBytes(repository)).Hex().substr(0, 16);
 }
 }  // namespace
 
@@ -139,7 +142,8 @@ Result<std::unique_ptr<Backend>> OpenBackendFor(const GlobalOptions& options) {
       return Status::InvalidArgument("give either --agent or --repo, not both");
     ASSIGN_OR_RETURN(AgentCredentials credentials, LoadAgentCredentials(options.agent_file));
     ASSIGN_OR_RETURN(backend, OpenAgentBackend(credentials));
-    if (std::string cache = options.no_cache ? "" : CacheDirFor(options, *backend); !cache.empty())
+    if (std::string cache = options.no_cache ? "" : CacheDirFor(options, credentials);
+        !cache.empty())
       backend = std::make_unique<CacheBackend>(std::move(backend), cache);
     // While a seed's disks travel, its packs are only in staging: read them there.
     for (const std::string& dir : PendingStagingDirs(credentials))
