@@ -16,12 +16,12 @@ struct RepositoryConfig {
   Id id;
   ChunkerParams chunker;
   uint32_t pack_size = 16u << 20;
-  // zstd level 3 (zstd's own default, and restic's): on the benchmark corpus
-  // the initial repository is as large as at level 2 (its bulk does not
-  // compress), but an incremental of edited text sends ~4% less, for ~6% more
-  // backup CPU; on a slow link the bytes are what counts (docs/benchmarks.md).
-  // Fixed per repository: lost seed packs are rebuilt byte for byte with it.
-  int compression_level = 3;
+  // zstd level 2: ~1% smaller than level 1 on mixed data for ~15% more
+  // compression time. Level 3 made the benchmark's incremental ~3% smaller
+  // but cost ~12% of backup throughput; smaller chunks saved more bytes for
+  // less (ChunkerParams). Fixed per repository: lost seed packs are rebuilt
+  // byte for byte with it.
+  int compression_level = 2;
 };
 
 Bytes EncodeConfig(const RepositoryConfig& config);

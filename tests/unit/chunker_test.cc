@@ -33,21 +33,23 @@ std::vector<size_t> Boundaries(const Chunker& chunker, ByteView data) {
 Bytes Seed(uint8_t fill) { return Bytes(32, fill); }
 
 TEST(ChunkerTest, ChunkSizesRespectLimitsAndAverage) {
-  Chunker chunker(Seed(1), ChunkerParams{});
+  ChunkerParams params;
+  Chunker chunker(Seed(1), params);
   Bytes data = RandomData(64 << 20, 7);
   auto cuts = Boundaries(chunker, data);
   size_t previous = 0;
   for (size_t i = 0; i < cuts.size(); ++i) {
     size_t size = cuts[i] - previous;
     if (i + 1 < cuts.size()) {
-      EXPECT_GE(size, 512u * 1024);
+      EXPECT_GE(size, params.min_size);
     }
-    EXPECT_LE(size, 8u * 1024 * 1024);
+    EXPECT_LE(size, params.max_size);
     previous = cuts[i];
   }
+  // Normalized chunking keeps the mean near the configured average.
   double average = static_cast<double>(data.size()) / static_cast<double>(cuts.size());
-  EXPECT_GT(average, 700.0 * 1024);
-  EXPECT_LT(average, 1600.0 * 1024);
+  EXPECT_GT(average, 0.7 * params.average_size);
+  EXPECT_LT(average, 1.5 * params.average_size);
 }
 
 TEST(ChunkerTest, SameInputAndKeyGiveSameChunks) {
