@@ -50,9 +50,9 @@ struct DefaultInitAllocator : std::allocator<T> {
 };
 using BufferBytes = std::vector<uint8_t, DefaultInitAllocator<uint8_t>>;
 
-// Appends with one memcpy. BufferBytes::insert() would copy byte by byte: a
-// vector whose allocator is not std::allocator itself constructs each element
-// through the allocator, and that loop is not turned back into a memcpy.
+// Appends with one memcpy. BufferBytes::insert() constructs each byte through
+// the allocator (it is not std::allocator itself), in a loop the compiler need
+// not turn back into a memcpy.
 inline void AppendBytes(BufferBytes& buffer, ByteView data) {
   if (data.empty()) return;
   size_t old_size = buffer.size();
