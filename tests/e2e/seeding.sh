@@ -12,9 +12,12 @@ source "$E2E/vault_lib.sh"
 SRC=$WORK/src
 make_tree "$SRC" --bulk-big 4 --bulk-big-mib 8 >/dev/null
 # The default tree holds devices and files owned by others: restore compares all.
+# The storage accounts live outside the vault's data directory (serve --storage-root):
+# adoption must read the container where ingest wrote it.
+STORAGE=$WORK/accounts
+VAULT_SERVE_ARGS=(--storage-root "$STORAGE")
 vault_start_server
 vault_setup prod
-STORAGE=$VDATA/storage
 OPERATOR=$WORK/operator.token
 expect_exit 0 "$FERRY" datacenter operator-token --out "$OPERATOR"
 export FERRY_SIGNING_KEY=$WORK/signing-key.json
@@ -101,6 +104,12 @@ mv "$WORK/m1-staging-moved" "$WORK/m1-staging"
 log "after adoption the vault alone restores byte-identically"
 expect_exit 0 "$FERRY" --agent "$A1" --json seed status seed-nov
 [[ $(py "$(last_json "$OUT")" 'd["complete"]') == True ]] || fail "seed-nov not complete"
+# Without a job: every seed of the machine, one JSON line each.
+expect_exit 0 "$FERRY" --agent "$A1" --json seed status
+[[ $(grep -c '^{' "$OUT") -eq 1 && $(py "$(last_json "$OUT")" 'd["job"]') == seed-nov ]] ||
+  fail "seed status without a job: $(head -c 600 "$OUT")"
+expect_exit 0 "$FERRY" --agent "$A1" seed status
+grep -q '^seed seed-nov: .*complete' "$OUT" || fail "seed status (human): $(head -c 600 "$OUT")"
 expect_exit 0 "$FERRY" --agent "$A1" seed cleanup seed-nov
 [[ ! -e $WORK/m1-staging ]] || fail "seed cleanup left the staging directory"
 [[ -z $(find "$STORAGE/acct1/seeding/data" -type f 2>/dev/null) ]] ||
