@@ -139,7 +139,8 @@ Result<bool> DiskPrep::CheckJobName() {
     bool same = true;
     for (const ImportJobDrive& drive : existing->drives) {
       auto it = journal().manifests.find(drive.drive_id);
-      same = same && it != journal().manifests.end() && it->second.hash == drive.manifest_hash;
+      same = same && it != journal().manifests.end() &&
+             it->second.manifest_hash == drive.manifest_hash;
     }
     if (same) {
       RETURN_IF_ERROR(journal_->AddJob(name));
@@ -660,18 +661,18 @@ Status DiskPrep::Finish() {
     RETURN_IF_ERROR(
         WriteFileAtomic(disk.real + "/" + kManifestSignatureFile, AsBytes(signature), 0644));
     PreparedDisk prepared;
-    prepared.path = disk.path;
     prepared.drive_id = disk.drive_id;
+    prepared.path = disk.path;
     prepared.disk_number = n + 1;
     prepared.disk_count = count;
     prepared.files = manifest.files.size();
     for (const ManifestFile& file : manifest.files) prepared.bytes += file.size;
     prepared.manifest_hash = Sha256(bytes).Hex();
-    JournalManifest record{
-        disk.drive_id,         disk.real, n + 1, count, prepared.files, prepared.bytes,
-        prepared.manifest_hash};
+    PreparedDisk record = prepared;
+    record.path = disk.real;  // the journal keeps where the disk really is
     auto previous = journal().manifests.find(disk.drive_id);
-    if (previous == journal().manifests.end() || previous->second.hash != record.hash ||
+    if (previous == journal().manifests.end() ||
+        previous->second.manifest_hash != record.manifest_hash ||
         previous->second.path != record.path || previous->second.disk_count != count)
       RETURN_IF_ERROR(journal_->AddManifest(record));
     request.drives.push_back({disk.drive_id, prepared.bytes, prepared.manifest_hash});
@@ -691,16 +692,14 @@ Status DiskPrep::FinishWithJob(const ImportJobInfo& job) {
   result_.job_existed = true;
   result_.complete = true;
   result_.job = job;
-  std::vector<JournalManifest> manifests;
+  std::vector<PreparedDisk> manifests;
   for (const auto& [drive, manifest] : journal().manifests) manifests.push_back(manifest);
   std::sort(manifests.begin(), manifests.end(),
             [](const auto& a, const auto& b) { return a.disk_number < b.disk_number; });
-  for (const JournalManifest& m : manifests) {
+  for (const PreparedDisk& m : manifests) {
     bool in_job = false;
     for (const ImportJobDrive& drive : job.drives) in_job = in_job || drive.drive_id == m.drive_id;
-    if (!in_job) continue;
-    result_.disks.push_back(
-        {m.path, m.drive_id, m.disk_number, m.disk_count, m.files, m.bytes, m.hash});
+    if (in_job) result_.disks.push_back(m);
   }
   return Status::Ok();
 }

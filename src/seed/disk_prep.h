@@ -25,6 +25,7 @@
 
 #include "crypto/signature.h"
 #include "format/staging_info.h"
+#include "seed/prepared_disk.h"
 #include "util/status.h"
 
 namespace ferry {
@@ -93,16 +94,6 @@ struct DiskPrepOptions {
   uint64_t max_per_disk = 0;       // bytes of this job per disk; 0 = no limit
   SigningKey signing_key;
   const std::atomic<bool>* interrupted = nullptr;  // stop cleanly when it turns true
-};
-
-struct PreparedDisk {
-  std::string path;
-  std::string drive_id;
-  int disk_number = 0;
-  int disk_count = 0;
-  uint64_t files = 0;
-  uint64_t bytes = 0;
-  std::string manifest_hash;
 };
 
 struct DiskPrepResult {

@@ -50,15 +50,15 @@ Status Apply(const nlohmann::json& record, DiskPrepJournalState& state) {
       return Status::InvalidArgument("verified record without id or drive_id");
     state.verified[*id] = {text("drive_id"), number("size")};
   } else if (op == "manifest") {
-    JournalManifest m;
+    PreparedDisk m;
     m.drive_id = text("drive_id");
     m.path = text("path");
     m.disk_number = static_cast<int>(number("disk"));
     m.disk_count = static_cast<int>(number("disks"));
     m.files = number("files");
     m.bytes = number("bytes");
-    m.hash = text("hash");
-    if (m.drive_id.empty() || m.hash.empty())
+    m.manifest_hash = text("hash");
+    if (m.drive_id.empty() || m.manifest_hash.empty())
       return Status::InvalidArgument("manifest record without drive_id or hash");
     state.manifests[m.drive_id] = m;
   } else if (op == "creating_job") {
@@ -143,17 +143,16 @@ Status DiskPrepJournal::AddVerified(const std::string& drive_id, const Id& id, u
           .dump());
 }
 
-Status DiskPrepJournal::AddManifest(const JournalManifest& m) {
-  return Append(nlohmann::json{
-      {"op", "manifest"},
-      {"drive_id", m.drive_id},
-      {"path", m.path},
-      {"disk", m.disk_number},
-      {"disks", m.disk_count},
-      {"files", m.files},
-      {"bytes", m.bytes},
-      {"hash",
-       m.hash}}.dump());
+Status DiskPrepJournal::AddManifest(const PreparedDisk& m) {
+  return Append(nlohmann::json{{"op", "manifest"},
+                               {"drive_id", m.drive_id},
+                               {"path", m.path},
+                               {"disk", m.disk_number},
+                               {"disks", m.disk_count},
+                               {"files", m.files},
+                               {"bytes", m.bytes},
+                               {"hash", m.manifest_hash}}
+                    .dump());
 }
 
 Status DiskPrepJournal::AddCreatingJob(const std::string& name) {

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "seed/prepared_disk.h"
 #include "util/id.h"
 #include "util/status.h"
 
@@ -40,20 +41,10 @@ struct JournalVerified {
   uint64_t size = 0;
 };
 
-struct JournalManifest {
-  std::string drive_id;
-  std::string path;
-  int disk_number = 0;
-  int disk_count = 0;
-  uint64_t files = 0;
-  uint64_t bytes = 0;
-  std::string hash;
-};
-
 struct DiskPrepJournalState {
-  std::vector<JournalDisk> disks;                    // in the order they were taken
-  std::map<Id, JournalVerified> verified;            // the last record for a pack wins
-  std::map<std::string, JournalManifest> manifests;  // by drive ID, the last one wins
+  std::vector<JournalDisk> disks;                 // in the order they were taken
+  std::map<Id, JournalVerified> verified;         // the last record for a pack wins
+  std::map<std::string, PreparedDisk> manifests;  // by drive ID, the last one wins
   bool job_creating = false;
   bool job_created = false;
 
@@ -75,7 +66,7 @@ class DiskPrepJournal {
   // Each appends one record durably and updates state(). Thread-safe.
   Status AddDisk(const std::string& drive_id, const std::string& path);
   Status AddVerified(const std::string& drive_id, const Id& id, uint64_t size);
-  Status AddManifest(const JournalManifest& manifest);
+  Status AddManifest(const PreparedDisk& manifest);
   Status AddCreatingJob(const std::string& name);
   Status AddJob(const std::string& name);
 
