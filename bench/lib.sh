@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Helpers shared by compare.sh and vault.sh. Source after defining log() and
-# die() and the variables WORK, RUN, KEEP and MD.
+# die() and the variables WORK, RUN, KEEP and MD; phase and mutate_corpus also use
+# run_step, CONTENDERS, RUNS, DATA, LOGS, META, MUTATE_SEED and FRACTION.
 
 # install_debian_packages PKG...: apt-get install what is missing (as root).
 install_debian_packages() {
@@ -38,6 +39,27 @@ warn_if_short_of_space() {
 }
 
 data_bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d\n", s}'; }
+
+# phase STEP BYTES: run_step STEP NAME RUN BYTES (the script's) for every run and
+# every name in the script's CONTENDERS array, interleaved, with the order rotated
+# from run to run (A B C, B C A, ...) so that no tool always runs first.
+phase() {
+    local r i n=${#CONTENDERS[@]}
+    for ((r = 1; r <= RUNS; r++)); do
+        for ((i = 0; i < n; i++)); do run_step "$1" "${CONTENDERS[((i + r - 1) % n)]}" "$r" "$2"; done
+    done
+}
+
+# mutate_corpus: changes $DATA once (gen_dataset.py --mutate, $MUTATE_SEED,
+# $FRACTION) and records the new size and what changed in $META.
+mutate_corpus() {
+    log "mutating the corpus (seed $MUTATE_SEED, fraction $FRACTION)"
+    python3 "$BENCH_DIR/gen_dataset.py" "$DATA" --mutate --seed "$MUTATE_SEED" --fraction "$FRACTION" 2>&1 |
+        tee "$LOGS/mutate.log" >&2
+    sync
+    echo "data_bytes_mutated=$(data_bytes "$DATA")" >>"$META"
+    echo "mutation=$(sed -n 's/^gen_dataset: mutated [^:]*: *//p' "$LOGS/mutate.log" | head -n1)" >>"$META"
+}
 dir_bytes() { if [[ -e $1 ]]; then du -sb "$1" | cut -f1; else echo 0; fi; }
 
 # finish_run STATUS: keep or remove $RUN, empty the trash, exit with STATUS.

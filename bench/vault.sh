@@ -386,30 +386,15 @@ if has_target ferry-vault || has_target restic-rest; then
     [[ -s $RUN/proxy.ready ]] || { cat "$LOGS/proxy.log" >&2; die "the counting proxy did not start"; }
 fi
 
-# rotate the target order from run to run (A B C, B C A, ...)
-order() {
-    local r=$1 n=${#TARGETS[@]} i
-    for ((i = 0; i < n; i++)); do echo "${TARGETS[((i + r - 1) % n)]}"; done
-}
-phase() {  # STEP BYTES
-    local r t
-    for ((r = 1; r <= RUNS; r++)); do
-        for t in $(order "$r"); do run_step "$1" "$t" "$r" "$2"; done
-    done
-}
+CONTENDERS=("${TARGETS[@]}")  # phase (lib.sh) runs them interleaved
 
 # ---------------------------------------------------------------------------- the benchmark
 phase init 0
 phase initial "$bytes0"
 phase unchanged "$bytes0"
 
-log "mutating the corpus (seed $MUTATE_SEED, fraction $FRACTION)"
-python3 "$BENCH_DIR/gen_dataset.py" "$DATA" --mutate --seed "$MUTATE_SEED" --fraction "$FRACTION" 2>&1 |
-    tee "$LOGS/mutate.log" >&2
-sync
+mutate_corpus
 bytes1=$(data_bytes "$DATA")
-echo "data_bytes_mutated=$bytes1" >>"$META"
-echo "mutation=$(sed -n 's/^gen_dataset: mutated [^:]*: *//p' "$LOGS/mutate.log" | head -n1)" >>"$META"
 
 phase incremental "$bytes1"
 echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$META"
