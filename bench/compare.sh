@@ -194,27 +194,11 @@ cpu_model=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
     echo "drop_caches=$DROP_CACHES"
     if has_tool restic; then echo "restic_version=$(restic version | head -n1)"; fi
     if has_tool borg; then echo "borg_version=$(borg --version | head -n1)"; fi
-    if has_tool ferry; then
-        if [[ $FERRY_OK == 1 ]]; then
-            v=$(timeout 10 "$FERRY" --version </dev/null 2>/dev/null | head -n1 || true)
-            c=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "no commit")
-            echo "ferry_version=${v:-ferry} (${c}, binary built $(date -u -r "$FERRY" '+%Y-%m-%d %H:%M UTC'))"
-        else
-            echo "ferry_version=missing ($FERRY)"
-        fi
-    fi
+    if has_tool ferry; then ferry_version_line; fi
 } >"$META"
 
-log "generating a $SIZE corpus (seed $SEED) in $DATA"
-python3 "$BENCH_DIR/gen_dataset.py" "$DATA" --size "$SIZE" --seed "$SEED" 2>&1 | tee "$LOGS/gen.log" >&2
-sync
+generate_corpus
 bytes0=$(data_bytes "$DATA")
-{
-    echo "data_bytes=$bytes0"
-    echo "data_files=$(find "$DATA" -type f | wc -l)"
-    echo "data_links=$(find "$DATA" -type l | wc -l)"
-    echo "data_dirs=$(find "$DATA" -type d | wc -l)"
-} >>"$META"
 
 CONTENDERS=("${TOOLS[@]}")  # phase (lib.sh) runs them interleaved
 

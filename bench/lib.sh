@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Helpers shared by compare.sh and vault.sh. Source after defining log() and
 # die() and the variables WORK, RUN, KEEP and MD; phase and mutate_corpus also use
-# run_step, CONTENDERS, RUNS, DATA, LOGS, META, MUTATE_SEED and FRACTION.
+# run_step, CONTENDERS, RUNS, DATA, LOGS, META, MUTATE_SEED and FRACTION; the corpus
+# and version helpers ROOT, FERRY, FERRY_OK, SIZE and SEED.
 
 # install_debian_packages PKG...: apt-get install what is missing (as root).
 install_debian_packages() {
@@ -39,6 +40,34 @@ warn_if_short_of_space() {
 }
 
 data_bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d\n", s}'; }
+
+# ferry_version_line: the "ferry_version=…" line of $META: version, commit (marked
+# when src/ has uncommitted changes) and when the binary $FERRY was built.
+ferry_version_line() {
+    if [[ $FERRY_OK != 1 ]]; then
+        echo "ferry_version=missing ($FERRY)"
+        return
+    fi
+    local v c dirty
+    v=$(timeout 10 "$FERRY" --version </dev/null 2>/dev/null | head -n1 || true)
+    c=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "no commit")
+    dirty=$(git -C "$ROOT" status --porcelain --untracked-files=no -- src 2>/dev/null | head -n1)
+    echo "ferry_version=${v:-ferry} (${c}${dirty:+ + uncommitted changes in src/}, binary built $(date -u -r "$FERRY" '+%Y-%m-%d %H:%M UTC'))"
+}
+
+# generate_corpus: $SIZE of gen_dataset.py output (seed $SEED) in $DATA; its
+# size and counts go to $META.
+generate_corpus() {
+    log "generating a $SIZE corpus (seed $SEED) in $DATA"
+    python3 "$BENCH_DIR/gen_dataset.py" "$DATA" --size "$SIZE" --seed "$SEED" 2>&1 | tee "$LOGS/gen.log" >&2
+    sync
+    {
+        echo "data_bytes=$(data_bytes "$DATA")"
+        echo "data_files=$(find "$DATA" -type f | wc -l)"
+        echo "data_links=$(find "$DATA" -type l | wc -l)"
+        echo "data_dirs=$(find "$DATA" -type d | wc -l)"
+    } >>"$META"
+}
 
 # phase STEP BYTES: run_step STEP NAME RUN BYTES (the script's) for every run and
 # every name in the script's CONTENDERS array, interleaved, with the order rotated

@@ -308,28 +308,11 @@ cpu_model=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
     if uses_restic; then echo "restic_version=$(restic version | head -n1)"; fi
     if has_target restic-rest; then echo "rclone_version=$(rclone version 2>/dev/null | head -n1)"; fi
     echo "python_version=$(python3 --version 2>&1)"
-    if uses_ferry; then
-        if [[ $FERRY_OK == 1 ]]; then
-            v=$(timeout 10 "$FERRY" --version </dev/null 2>/dev/null | head -n1 || true)
-            c=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "no commit")
-            dirty=$(git -C "$ROOT" status --porcelain --untracked-files=no -- src 2>/dev/null | head -n1)
-            echo "ferry_version=${v:-ferry} (${c}${dirty:+ + uncommitted changes in src/}, binary built $(date -u -r "$FERRY" '+%Y-%m-%d %H:%M UTC'))"
-        else
-            echo "ferry_version=missing ($FERRY)"
-        fi
-    fi
+    if uses_ferry; then ferry_version_line; fi
 } >"$META"
 
-log "generating a $SIZE corpus (seed $SEED) in $DATA"
-python3 "$BENCH_DIR/gen_dataset.py" "$DATA" --size "$SIZE" --seed "$SEED" 2>&1 | tee "$LOGS/gen.log" >&2
-sync
+generate_corpus
 bytes0=$(data_bytes "$DATA")
-{
-    echo "data_bytes=$bytes0"
-    echo "data_files=$(find "$DATA" -type f | wc -l)"
-    echo "data_links=$(find "$DATA" -type l | wc -l)"
-    echo "data_dirs=$(find "$DATA" -type d | wc -l)"
-} >>"$META"
 
 # ---------------------------------------------------------------------------- start the servers
 if has_target ferry-vault && [[ $FERRY_OK == 1 ]]; then
