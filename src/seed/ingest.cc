@@ -1,6 +1,9 @@
 #include "seed/ingest.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -9,6 +12,7 @@
 #include <set>
 #include <thread>
 #include <unordered_set>
+#include <utility>
 
 #include "crypto/hash.h"
 #include "crypto/signature.h"
@@ -32,14 +36,14 @@ constexpr uint64_t kMaxManifestBytes = 512u << 20;
 // a reasonable request.
 constexpr size_t kMaxUnexpectedListed = 10000;
 
-// A temp file of a copy in progress is written to continuously; one untouched
-// this long belongs to a run that was killed (kill -9, power loss). Several
-// operators may ingest drives of one job into the same container at once, so
-// fresh temp files are never touched.
+// While other ingests copy into the same container (several operators may
+// ingest drives of one job at once), a temp file is only known to be a killed
+// run's when it has not been written to for this long.
 constexpr int64_t kStaleTempSeconds = 10 * 60;
 
-// Removes stale temp files ("ID.tmp-N") from the container's data directories.
-void RemoveStaleTemps(const std::string& container) {
+// Removes temp files ("ID.tmp-N") older than `min_age_seconds` from the
+// container's data directories.
+void RemoveTemps(const std::string& container, int64_t min_age_seconds) {
   namespace fs = std::filesystem;
   std::error_code error;
   auto now = fs::file_time_type::clock::now();
@@ -48,10 +52,36 @@ void RemoveStaleTemps(const std::string& container) {
     if (it->path().filename().string().find(".tmp-") == std::string::npos) continue;
     std::error_code ignored;
     auto modified = fs::last_write_time(it->path(), ignored);
-    if (!ignored && now - modified > std::chrono::seconds(kStaleTempSeconds))
+    if (!ignored && now - modified >= std::chrono::seconds(min_age_seconds))
       fs::remove(it->path(), ignored);
   }
 }
+
+// Every ingest holds a shared flock on the container directory while it copies
+// into it (the kernel drops it when the process dies, kill -9 included). One
+// that gets the lock exclusively knows no other ingest is running, so every
+// temp file there is a killed run's and goes at once; otherwise only stale ones.
+class ContainerLock {
+ public:
+  static Result<ContainerLock> Acquire(const std::string& container) {
+    ContainerLock lock;
+    lock.fd_ = ::open(container.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lock.fd_ < 0) return ErrnoStatus("open container " + container, errno);
+    bool alone = ::flock(lock.fd_, LOCK_EX | LOCK_NB) == 0;
+    RemoveTemps(container, alone ? 0 : kStaleTempSeconds);
+    if (::flock(lock.fd_, LOCK_SH) != 0) return ErrnoStatus("lock container " + container, errno);
+    return lock;
+  }
+  ContainerLock(ContainerLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  ContainerLock& operator=(ContainerLock&&) = delete;
+  ~ContainerLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  ContainerLock() = default;
+  int fd_ = -1;
+};
 
 bool IsFinal(const std::string& state) {
   return state == S::kCompleted || state == S::kCompletedMoreInfo || state == S::kFailed ||
@@ -502,7 +532,7 @@ Result<IngestReport> Ingest(const IngestOptions& options, ImportService& service
                                    "(Shipping, Received or Transferring)");
   ContainerBackend container(report.container);
   RETURN_IF_ERROR(container.CreateDataDirectories().WithContext("preparing the container"));
-  RemoveStaleTemps(report.container);
+  ASSIGN_OR_RETURN(ContainerLock lock, ContainerLock::Acquire(report.container));
 
   // The package: Shipping → Received → Transferring. A re-run finds the job
   // further along; a late drive may arrive after the job completed.

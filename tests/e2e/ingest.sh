@@ -173,8 +173,9 @@ present=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read()
 [[ $(drive_field seed-c "$c1" state) == Completed ]] || fail "c1 not Completed after the re-run"
 [[ $(job_state seed-c) == Completed ]] || fail "seed-c is not Completed"
 same_packs "$WORK/staging-seed-c" "$container"
-# (The killed copy's temp file may remain beside the packs: it is never read,
-# and `same_packs` counts only packs.)
+# No other ingest was running, so the re-run removed the killed copy's temp file.
+leftover=$(find "$container/data" -name '*.tmp-*' | head -n 3)
+[[ -z $leftover ]] || fail "the killed ingest's temp files are still in the container: $leftover"
 
 assert_no_tokens_in_log
 grep -qF -- "$(head -c 16 "$WORK/operator.token")" "$VLOG" "$WORK/server.out" &&

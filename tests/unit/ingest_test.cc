@@ -3,8 +3,11 @@
 // (service/import_job.h), so an illegal transition fails the test.
 #include "seed/ingest.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -368,6 +371,29 @@ TEST_F(IngestTest, InterruptStopsAndReRunResumes) {
   auto resumed = Run();
   ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
   EXPECT_EQ(resumed->drives[0].state, "Completed");
+}
+
+TEST_F(IngestTest, KilledRunsTempFilesGoAtOnceUnlessAnotherIngestIsRunning) {
+  MakeDisk("d1", 3);
+  fs::create_directories(Container() + "/data/ab");
+  std::string temp =
+      Container() + "/data/ab/" + std::string(64, 'b').replace(0, 2, "ab") + ".tmp-7";
+  WriteFile(temp, Bytes(1000, 1));  // written just now
+  {
+    // Another ingest holds the container: a fresh temp file may be its copy in progress.
+    int other = ::open(Container().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ASSERT_GE(other, 0);
+    ASSERT_EQ(::flock(other, LOCK_SH), 0);
+    auto report = Run();
+    ::close(other);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_TRUE(fs::exists(temp));
+  }
+  // No other ingest now: the same fresh file can only be a killed run's.
+  auto again = Run();
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(fs::exists(temp));
+  EXPECT_EQ(ContainerFiles(), packs_.size());
 }
 
 TEST_F(IngestTest, UnshippedJobIsRefused) {
