@@ -216,15 +216,13 @@ phase check 0
 echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$META"
 
 # ---------------------------------------------------------------------------- report
-python3 - "$TSV" "$META" >"$MD" <<'PY'
-import csv, statistics, sys
+python3 - "$TSV" "$META" "$BENCH_DIR" >"$MD" <<'PY'
+import statistics, sys
 
-tsv, meta_path = sys.argv[1], sys.argv[2]
-meta = {}
-for line in open(meta_path):
-    k, _, v = line.rstrip("\n").partition("=")
-    meta[k] = v
-rows = list(csv.DictReader(open(tsv), delimiter="\t"))
+sys.path.insert(0, sys.argv[3])
+from report_common import f, header_lines, load, problems
+
+meta, rows = load(sys.argv[1], sys.argv[2])
 tools = meta["tools"].split()
 steps = [("init", "init"), ("initial", "initial backup"), ("unchanged", "unchanged re-backup"),
          ("incremental", "incremental backup (after mutation)"), ("restore", "full restore"),
@@ -241,23 +239,14 @@ def cell(step, tool):
              rss=med("maxrss_kib") / 1024, bytes=med("bytes"), repo=med("repo_bytes"), n=len(ok))
     return c, ("; ".join(sorted(set(bad))) if bad else "")
 
-def f(x, d=1):
-    return "–" if x is None else f"{x:.{d}f}"
-
 def ratio(a, b):
     return "–" if not a or not b else f"{a / b:.2f}"
 
 out = []
 p = out.append
-size_mb = int(meta["data_bytes"]) / 1e6
 p(f"# ferry vs restic vs borg: {meta['size']} corpus")
 p("")
-p(f"- **When / where:** {meta['date']}; {meta['host']}; work dir on {meta['fs']}")
-p(f"- **Load average** at start {meta['load_start']}, at end {meta.get('load_end', '?')} "
-  "(anything else running on the machine shows up in the wall times)")
-p(f"- **Corpus:** {size_mb:,.0f} MB in {int(meta['data_files']):,} files, {int(meta['data_links'])} symlinks, "
-  f"{int(meta['data_dirs']):,} directories (gen_dataset.py seed {meta['seed']}); "
-  f"then mutated (seed {meta['mutate_seed']}, fraction {meta['fraction']}): {meta.get('mutation', '?')}")
+out.extend(header_lines(meta))
 vers = [meta[k] for k in ("ferry_version", "restic_version", "borg_version") if k in meta]
 p(f"- **Tools:** {'; '.join(vers)}")
 p("- **Settings:** ferry defaults (zstd, AES-256-GCM); restic defaults (repository v2, zstd `auto`); "
@@ -316,16 +305,10 @@ for t in tools:
     rel = "" if t == "ferry" else ratio(fr, c)
     p(f"| {t} | {mb(a)} | {mb(b)} | {mb(c)} | {frac} | {added} | {rel} |")
 p("")
-problems = []
-for t in tools:
-    bad = [(r["run"], r["step"], r["status"]) for r in rows if r["tool"] == t and r["status"] != "ok"]
-    if bad and all(st == "missing" for _, _, st in bad):
-        problems.append(f"{t}: binary missing ({meta.get('ferry_version', '')})" if t == "ferry" else f"{t}: missing")
-    elif bad:
-        problems.append(f"{t}: " + ", ".join(f"{s} {st}" + (f" (run {r})" if meta["runs"] != "1" else "")
-                                            for r, s, st in bad))
-if problems:
-    p("**Problems:** " + "; ".join(problems) + ". Tool output: bench/work/logs/.")
+failed = problems(rows, "tool", tools, meta,
+                  missing=lambda t: f"ferry: binary {meta.get('ferry_version', 'missing')}" if t == "ferry" else f"{t}: missing")
+if failed:
+    p("**Problems:** " + "; ".join(failed) + ". Tool output: bench/work/logs/.")
     p("")
 print("\n".join(out))
 PY

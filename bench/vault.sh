@@ -393,15 +393,13 @@ echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$META"
 stop_servers
 
 # ---------------------------------------------------------------------------- report
-python3 - "$TSV" "$META" >"$MD" <<'PY'
-import csv, statistics, sys
+python3 - "$TSV" "$META" "$BENCH_DIR" >"$MD" <<'PY'
+import statistics, sys
 
-tsv, meta_path = sys.argv[1], sys.argv[2]
-meta = {}
-for line in open(meta_path):
-    k, _, v = line.rstrip("\n").partition("=")
-    meta[k] = v
-rows = list(csv.DictReader(open(tsv), delimiter="\t"))
+sys.path.insert(0, sys.argv[3])
+from report_common import f, header_lines, load, problems
+
+meta, rows = load(sys.argv[1], sys.argv[2])
 targets = meta["targets"].split()
 steps = [("init", "init"), ("initial", "initial backup"), ("unchanged", "unchanged re-backup"),
          ("incremental", "incremental backup (after mutation)")]
@@ -429,9 +427,6 @@ def cell(step, target):
              added=med("data_added"), proxy=ok[0]["proxy"] == "yes", n=len(ok))
     return c, ("; ".join(sorted(set(bad))) if bad else "")
 
-def f(x, d=1):
-    return "–" if x is None else f"{x:.{d}f}"
-
 def mb(x, d=1):
     return "–" if x is None else f"{x / 1e6:,.{d}f}"
 
@@ -451,12 +446,7 @@ out = []
 p = out.append
 p(f"# ferry vault vs local repository vs restic REST: {meta['size']} corpus")
 p("")
-p(f"- **When / where:** {meta['date']}; {meta['host']}; work dir on {meta['fs']}")
-p(f"- **Load average** at start {meta['load_start']}, at end {meta.get('load_end', '?')} "
-  "(anything else running on the machine shows up in the wall times)")
-p(f"- **Corpus:** {data_bytes / 1e6:,.0f} MB in {int(meta['data_files']):,} files, {int(meta['data_links'])} symlinks, "
-  f"{int(meta['data_dirs']):,} directories (gen_dataset.py seed {meta['seed']}); "
-  f"then mutated (seed {meta['mutate_seed']}, fraction {meta['fraction']}): {meta.get('mutation', '?')}")
+out.extend(header_lines(meta))
 vers = [meta[k] for k in ("ferry_version", "restic_version", "rclone_version") if k in meta]
 p(f"- **Tools:** {'; '.join(vers)}")
 p("- **Targets:** " + "; ".join(f"`{t}` = {names[t]}" for t in targets) + ". Servers listen on 127.0.0.1 "
@@ -561,16 +551,9 @@ srv = [meta[k] for k in ("serve_ferry", "serve_rclone") if k in meta]
 if srv:
     p("Servers over the whole run: " + "; ".join(srv) + f". The proxy used {meta.get('proxy_cpu', '?')} s CPU.")
     p("")
-problems = []
-for t in targets:
-    bad = [(r["run"], r["step"], r["status"]) for r in rows if r["target"] == t and r["status"] != "ok"]
-    if bad and all(st == "missing" for _, _, st in bad):
-        problems.append(f"{t}: binary missing")
-    elif bad:
-        problems.append(f"{t}: " + ", ".join(f"{s} {st}" + (f" (run {r})" if meta["runs"] != "1" else "")
-                                            for r, s, st in bad))
-if problems:
-    p("**Problems:** " + "; ".join(problems) + ". Tool and server output: bench/work/vault-logs/.")
+failed = problems(rows, "target", targets, meta)
+if failed:
+    p("**Problems:** " + "; ".join(failed) + ". Tool and server output: bench/work/vault-logs/.")
     p("")
 print("\n".join(out))
 PY
