@@ -49,22 +49,22 @@ class HttpImportService : public ImportService {
       return Status::Corruption(flags_.server + " answered with something that is not a job");
     IngestJob job;
     job.name = answer.value("name", "");
-    job.state = answer.value("state", "");
+    ASSIGN_OR_RETURN(job.state, ParseJobState(answer.value("state", "")));
     job.storage_account = answer.value("storage_account", "");
     job.container = answer.value("container", "");
     job.public_key = answer.value("public_key", "");
     for (const auto& d : answer["drives"]) {
       if (!d.is_object()) continue;
-      job.drives.push_back({d.value("drive_id", ""), d.value("state", ""),
-                            d.value("manifest_hash", ""), d.value("bytes", uint64_t{0})});
+      ASSIGN_OR_RETURN(DriveState state, ParseDriveState(d.value("state", "")));
+      job.drives.push_back({d.value("drive_id", ""), state, d.value("manifest_hash", ""),
+                            d.value("bytes", uint64_t{0})});
     }
     return job;
   }
 
-  Status SetJobState(const std::string& job, const std::string& state,
-                     const std::string& message) override {
+  Status SetJobState(const std::string& job, JobState state, const std::string& message) override {
     return AdminRequestWithToken(flags_, token_, "POST", "/import/v1/jobs/" + job + "/state",
-                                 {{"state", state}, {"message", message}})
+                                 {{"state", JobStateName(state)}, {"message", message}})
         .status();
   }
 
@@ -72,7 +72,7 @@ class HttpImportService : public ImportService {
     nlohmann::json body = {{"bytes_succeeded", update.bytes_succeeded},
                            {"percent_complete", update.percent_complete}};
     if (update.state) {
-      body["state"] = *update.state;
+      body["state"] = DriveStateName(*update.state);
       body["reason"] = update.reason;
     }
     if (update.with_lists) {

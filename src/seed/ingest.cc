@@ -24,8 +24,6 @@
 
 namespace ferry {
 
-namespace S = ingest_state;
-
 namespace {
 
 // A disk holds one label, one manifest and one signature: anything larger is
@@ -83,15 +81,12 @@ class ContainerLock {
   int fd_ = -1;
 };
 
-bool IsFinal(const std::string& state) {
-  return state == S::kCompleted || state == S::kCompletedMoreInfo || state == S::kFailed ||
-         state == S::kNeverReceived || state == "ShippedBack";
+bool IsDriveDone(DriveState state) {
+  return state == DriveState::kCompleted || state == DriveState::kCompletedMoreInfo ||
+         state == DriveState::kFailed || state == DriveState::kShippedBack;
 }
 
-bool IsDriveDone(const std::string& state) {
-  return state == S::kCompleted || state == S::kCompletedMoreInfo || state == S::kFailed ||
-         state == "ShippedBack";
-}
+bool IsFinal(DriveState state) { return IsDriveDone(state) || state == DriveState::kNeverReceived; }
 
 // An account or container name becomes a directory below the storage root.
 bool SafePathComponent(const std::string& name) {
@@ -243,6 +238,9 @@ class DriveIngest {
         container_(container),
         report_(report),
         source_(report.disk) {}
+
+  // The state Run reported for the drive.
+  DriveState final_state() const { return final_state_; }
 
   // Copies the listed files, then sends the drive's final state.
   Status Run(const DiskManifest& manifest) {
@@ -407,21 +405,23 @@ class DriveIngest {
       problems.push_back(std::to_string(report_.unexpected.size()) + " unexpected");
     std::string summary;
     for (const std::string& problem : problems) summary += (summary.empty() ? "" : ", ") + problem;
+    DriveState final_state = DriveState::kCompleted;
     if (!files_.empty() && in_container == 0) {
-      report_.state = S::kFailed;
+      final_state = DriveState::kFailed;
       report_.reason = "nothing could be copied (" + summary + " of " +
                        Plural(files_.size(), "listed file", "listed files") + ")";
     } else if (!problems.empty()) {
-      report_.state = S::kCompletedMoreInfo;
+      final_state = DriveState::kCompletedMoreInfo;
       report_.reason = summary + " file(s)";
     } else {
-      report_.state = S::kCompleted;
       report_.reason.clear();
     }
+    final_state_ = final_state;
+    report_.state = DriveStateName(final_state);
     // The service hears "Completed" only once the copies are durable.
     RETURN_IF_ERROR(container_.SyncDirectories().WithContext("syncing " + container_.Location()));
     DriveUpdate update = Progress(bytes_in_container);
-    update.state = report_.state;
+    update.state = final_state;
     update.reason = report_.reason;
     update.with_lists = true;
     update.missing = report_.missing;
@@ -434,6 +434,7 @@ class DriveIngest {
   const IngestOptions& options_;
   ImportService& service_;
   IngestProgress* progress_;
+  DriveState final_state_ = DriveState::kTransferring;
   const IngestJob& job_;
   ContainerBackend& container_;
   DriveReport& report_;
@@ -450,13 +451,14 @@ class DriveIngest {
 };
 
 Status MoveDrive(ImportService& service, const std::string& job, IngestDrive& drive,
-                 const std::string& state, const std::string& reason) {
+                 DriveState state, const std::string& reason) {
   DriveUpdate update;
   update.drive_id = drive.drive_id;
   update.state = state;
   update.reason = reason;
-  RETURN_IF_ERROR(service.UpdateDrive(job, update)
-                      .WithContext("moving drive " + drive.drive_id + " to " + state));
+  RETURN_IF_ERROR(
+      service.UpdateDrive(job, update)
+          .WithContext("moving drive " + drive.drive_id + " to " + DriveStateName(state)));
   drive.state = state;
   return Status::Ok();
 }
@@ -465,13 +467,13 @@ Status FailDrive(ImportService& service, const std::string& job, IngestDrive& dr
                  DriveReport& report, const std::string& reason) {
   DriveUpdate update;
   update.drive_id = drive.drive_id;
-  update.state = S::kFailed;
+  update.state = DriveState::kFailed;
   update.reason = reason;
   update.with_lists = true;
   RETURN_IF_ERROR(service.UpdateDrive(job, update)
                       .WithContext("moving drive " + drive.drive_id + " to Failed"));
-  drive.state = S::kFailed;
-  report.state = S::kFailed;
+  drive.state = DriveState::kFailed;
+  report.state = DriveStateName(DriveState::kFailed);
   report.reason = reason;
   return Status::Ok();
 }
@@ -480,7 +482,7 @@ Status FailDrive(ImportService& service, const std::string& job, IngestDrive& dr
 
 bool IngestReport::AllCompleted() const {
   for (const DriveReport& drive : drives)
-    if (drive.state != S::kCompleted) return false;
+    if (drive.state != DriveStateName(DriveState::kCompleted)) return false;
   return true;
 }
 
@@ -525,9 +527,10 @@ Result<IngestReport> Ingest(const IngestOptions& options, ImportService& service
     return Status::InvalidArgument("none of the disks given is a drive of job " + job.name +
                                    "; nothing was changed");
 
-  if (job.state != S::kShipping && job.state != S::kReceived && job.state != S::kTransferring &&
-      job.state != S::kPackaging && job.state != S::kCompleted)
-    return Status::InvalidArgument("job " + job.name + " is " + job.state +
+  if (job.state != JobState::kShipping && job.state != JobState::kReceived &&
+      job.state != JobState::kTransferring && job.state != JobState::kPackaging &&
+      job.state != JobState::kCompleted)
+    return Status::InvalidArgument("job " + job.name + " is " + JobStateName(job.state) +
                                    ": the datacenter ingests a job once it has shipped "
                                    "(Shipping, Received or Transferring)");
   ContainerBackend container(report.container);
@@ -537,18 +540,19 @@ Result<IngestReport> Ingest(const IngestOptions& options, ImportService& service
   // The package: Shipping → Received → Transferring. A re-run finds the job
   // further along; a late drive may arrive after the job completed.
   bool job_open = true;
-  if (job.state == S::kShipping) {
+  if (job.state == JobState::kShipping) {
     std::string message = "package received with " + Plural(presented.size(), "drive", "drives") +
                           " of " + std::to_string(job.drives.size());
-    RETURN_IF_ERROR(service.SetJobState(job.name, S::kReceived, message));
+    RETURN_IF_ERROR(service.SetJobState(job.name, JobState::kReceived, message));
     say("job " + job.name + ": " + message);
-    job.state = S::kReceived;
+    job.state = JobState::kReceived;
   }
-  if (job.state == S::kReceived) {
-    RETURN_IF_ERROR(service.SetJobState(
-        job.name, S::kTransferring, "copying into " + job.storage_account + "/" + job.container));
-    job.state = S::kTransferring;
-  } else if (job.state == S::kCompleted) {
+  if (job.state == JobState::kReceived) {
+    RETURN_IF_ERROR(
+        service.SetJobState(job.name, JobState::kTransferring,
+                            "copying into " + job.storage_account + "/" + job.container));
+    job.state = JobState::kTransferring;
+  } else if (job.state == JobState::kCompleted) {
     job_open = false;
     say("job " + job.name + " is already Completed; ingesting late drives only");
   }
@@ -566,15 +570,15 @@ Result<IngestReport> Ingest(const IngestOptions& options, ImportService& service
       progress->drive_number = static_cast<int>(i + 1);
     }
     if (IsDriveDone(drive.state)) {
-      drive_report.state = drive.state;
+      drive_report.state = DriveStateName(drive.state);
       drive_report.already_done = true;
-      drive_report.reason = "finished by an earlier run (" + drive.state + ")";
+      drive_report.reason = "finished by an earlier run (" + drive_report.state + ")";
       continue;
     }
-    if (drive.state == S::kSpecified || drive.state == S::kNeverReceived)
-      RETURN_IF_ERROR(MoveDrive(service, job.name, drive, S::kReceived, "disk received"));
-    if (drive.state == S::kReceived)
-      RETURN_IF_ERROR(MoveDrive(service, job.name, drive, S::kTransferring, "copying"));
+    if (drive.state == DriveState::kSpecified || drive.state == DriveState::kNeverReceived)
+      RETURN_IF_ERROR(MoveDrive(service, job.name, drive, DriveState::kReceived, "disk received"));
+    if (drive.state == DriveState::kReceived)
+      RETURN_IF_ERROR(MoveDrive(service, job.name, drive, DriveState::kTransferring, "copying"));
     auto manifest = VerifyManifest(drive_report.disk, job, drive);
     if (!manifest.ok()) {
       RETURN_IF_ERROR(
@@ -583,7 +587,7 @@ Result<IngestReport> Ingest(const IngestOptions& options, ImportService& service
     }
     DriveIngest ingest(options, service, progress, job, container, drive_report);
     RETURN_IF_ERROR(ingest.Run(*manifest));
-    drive.state = drive_report.state;
+    drive.state = ingest.final_state();
     report.bytes_copied += drive_report.bytes_copied;
   }
 
@@ -591,24 +595,26 @@ Result<IngestReport> Ingest(const IngestOptions& options, ImportService& service
   // operator may have ingested drives of the same job meanwhile.
   ASSIGN_OR_RETURN(job, service.GetJob(options.job));
   for (IngestDrive& drive : job.drives) {
-    if (drive.state != S::kSpecified || presented.count(drive.drive_id)) continue;
-    RETURN_IF_ERROR(MoveDrive(service, job.name, drive, S::kNeverReceived, "not in the package"));
+    if (drive.state != DriveState::kSpecified || presented.count(drive.drive_id)) continue;
+    RETURN_IF_ERROR(
+        MoveDrive(service, job.name, drive, DriveState::kNeverReceived, "not in the package"));
     report.never_received.push_back(drive.drive_id);
   }
   bool all_final = std::all_of(job.drives.begin(), job.drives.end(),
                                [](const IngestDrive& drive) { return IsFinal(drive.state); });
   if (all_final && job_open) {
-    if (job.state == S::kTransferring) {
-      RETURN_IF_ERROR(service.SetJobState(job.name, S::kPackaging, "every drive is done"));
-      job.state = S::kPackaging;
+    if (job.state == JobState::kTransferring) {
+      RETURN_IF_ERROR(service.SetJobState(job.name, JobState::kPackaging, "every drive is done"));
+      job.state = JobState::kPackaging;
     }
-    if (job.state == S::kPackaging) {
-      RETURN_IF_ERROR(service.SetJobState(
-          job.name, S::kCompleted, "packs are in " + job.storage_account + "/" + job.container));
-      job.state = S::kCompleted;
+    if (job.state == JobState::kPackaging) {
+      RETURN_IF_ERROR(
+          service.SetJobState(job.name, JobState::kCompleted,
+                              "packs are in " + job.storage_account + "/" + job.container));
+      job.state = JobState::kCompleted;
     }
   }
-  report.job_state = job.state;
+  report.job_state = JobStateName(job.state);
   return report;
 }
 

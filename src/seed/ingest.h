@@ -26,35 +26,22 @@
 #include <string>
 #include <vector>
 
+#include "seed/import_job.h"
 #include "util/status.h"
 
 namespace ferry {
 
-// State names as the import service spells them (docs/protocol.md); the seed
-// layer sits below the service, so it does not use service/import_job.h.
-namespace ingest_state {
-inline constexpr char kShipping[] = "Shipping";
-inline constexpr char kReceived[] = "Received";
-inline constexpr char kTransferring[] = "Transferring";
-inline constexpr char kPackaging[] = "Packaging";
-inline constexpr char kCompleted[] = "Completed";
-inline constexpr char kCompletedMoreInfo[] = "CompletedMoreInfo";
-inline constexpr char kFailed[] = "Failed";
-inline constexpr char kSpecified[] = "Specified";
-inline constexpr char kNeverReceived[] = "NeverReceived";
-}  // namespace ingest_state
-
 // What ingest needs to know about a job, as the import service reports it.
 struct IngestDrive {
   std::string drive_id;
-  std::string state;
+  DriveState state = DriveState::kSpecified;
   std::string manifest_hash;  // SHA-256 of the signed manifest, hex
   uint64_t bytes = 0;
 };
 
 struct IngestJob {
   std::string name;
-  std::string state;
+  JobState state = JobState::kCreating;
   std::string storage_account;
   std::string container;
   std::string public_key;  // Ed25519, base64
@@ -64,7 +51,7 @@ struct IngestJob {
 // A change to one drive: a state transition and/or progress and the lists.
 struct DriveUpdate {
   std::string drive_id;
-  std::optional<std::string> state;  // no transition when empty
+  std::optional<DriveState> state;  // no transition when empty
   std::string reason;
   uint64_t bytes_succeeded = 0;
   int percent_complete = 0;
@@ -79,7 +66,7 @@ class ImportService {
  public:
   virtual ~ImportService() = default;
   virtual Result<IngestJob> GetJob(const std::string& name) = 0;
-  virtual Status SetJobState(const std::string& job, const std::string& state,
+  virtual Status SetJobState(const std::string& job, JobState state,
                              const std::string& message) = 0;
   virtual Status UpdateDrive(const std::string& job, const DriveUpdate& update) = 0;
 };

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "service/import_job.h"
+#include "seed/import_job.h"
 #include "service/seed_record.h"
 #include "util/id.h"
 #include "util/status.h"

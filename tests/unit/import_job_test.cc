@@ -1,4 +1,4 @@
-#include "service/import_job.h"
+#include "seed/import_job.h"
 
 #include <gtest/gtest.h>
 

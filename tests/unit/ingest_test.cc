@@ -1,6 +1,6 @@
 // Datacenter ingest (src/seed/ingest.h) on fabricated disks, against a fake
 // import service that applies the real job and drive state machines
-// (service/import_job.h), so an illegal transition fails the test.
+// (seed/import_job.h), so an illegal transition fails the test.
 #include "seed/ingest.h"
 
 #include <fcntl.h>
@@ -16,7 +16,7 @@
 #include "crypto/hash.h"
 #include "crypto/signature.h"
 #include "format/disk_manifest.h"
-#include "service/import_job.h"
+#include "seed/import_job.h"
 #include "test_util.h"
 #include "util/file_util.h"
 
@@ -33,25 +33,21 @@ class FakeImportService : public ImportService {
 
   Result<IngestJob> GetJob(const std::string& name) override {
     if (name != job.name) return Status::NotFound("no import job " + name);
-    IngestJob view{job.name,      JobStateName(job.state), job.storage_account,
-                   job.container, job.public_key,          {}};
+    IngestJob view{job.name, job.state, job.storage_account, job.container, job.public_key, {}};
     for (const DriveRecord& d : job.drives)
-      view.drives.push_back({d.drive_id, DriveStateName(d.state), d.manifest_hash, d.bytes});
+      view.drives.push_back({d.drive_id, d.state, d.manifest_hash, d.bytes});
     return view;
   }
-  Status SetJobState(const std::string&, const std::string& state,
-                     const std::string& message) override {
-    ASSIGN_OR_RETURN(JobState to, ParseJobState(state));
-    calls.push_back("job " + state);
+  Status SetJobState(const std::string&, JobState to, const std::string& message) override {
+    calls.push_back(std::string("job ") + JobStateName(to));
     return TransitionJob(job, to, ++now, message);
   }
   Status UpdateDrive(const std::string&, const DriveUpdate& update) override {
     DriveRecord* drive = job.FindDrive(update.drive_id);
     if (!drive) return Status::NotFound("no drive " + update.drive_id);
     if (update.state) {
-      ASSIGN_OR_RETURN(DriveState to, ParseDriveState(*update.state));
-      calls.push_back("drive " + update.drive_id + " " + *update.state);
-      RETURN_IF_ERROR(TransitionDrive(job, *drive, to, ++now, update.reason));
+      calls.push_back("drive " + update.drive_id + " " + DriveStateName(*update.state));
+      RETURN_IF_ERROR(TransitionDrive(job, *drive, *update.state, ++now, update.reason));
       drive->reason = update.reason;
     } else {
       calls.push_back("progress " + update.drive_id);
