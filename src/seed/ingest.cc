@@ -463,6 +463,12 @@ Status MoveDrive(ImportService& service, const std::string& job, IngestDrive& dr
   return Status::Ok();
 }
 
+Status MoveJob(ImportService& service, IngestJob& job, JobState state, const std::string& message) {
+  RETURN_IF_ERROR(service.SetJobState(job.name, state, message));
+  job.state = state;
+  return Status::Ok();
+}
+
 Status FailDrive(ImportService& service, const std::string& job, IngestDrive& drive,
                  DriveReport& report, const std::string& reason) {
   DriveUpdate update;
@@ -543,15 +549,12 @@ Result<IngestReport> Ingest(const IngestOptions& options, ImportService& service
   if (job.state == JobState::kShipping) {
     std::string message = "package received with " + Plural(presented.size(), "drive", "drives") +
                           " of " + std::to_string(job.drives.size());
-    RETURN_IF_ERROR(service.SetJobState(job.name, JobState::kReceived, message));
+    RETURN_IF_ERROR(MoveJob(service, job, JobState::kReceived, message));
     say("job " + job.name + ": " + message);
-    job.state = JobState::kReceived;
   }
   if (job.state == JobState::kReceived) {
-    RETURN_IF_ERROR(
-        service.SetJobState(job.name, JobState::kTransferring,
+    RETURN_IF_ERROR(MoveJob(service, job, JobState::kTransferring,
                             "copying into " + job.storage_account + "/" + job.container));
-    job.state = JobState::kTransferring;
   } else if (job.state == JobState::kCompleted) {
     job_open = false;
     say("job " + job.name + " is already Completed; ingesting late drives only");
@@ -603,16 +606,11 @@ Result<IngestReport> Ingest(const IngestOptions& options, ImportService& service
   bool all_final = std::all_of(job.drives.begin(), job.drives.end(),
                                [](const IngestDrive& drive) { return IsFinal(drive.state); });
   if (all_final && job_open) {
-    if (job.state == JobState::kTransferring) {
-      RETURN_IF_ERROR(service.SetJobState(job.name, JobState::kPackaging, "every drive is done"));
-      job.state = JobState::kPackaging;
-    }
-    if (job.state == JobState::kPackaging) {
-      RETURN_IF_ERROR(
-          service.SetJobState(job.name, JobState::kCompleted,
+    if (job.state == JobState::kTransferring)
+      RETURN_IF_ERROR(MoveJob(service, job, JobState::kPackaging, "every drive is done"));
+    if (job.state == JobState::kPackaging)
+      RETURN_IF_ERROR(MoveJob(service, job, JobState::kCompleted,
                               "packs are in " + job.storage_account + "/" + job.container));
-      job.state = JobState::kCompleted;
-    }
   }
   report.job_state = JobStateName(job.state);
   return report;
