@@ -28,14 +28,18 @@ Result<std::string> ReadTokenFile(const std::string& path) {
   return token;
 }
 
+Result<std::string> ReadToken(const std::string& file, const char* env,
+                              const std::string& missing) {
+  if (!file.empty()) return ReadTokenFile(file);
+  if (const char* token = std::getenv(env); token && *token) return std::string(token);
+  return Status::InvalidArgument(missing);
+}
+
 namespace {
 Result<std::string> AdminToken(const AdminFlags& flags) {
-  if (!flags.admin_token_file.empty()) return ReadTokenFile(flags.admin_token_file);
-  if (const char* token = std::getenv("FERRY_ADMIN_TOKEN"); token && *token)
-    return std::string(token);
-  return Status::InvalidArgument(
-      "this needs the vault's admin token: set FERRY_ADMIN_TOKEN or pass --admin-token-file "
-      "(ferry serve wrote it to DATA/admin.token)");
+  return ReadToken(flags.admin_token_file, "FERRY_ADMIN_TOKEN",
+                   "this needs the vault's admin token: set FERRY_ADMIN_TOKEN or pass "
+                   "--admin-token-file (ferry serve wrote it to DATA/admin.token)");
 }
 }  // namespace
 

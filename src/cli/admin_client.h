@@ -19,6 +19,9 @@ struct AdminFlags {
 
 // A token file's first line (ferry serve's admin.token, an operator token file).
 Result<std::string> ReadTokenFile(const std::string& path);
+// The token in `file` if one is given, else in the environment variable
+// `env`; else InvalidArgument(`missing`), which says how to get one.
+Result<std::string> ReadToken(const std::string& file, const char* env, const std::string& missing);
 
 // Adds --server and --admin-token-file to a command.
 void AddAdminFlags(CLI::App& command, AdminFlags& flags);

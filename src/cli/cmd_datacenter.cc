@@ -28,12 +28,10 @@ struct DatacenterFlags {
 };
 
 Result<std::string> OperatorToken(const DatacenterFlags& flags) {
-  if (!flags.operator_token_file.empty()) return ReadTokenFile(flags.operator_token_file);
-  if (const char* token = std::getenv("FERRY_OPERATOR_TOKEN"); token && *token)
-    return std::string(token);
-  return Status::InvalidArgument(
-      "ingest needs an operator token: pass --operator-token-file or set FERRY_OPERATOR_TOKEN "
-      "(the vault's admin issues one with `ferry datacenter operator-token`)");
+  return ReadToken(flags.operator_token_file, "FERRY_OPERATOR_TOKEN",
+                   "ingest needs an operator token: pass --operator-token-file or set "
+                   "FERRY_OPERATOR_TOKEN (the vault's admin issues one with `ferry datacenter "
+                   "operator-token`)");
 }
 
 // The import service over HTTP, with the operator's token.

@@ -14,10 +14,10 @@
 #include <memory>
 #include <optional>
 
-#include "cli/admin_client.h"
 #include "cli/agent_credentials.h"
 #include "cli/commands.h"
 #include "cli/progress_line.h"
+#include "cli/seed_client.h"
 #include "seed/disk_prep.h"
 #include "seed/staging.h"
 #include "util/file_util.h"
@@ -91,13 +91,10 @@ ImportJobInfo JobFromJson(const nlohmann::json& j) {
 // The import service as the machine whose credentials --agent names.
 class AgentImportJobs : public ImportJobClient {
  public:
-  explicit AgentImportJobs(AgentCredentials agent) : agent_(std::move(agent)) {
-    flags_.server = agent_.server;
-    flags_.ca_file = agent_.ca_file;
-  }
+  explicit AgentImportJobs(AgentCredentials agent) : agent_(std::move(agent)) {}
 
   Result<std::optional<ImportJobInfo>> Find(const std::string& name) override {
-    auto answer = AdminRequestWithToken(flags_, agent_.token, "GET", "/import/v1/jobs/" + name);
+    auto answer = AgentRequest(agent_, "GET", "/import/v1/jobs/" + name);
     if (!answer.ok()) {
       if (answer.status().IsNotFound()) return std::optional<ImportJobInfo>();
       return answer.status();
@@ -111,23 +108,21 @@ class AgentImportJobs : public ImportJobClient {
       drives.push_back(
           {{"drive_id", d.drive_id}, {"bytes", d.bytes}, {"manifest_hash", d.manifest_hash}});
     ASSIGN_OR_RETURN(nlohmann::json answer,
-                     AdminRequestWithToken(flags_, agent_.token, "POST", "/import/v1/jobs",
-                                           {{"name", request.name},
-                                            {"storage_account", request.storage_account},
-                                            {"container", request.container},
-                                            {"public_key", request.public_key},
-                                            {"drives", drives}}));
+                     AgentRequest(agent_, "POST", "/import/v1/jobs",
+                                  {{"name", request.name},
+                                   {"storage_account", request.storage_account},
+                                   {"container", request.container},
+                                   {"public_key", request.public_key},
+                                   {"drives", drives}}));
     return JobFromJson(answer);
   }
 
   Result<nlohmann::json> Ship(const std::string& name, const nlohmann::json& body) {
-    return AdminRequestWithToken(flags_, agent_.token, "POST", "/import/v1/jobs/" + name + "/ship",
-                                 body);
+    return AgentRequest(agent_, "POST", "/import/v1/jobs/" + name + "/ship", body);
   }
 
  private:
   AgentCredentials agent_;
-  AdminFlags flags_;
 };
 
 // The command line that continues this run with one more disk.
@@ -201,10 +196,8 @@ int RunDiskPrep(const GlobalOptions& global, DiskPrepFlags& flags) {
     if (!size.ok()) return ReportError(global, size.status().WithContext("--max-per-disk"));
     options.max_per_disk = *size;
   }
-  std::string key_path = flags.signing_key;
-  if (key_path.empty())
-    if (const char* env = std::getenv("FERRY_SIGNING_KEY"); env && *env) key_path = env;
-  if (key_path.empty()) key_path = DefaultSigningKeyPath();
+  // --signing-key, or FERRY_SIGNING_KEY through the option's envname.
+  std::string key_path = flags.signing_key.empty() ? DefaultSigningKeyPath() : flags.signing_key;
   if (size_t slash = key_path.rfind('/'); slash != std::string::npos && slash > 0) {
     Status made = MakeDirectories(key_path.substr(0, slash), 0700);
     if (!made.ok()) return ReportError(global, made);
