@@ -48,8 +48,6 @@ std::string PackPath(const std::string& root, const Id& id) {
   return root + "/" + ManifestFilePath(id);
 }
 
-bool IsTempName(const std::string& name) { return name.find(".tmp-") != std::string::npos; }
-
 Result<std::string> RealPath(const std::string& path) {
   char* resolved = ::realpath(path.c_str(), nullptr);
   if (!resolved) return ErrnoStatus("disk " + path, errno);
@@ -332,7 +330,7 @@ Status DiskPrep::ResolveDiskFiles(const std::vector<size_t>& disks) {
       for (fs::directory_iterator it(dir->path(), inner), iend; !inner && it != iend;
            it.increment(inner)) {
         std::string name = it->path().filename().string();
-        if (IsTempName(name)) {  // left by a kill: never a finished copy
+        if (IsTempPath(name)) {  // left by a kill: never a finished copy
           fs::remove(it->path(), inner);
           continue;
         }
@@ -448,22 +446,17 @@ Status DiskPrep::CopyPack(const CopyTask& task, BufferBytes& buffer) {
   // O_DIRECT for the staging read too: buffered reads cost more system CPU
   // (copies, page cache bookkeeping) than the SHA-256 leaves free on small
   // machines, and nothing reads the staging pack again.
-  auto in = UncachedReader::Open(source);
-  if (!in.ok()) return in.status().WithContext("staging pack");
   std::string temp = TempPathFor(final_path);
   ASSIGN_OR_RETURN(DirectWriter out, DirectWriter::Create(temp, task.size));
   Status status = [&]() -> Status {
-    uint64_t offset = 0;
-    for (;;) {
+    auto copied = ReadFileUncached(source, buffer, [&](ByteView piece) -> Status {
       if (Interrupted())
         return Status::Interrupted("interrupted; run the same command again to continue");
-      ASSIGN_OR_RETURN(size_t n, in->Read(offset, buffer.data(), buffer.size()));
-      if (n == 0) break;
-      RETURN_IF_ERROR(out.Append(ByteView(buffer.data(), n)));
-      offset += n;
-      progress_.bytes_copied += n;
-      if (n < buffer.size()) break;
-    }
+      RETURN_IF_ERROR(out.Append(piece));
+      progress_.bytes_copied += piece.size();
+      return Status::Ok();
+    });
+    RETURN_IF_ERROR(copied.status());  // a missing staging pack is named by its path
     // Only a complete, durable copy may appear under the pack's name.
     RETURN_IF_ERROR(out.Sync());
     RETURN_IF_ERROR(out.Close());

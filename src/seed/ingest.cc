@@ -39,22 +39,6 @@ constexpr size_t kMaxUnexpectedListed = 10000;
 // run's when it has not been written to for this long.
 constexpr int64_t kStaleTempSeconds = 10 * 60;
 
-// Removes temp files ("ID.tmp-N") older than `min_age_seconds` from the
-// container's data directories.
-void RemoveTemps(const std::string& container, int64_t min_age_seconds) {
-  namespace fs = std::filesystem;
-  std::error_code error;
-  auto now = fs::file_time_type::clock::now();
-  for (auto it = fs::recursive_directory_iterator(container + "/data", error);
-       !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
-    if (it->path().filename().string().find(".tmp-") == std::string::npos) continue;
-    std::error_code ignored;
-    auto modified = fs::last_write_time(it->path(), ignored);
-    if (!ignored && now - modified >= std::chrono::seconds(min_age_seconds))
-      fs::remove(it->path(), ignored);
-  }
-}
-
 // Every ingest holds a shared flock on the container directory while it copies
 // into it (the kernel drops it when the process dies, kill -9 included). One
 // that gets the lock exclusively knows no other ingest is running, so every
@@ -66,7 +50,7 @@ class ContainerLock {
     lock.fd_ = ::open(container.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (lock.fd_ < 0) return ErrnoStatus("open container " + container, errno);
     bool alone = ::flock(lock.fd_, LOCK_EX | LOCK_NB) == 0;
-    RemoveTemps(container, alone ? 0 : kStaleTempSeconds);
+    RemoveTempFiles(container + "/data", alone ? 0 : kStaleTempSeconds);
     if (::flock(lock.fd_, LOCK_SH) != 0) return ErrnoStatus("lock container " + container, errno);
     return lock;
   }
@@ -538,7 +522,8 @@ Result<IngestReport> Ingest(const IngestOptions& options, ImportService& service
       job.state != JobState::kCompleted)
     return Status::InvalidArgument("job " + job.name + " is " + JobStateName(job.state) +
                                    ": the datacenter ingests a job once it has shipped "
-                                   "(Shipping, Received or Transferring)");
+                                   "(Shipping, Received, Transferring, Packaging, or Completed "
+                                   "for late drives)");
   ContainerBackend container(report.container);
   RETURN_IF_ERROR(container.CreateDataDirectories().WithContext("preparing the container"));
   ASSIGN_OR_RETURN(ContainerLock lock, ContainerLock::Acquire(report.container));
@@ -570,7 +555,6 @@ Result<IngestReport> Ingest(const IngestOptions& options, ImportService& service
     if (progress) {
       std::lock_guard lock(progress->mutex);
       progress->drive_id = drive.drive_id;
-      progress->drive_number = static_cast<int>(i + 1);
     }
     if (IsDriveDone(drive.state)) {
       drive_report.state = DriveStateName(drive.state);

@@ -80,18 +80,6 @@ bool ParseObjectName(const std::string& kind, const std::string& name, ObjectNam
 
 std::string Rfc3339(int64_t nanos) { return FormatTimeRfc3339(nanos); }
 
-// Uploads cut off by a crash of the server leave temp files beside the
-// objects; at startup none can still be in progress, so all are garbage.
-void RemoveStaleTempFiles(const std::string& root) {
-  std::error_code error;
-  for (auto it = std::filesystem::recursive_directory_iterator(root, error);
-       !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
-    if (it->is_regular_file(error) &&
-        it->path().filename().string().find(".tmp-") != std::string::npos)
-      std::filesystem::remove(it->path(), error);
-  }
-}
-
 }  // namespace
 
 struct VaultServer::Impl {
@@ -990,7 +978,9 @@ Result<std::unique_ptr<VaultServer>> VaultServer::Open(const VaultServerOptions&
     return Status::InvalidArgument("TLS needs both --tls-cert and --tls-key");
   auto impl = std::make_unique<Impl>(options, clock);
   RETURN_IF_ERROR(MakeDirectories(options.data_dir + "/repositories", 0700));
-  RemoveStaleTempFiles(options.data_dir + "/repositories");
+  // Uploads cut off by a crash of the server leave temp files beside the
+  // objects; at startup none can still be in progress, so all are garbage.
+  RemoveTempFiles(options.data_dir + "/repositories");
   ASSIGN_OR_RETURN(impl->store, OpenSqliteMetadataStore(options.data_dir + "/vault.db"));
   RETURN_IF_ERROR(impl->EnsureAdminToken());
   if (!options.tls_certificate.empty()) {

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <random>
 
 namespace ferry {
@@ -90,6 +92,22 @@ Status SyncDirectory(const std::string& path) {
 std::string TempPathFor(const std::string& path) {
   thread_local std::mt19937_64 rng(std::random_device{}());
   return path + ".tmp-" + std::to_string(rng());
+}
+
+bool IsTempPath(const std::string& path) { return path.find(".tmp-") != std::string::npos; }
+
+void RemoveTempFiles(const std::string& root, int64_t min_age_seconds) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  auto now = fs::file_time_type::clock::now();
+  for (auto it = fs::recursive_directory_iterator(root, error);
+       !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+    std::error_code ignored;
+    if (!IsTempPath(it->path().filename().string()) || !it->is_regular_file(ignored)) continue;
+    auto modified = fs::last_write_time(it->path(), ignored);
+    if (!ignored && now - modified >= std::chrono::seconds(min_age_seconds))
+      fs::remove(it->path(), ignored);
+  }
 }
 
 namespace {

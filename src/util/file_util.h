@@ -2,6 +2,7 @@
 // writes (temp file, fsync, rename, fsync directory) and errno → Status.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "util/bytes.h"
@@ -19,6 +20,11 @@ Result<Bytes> ReadWholeFile(const std::string& path);
 Status WriteFileAtomic(const std::string& path, ByteView data, int mode = 0600);
 // A unique temporary name beside `path` ("PATH.tmp-NNN"); never an object name.
 std::string TempPathFor(const std::string& path);
+// True for a name TempPathFor made (a write in progress, or cut off by a crash).
+bool IsTempPath(const std::string& path);
+// Removes the temp files below `root` not modified for `min_age_seconds`
+// (0: all of them); errors are ignored, the files are garbage either way.
+void RemoveTempFiles(const std::string& root, int64_t min_age_seconds = 0);
 // mkdir -p; existing directories are fine.
 Status MakeDirectories(const std::string& path, int mode = 0700);
 Status SyncDirectory(const std::string& path);
