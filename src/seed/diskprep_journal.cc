@@ -111,7 +111,6 @@ Result<DiskPrepJournal> DiskPrepJournal::Open(const std::string& path) {
                                   ": " + applied.message() +
                                   "; the journal is damaged (move it away to start over: every "
                                   "pack on the disks is then verified again)");
-      if (complete && applied.ok()) good_end = end + 1;
       break;
     }
     good_end = end + 1;

@@ -92,7 +92,6 @@ struct IngestProgress {
   std::atomic<uint64_t> bytes_done{0};    // of the current drive: in the container
   std::atomic<uint64_t> bytes_total{0};   // of the current drive: listed in its manifest
   std::atomic<uint64_t> bytes_copied{0};  // by this run, all drives
-  std::atomic<int> drive_number{0};       // 1-based index into IngestOptions::disks
   std::mutex mutex;
   std::string drive_id;  // guarded by mutex
 };

@@ -36,8 +36,6 @@ class UncachedReader {
   Result<size_t> Read(uint64_t offset, uint8_t* out, size_t length);
 
   uint64_t size() const { return size_; }
-  // False when the file system refused O_DIRECT and reads are buffered.
-  bool direct() const { return direct_; }
 
  private:
   int fd_ = -1;
@@ -73,8 +71,6 @@ class DirectWriter {
   // fdatasync: the bytes are on the device when this returns OK.
   Status Sync();
   Status Close();
-
-  bool direct() const { return direct_fd_ >= 0; }
 
  private:
   int fd_ = -1;
