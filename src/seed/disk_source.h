@@ -44,7 +44,6 @@ class DiskSource : public Backend {
     return Status::Unsupported("a shipped disk is read-only to ingest: " + root_);
   }
   std::string Path(const ObjectName& name) const { return root_ + "/" + name.Path(); }
-  Status ReadWhole(const std::string& path, const std::function<Status(ByteView)>& sink);
 
   std::string root_;
 };
