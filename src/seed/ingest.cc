@@ -434,12 +434,15 @@ class DriveIngest {
   Status error_;
 };
 
+// `with_lists`: also send the (empty) missing/corrupt/unexpected lists, as a
+// final report does.
 Status MoveDrive(ImportService& service, const std::string& job, IngestDrive& drive,
-                 DriveState state, const std::string& reason) {
+                 DriveState state, const std::string& reason, bool with_lists = false) {
   DriveUpdate update;
   update.drive_id = drive.drive_id;
   update.state = state;
   update.reason = reason;
+  update.with_lists = with_lists;
   RETURN_IF_ERROR(
       service.UpdateDrive(job, update)
           .WithContext("moving drive " + drive.drive_id + " to " + DriveStateName(state)));
@@ -455,14 +458,7 @@ Status MoveJob(ImportService& service, IngestJob& job, JobState state, const std
 
 Status FailDrive(ImportService& service, const std::string& job, IngestDrive& drive,
                  DriveReport& report, const std::string& reason) {
-  DriveUpdate update;
-  update.drive_id = drive.drive_id;
-  update.state = DriveState::kFailed;
-  update.reason = reason;
-  update.with_lists = true;
-  RETURN_IF_ERROR(service.UpdateDrive(job, update)
-                      .WithContext("moving drive " + drive.drive_id + " to Failed"));
-  drive.state = DriveState::kFailed;
+  RETURN_IF_ERROR(MoveDrive(service, job, drive, DriveState::kFailed, reason, /*with_lists=*/true));
   report.state = DriveStateName(DriveState::kFailed);
   report.reason = reason;
   return Status::Ok();
