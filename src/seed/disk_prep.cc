@@ -94,7 +94,9 @@ class DiskPrep {
   bool Interrupted() const { return options_.interrupted && options_.interrupted->load(); }
   const DiskPrepJournalState& journal() const { return journal_->state(); }
 
-  Result<bool> CheckJobName();
+  // The import job this staging already created (nothing: none yet); a job
+  // of that name that is not ours is an error.
+  Result<std::optional<ImportJobInfo>> FindOwnJob();
   Status TakeDisk(const std::string& path);
   Status EraseForeign(const Disk& disk);
   Status Label(Disk& disk);
@@ -124,11 +126,10 @@ class DiskPrep {
   std::map<dev_t, uint64_t> free_left_;  // per file system: free bytes not yet planned
 };
 
-Result<bool> DiskPrep::CheckJobName() {
+Result<std::optional<ImportJobInfo>> DiskPrep::FindOwnJob() {
   const std::string& name = result_.staging.job;
   ASSIGN_OR_RETURN(std::optional<ImportJobInfo> existing, jobs_.Find(name));
-  if (!existing) return false;
-  if (journal().job_created) return true;
+  if (!existing || journal().job_created) return existing;
   // A crash between the POST and its journal record: the job is ours if it
   // carries our key and exactly the manifests we journalled.
   if (journal().job_creating &&
@@ -142,7 +143,7 @@ Result<bool> DiskPrep::CheckJobName() {
     }
     if (same) {
       RETURN_IF_ERROR(journal_->AddJob(name));
-      return true;
+      return existing;
     }
   }
   return Status::AlreadyExists(
@@ -704,10 +705,8 @@ Result<DiskPrepResult> DiskPrep::Run() {
                    DiskPrepJournal::Open(staging_real_ + "/" + kDiskPrepJournalFile));
   journal_.emplace(std::move(opened));
 
-  ASSIGN_OR_RETURN(bool job_exists, CheckJobName());
-  if (job_exists) {
-    ASSIGN_OR_RETURN(std::optional<ImportJobInfo> job, jobs_.Find(result_.staging.job));
-    if (!job) return Status::NotFound("import job " + result_.staging.job + " disappeared");
+  ASSIGN_OR_RETURN(std::optional<ImportJobInfo> job, FindOwnJob());
+  if (job) {
     RETURN_IF_ERROR(FinishWithJob(*job));
     return std::move(result_);
   }
