@@ -717,8 +717,8 @@ json VaultServer::Impl::SeedJson(int64_t machine_id, const SeedRecord& seed, Bac
   // "adopting" in the database but no thread at work: the server stopped
   // mid-adoption. Say so, so that the agent asks for it to resume.
   std::string state = SeedStateName(seed.state);
-  if (seed.state == SeedState::kAdopting && !adopting.count({machine_id, seed.job}))
-    state = "interrupted";
+  auto running = adopting.find({machine_id, seed.job});
+  if (seed.state == SeedState::kAdopting && running == adopting.end()) state = "interrupted";
   uint64_t bytes = 0, present = 0, present_bytes = 0;
   json absent = json::array();
   for (const SeedPack& pack : seed.packs) {
@@ -753,6 +753,7 @@ json VaultServer::Impl::SeedJson(int64_t machine_id, const SeedRecord& seed, Bac
             {"missing", hex_list(seed.missing)},
             {"corrupt", hex_list(seed.corrupt)}};
   if (with_absent) j["absent"] = absent;
+  if (running != adopting.end()) j["packs_examined"] = running->second;
   return j;
 }
 
@@ -904,15 +905,12 @@ void VaultServer::Impl::SeedRoutes() {
       list.push_back(SeedJson(token->machine->id, seed, **backend, false));
     SendJson(res, 200, list);
   });
-  server->Get(
-      R"(/vault/v1/seeds/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-        auto request = OpenSeedRequest(req, res);
-        if (!request) return;
-        json answer = SeedJson(request->machine_id(), request->seed, *request->repository, true);
-        auto running = adopting.find({request->machine_id(), request->seed.job});
-        if (running != adopting.end()) answer["packs_examined"] = running->second;
-        SendJson(res, 200, answer);
-      });
+  server->Get(R"(/vault/v1/seeds/([^/]+))", [this](const httplib::Request& req,
+                                                   httplib::Response& res) {
+    auto request = OpenSeedRequest(req, res);
+    if (!request) return;
+    SendJson(res, 200, SeedJson(request->machine_id(), request->seed, *request->repository, true));
+  });
   // Starts (or resumes) copying the seed's packs from its container.
   server->Post(R"(/vault/v1/seeds/([^/]+)/adopt)", [this](const httplib::Request& req,
                                                           httplib::Response& res) {
