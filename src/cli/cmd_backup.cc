@@ -162,6 +162,8 @@ int RunBackupCommand(GlobalOptions& global, BackupFlags& flags) {
     result = RunBackup(**repository, options, progress,
                        [&](const std::string& message) { Warn(global, message); });
   }
+  // A damaged snapshot only costs the choice of parent (the backup reads more).
+  WarnDamaged(global, **repository, ObjectKind::kSnapshot);
   if (!result.ok()) return ReportError(global, result.status());
   const Snapshot& snapshot = result->snapshot;
   const SnapshotSummary& summary = snapshot.summary;

@@ -30,11 +30,18 @@ void AddCheckCommand(CLI::App& app, GlobalOptions& global, CommandList& commands
            else
              std::fprintf(stderr, "error: %s\n", error.c_str());
          }
+         for (const std::string& repair : report->repairs) {
+           if (global.json)
+             PrintJson({{"message_type", "repair"}, {"command", repair}});
+           else
+             std::fprintf(stderr, "to repair: %s\n", repair.c_str());
+         }
          if (global.json) {
            PrintJson({{"message_type", "summary"},
                       {"ok", report->ok()},
                       {"errors", report->errors.size()},
                       {"warnings", report->warnings.size()},
+                      {"repairs", report->repairs},
                       {"packs_checked", report->packs_checked},
                       {"blobs_checked", report->blobs_checked},
                       {"snapshots_checked", report->snapshots_checked},

@@ -98,6 +98,7 @@ void AddLsCommand(CLI::App& app, GlobalOptions& global, CommandList& commands) {
                         auto repository = OpenRepository(global);
                         if (!repository.ok()) return ReportError(global, repository.status());
                         auto entry = (*repository)->FindSnapshot(flags->snapshot);
+                        WarnDamaged(global, **repository, ObjectKind::kSnapshot);
                         if (!entry.ok()) return ReportError(global, entry.status());
                         std::string below = flags->path.empty() ? "" : AbsolutePath(flags->path);
                         Status status =

@@ -30,6 +30,7 @@ void AddRestoreCommand(CLI::App& app, GlobalOptions& global, CommandList& comman
          auto repository = OpenRepository(global);
          if (!repository.ok()) return ReportError(global, repository.status());
          auto entry = (*repository)->FindSnapshot(flags->snapshot);
+         WarnDamaged(global, **repository, ObjectKind::kSnapshot);
          if (!entry.ok()) return ReportError(global, entry.status());
          auto lock = RepositoryLock::Acquire(**repository, /*exclusive=*/false);
          if (!lock.ok()) return ReportError(global, lock.status());

@@ -19,10 +19,16 @@ void AddSnapshotsCommand(CLI::App& app, GlobalOptions& global, CommandList& comm
   CLI::App* command = app.add_subcommand("snapshots", "List snapshots");
   commands.push_back(
       {command, [&global]() -> int {
-         auto repository = OpenRepository(global);
+         // Listing snapshots needs no index.
+         auto repository = OpenRepository(global, /*load_index=*/false);
          if (!repository.ok()) return ReportError(global, repository.status());
          auto snapshots = (*repository)->ListSnapshots();
          if (!snapshots.ok()) return ReportError(global, snapshots.status());
+         // A snapshot that cannot be read is left out of the list, which is
+         // then partial: exit 3, so that scripts notice.
+         size_t damaged = WarnDamaged(global, **repository, ObjectKind::kSnapshot,
+                                      /*json_to_stderr=*/true);
+         int exit_code = damaged ? kExitIncomplete : kExitOk;
          std::vector<std::pair<std::string, int64_t>> awaited;
          if (!global.agent_file.empty()) {
            auto agent = LoadAgentCredentials(global.agent_file);
@@ -54,9 +60,9 @@ void AddSnapshotsCommand(CLI::App& app, GlobalOptions& global, CommandList& comm
              list.push_back(std::move(j));
            }
            PrintJson(list);
-           return kExitOk;
+           return exit_code;
          }
-         if (global.quiet) return kExitOk;
+         if (global.quiet) return exit_code;
          std::printf("%-8s  %-19s  %-16s  %-12s  %10s  %s\n", "ID", "Time", "Host", "Tags", "Size",
                      "Paths");
          std::printf("%s\n", std::string(90, '-').c_str());
@@ -71,8 +77,10 @@ void AddSnapshotsCommand(CLI::App& app, GlobalOptions& global, CommandList& comm
                        Join(s.tags, ",").c_str(), HumanBytes(s.summary.bytes_total).c_str(),
                        paths.c_str());
          }
-         std::printf("%zu snapshot%s\n", snapshots->size(), snapshots->size() == 1 ? "" : "s");
-         return kExitOk;
+         std::printf("%zu snapshot%s", snapshots->size(), snapshots->size() == 1 ? "" : "s");
+         if (damaged) std::printf(" (%zu more could not be read, see the warnings)", damaged);
+         std::printf("\n");
+         return exit_code;
        }});
 }
 

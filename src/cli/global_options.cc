@@ -168,8 +168,37 @@ Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options,
   ASSIGN_OR_RETURN(std::string password, ReadPassword(options, false));
   ASSIGN_OR_RETURN(std::unique_ptr<Repository> repository,
                    Repository::Open(std::move(backend), password));
-  if (load_index) RETURN_IF_ERROR(repository->LoadIndex());
+  if (load_index) {
+    RETURN_IF_ERROR(repository->LoadIndex());
+    WarnDamaged(options, *repository, ObjectKind::kIndex);
+  }
   return repository;
+}
+
+size_t WarnDamaged(const GlobalOptions& options, const Repository& repository, ObjectKind kind,
+                   bool json_to_stderr) {
+  size_t count = 0;
+  for (const DamagedObject& object : repository.damaged()) {
+    if (object.kind != kind) continue;
+    ++count;
+    std::string message = DescribeSkipped(object);
+    if (!options.json) {
+      Warn(options, message);
+      continue;
+    }
+    nlohmann::json line = {{"message_type", "damaged_object"},
+                           {"kind", ObjectLabel(kind)},
+                           {"id", object.id.Hex()},
+                           {"problem", object.problem},
+                           {"message", message}};
+    if (!json_to_stderr) {
+      PrintJson(line);
+    } else {
+      std::lock_guard lock(output_mutex);
+      std::cerr << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+    }
+  }
+  return count;
 }
 
 void PrintJson(const nlohmann::json& value) {

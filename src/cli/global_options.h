@@ -55,7 +55,8 @@ Result<std::string> ReadPassword(const GlobalOptions& options, bool confirm,
 // directories of seeds still travelling. A vault's metadata is cached locally
 // unless --no-cache.
 Result<std::unique_ptr<Backend>> OpenBackendFor(const GlobalOptions& options);
-// Opens the repository (asking for the password) and loads its index.
+// Opens the repository (asking for the password) and loads its index,
+// warning about each index object it had to skip (WarnDamaged).
 // `load_index` false: for check, which reads each index itself.
 Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options,
                                                    bool load_index = true);
@@ -68,6 +69,12 @@ void Say(const GlobalOptions& options, const std::string& line);
 // A warning line on stderr (a JSON line on stdout with --json).
 void Warn(const GlobalOptions& options, const std::string& message);
 void PrintJson(const nlohmann::json& value);
+// Warns about each object of `kind` that the repository's readers skipped as
+// damaged (what it costs, how to repair it); returns how many. With --json a
+// line {"message_type":"damaged_object","kind","id","problem","message"}, on
+// stderr when `json_to_stderr` (stdout is one JSON document there).
+size_t WarnDamaged(const GlobalOptions& options, const Repository& repository, ObjectKind kind,
+                   bool json_to_stderr = false);
 
 std::string HumanDuration(double seconds);
 

@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "crypto/hash.h"
+#include "repo/pack_header.h"
 
 namespace ferry {
 
@@ -32,13 +33,18 @@ class Check {
     RETURN_IF_ERROR(LoadIndexes());
     progress_("checking packs");
     CheckPacks();
-    for (const auto& [pack_id, size] : stored_packs_)
-      if (!indexed_packs_.count(pack_id))
-        report_.warnings.push_back("pack " + pack_id.Hex() +
-                                   " is not in any index (left by an interrupted backup; "
-                                   "harmless, prune removes it)");
+    CheckUnindexedPacks();
     progress_("checking snapshots");
     RETURN_IF_ERROR(CheckSnapshots());
+    // Indexes first: a rebuilt index can bring back blobs that snapshots miss.
+    if (!damaged_indexes_.empty() || !stale_index_packs_.empty())
+      report_.repairs.push_back("ferry repair index");
+    if (!damaged_packs_.empty()) {
+      std::string packs;
+      for (const Id& id : damaged_packs_) packs += " " + id.Hex();
+      report_.repairs.push_back("ferry repair packs" + packs);
+    }
+    if (snapshots_to_repair_) report_.repairs.push_back("ferry repair snapshots --forget");
     return report_;
   }
 
@@ -57,7 +63,8 @@ class Check {
       auto packs =
           plain.ok() ? ParseIndex(*plain) : Result<std::vector<IndexedPack>>(plain.status());
       if (!packs.ok()) {
-        Error("index " + name + " is damaged: " + packs.status().message());
+        if (!IsDamage(packs.status())) return packs.status();
+        damaged_indexes_.push_back({ObjectKind::kIndex, *id, packs.status().message()});
         continue;
       }
       for (IndexedPack& pack : *packs) {
@@ -67,6 +74,43 @@ class Check {
       }
     }
     return Status::Ok();
+  }
+
+  // Packs no readable index lists: left by an interrupted backup, listed only
+  // by a damaged index, or planted. Their headers say which.
+  void CheckUnindexedPacks() {
+    size_t unindexed = 0;
+    for (const auto& [pack_id, size] : stored_packs_) {
+      if (indexed_packs_.count(pack_id)) continue;
+      // Unindexed packs are few (interrupted backups), so they are read whole:
+      // nothing else would ever verify their blobs.
+      auto header = ReadPackHeader(repository_, pack_id, size);
+      Status verified = header.ok() ? VerifyPackBlobs(repository_, *header) : header.status();
+      if (!verified.ok()) {
+        if (!IsDamage(verified)) {
+          Error("pack " + pack_id.Hex() + " cannot be read: " + verified.message());
+          continue;
+        }
+        Error("pack " + pack_id.Hex() + " is damaged (" + verified.message() +
+              "): no readable index lists it, so nothing restorable is known to be in it; "
+              "'ferry repair packs " +
+              pack_id.Hex() + "' removes it");
+        damaged_packs_.insert(pack_id);
+        continue;
+      }
+      ++unindexed;
+      report_.warnings.push_back(
+          "pack " + pack_id.Hex() + " is not in any readable index" +
+          (damaged_indexes_.empty()
+               ? std::string(" (left by an interrupted backup; harmless, prune removes it)")
+               : std::string(" (perhaps listed by a damaged index; 'ferry repair index' "
+                             "indexes it again)")));
+    }
+    for (const DamagedObject& index : damaged_indexes_)
+      Error("index " + index.id.Hex() + " is damaged (" + index.problem +
+            "): the packs that only it listed are unindexed (" + std::to_string(unindexed) +
+            " pack(s) with a valid header are in no readable index) and blobs in them count as "
+            "missing; 'ferry repair index' rebuilds the index from the pack headers");
   }
 
   void CheckPacks() {
@@ -87,7 +131,10 @@ class Check {
     auto size_it = stored_packs_.find(indexed.pack_id);
     if (size_it == stored_packs_.end()) {
       Error("pack " + name + " is missing (the index lists " +
-            std::to_string(indexed.blobs.size()) + " blobs in it)");
+            std::to_string(indexed.blobs.size()) +
+            " blobs in it); 'ferry repair index' forgets it, then 'ferry repair snapshots' "
+            "repairs what used it");
+      NeedsIndexRepair(indexed.pack_id);
       MarkDamaged(indexed.blobs);
       return;
     }
@@ -102,17 +149,24 @@ class Check {
         return;
       }
       report_bytes_read_ += whole->size();
-      if (Sha256(*whole) != indexed.pack_id)
-        Error("pack " + name + " is damaged: its content does not match its name");
+      if (Sha256(*whole) != indexed.pack_id) {
+        Error("pack " + name + " is damaged: its content does not match its name; " +
+              RepairPack(indexed.pack_id));
+      }
     }
     auto entries = ReadHeader(indexed, size, options_.read_data ? &*whole : nullptr);
     if (!entries.ok()) {
-      Error("pack " + name + " is damaged: " + entries.status().message());
+      Error("pack " + name + " is damaged: " + entries.status().message() + "; " +
+            RepairPack(indexed.pack_id));
       MarkDamaged(indexed.blobs);
       return;
     }
-    if (!SameEntries(*entries, indexed.blobs))
-      Error("pack " + name + ": header does not match the index");
+    if (!SameEntries(*entries, indexed.blobs)) {
+      Error("pack " + name +
+            ": header does not match the index; 'ferry repair index' rebuilds the index from "
+            "the pack headers");
+      NeedsIndexRepair(indexed.pack_id);
+    }
     ++packs_checked_;
     if (!options_.read_data) return;
     Bytes pack_key = DerivePackKey(repository_.keys().data, indexed.salt);
@@ -126,11 +180,25 @@ class Check {
                             ByteView(*whole).subspan(entry.offset, entry.stored_length));
       ++blobs_checked_;
       if (!plain.ok()) {
-        Error("pack " + name + ": " + plain.status().message());
+        Error("pack " + name + ": " + plain.status().message() + "; " +
+              RepairPack(indexed.pack_id));
         damaged.push_back(entry);
       }
     }
     MarkDamaged(damaged);
+  }
+
+  // The advice for a damaged pack, which is also remembered for `repairs`.
+  std::string RepairPack(const Id& pack_id) {
+    std::lock_guard lock(mutex_);
+    damaged_packs_.insert(pack_id);
+    return "'ferry repair packs " + pack_id.Hex() + "' salvages its readable blobs";
+  }
+
+  // An index that lists a pack wrongly is stale: rebuilding the index fixes it.
+  void NeedsIndexRepair(const Id& pack_id) {
+    std::lock_guard lock(mutex_);
+    stale_index_packs_.insert(pack_id);
   }
 
   Result<std::vector<PackEntry>> ReadHeader(const IndexedPack& indexed, uint64_t size,
@@ -178,11 +246,19 @@ class Check {
       auto id = Id::FromHex(name);
       auto snapshot = repository_.LoadSnapshot(*id);
       if (!snapshot.ok()) {
-        Error("snapshot " + name + " is damaged: " + snapshot.status().message());
+        if (!IsDamage(snapshot.status())) return snapshot.status();
+        std::string problem = snapshot.status().message();
+        if (std::string prefix = "snapshot " + name + ": "; problem.rfind(prefix, 0) == 0)
+          problem.erase(0, prefix.size());
+        Error("snapshot " + name + " is damaged (" + problem +
+              "): it cannot be listed or restored; 'ferry repair snapshots' removes it");
+        snapshots_to_repair_ = true;
         continue;
       }
       ++report_.snapshots_checked;
+      size_t errors_before = report_.errors.size();
       CheckTree(name.substr(0, 8), snapshot->tree, "");
+      if (report_.errors.size() != errors_before) snapshots_to_repair_ = true;
     }
     return Status::Ok();
   }
@@ -233,6 +309,10 @@ class Check {
   std::unordered_set<Id, IdHash> indexed_blobs_;
   std::unordered_set<Id, IdHash> damaged_blobs_;
   std::unordered_set<Id, IdHash> good_trees_;
+  std::vector<DamagedObject> damaged_indexes_;
+  std::set<Id> damaged_packs_;
+  std::set<Id> stale_index_packs_;
+  bool snapshots_to_repair_ = false;
 
  public:
   void Finish(CheckReport& report) {

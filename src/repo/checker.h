@@ -1,11 +1,14 @@
 // Checker: verifies a repository's structure and, optionally, every byte.
 //
 // Structure: every index object opens and parses; every indexed pack exists
-// with a header that matches the index exactly; every tree reachable from a
-// snapshot loads, and every blob a tree references is indexed. With
+// with a header that matches the index exactly; a pack no index lists has a
+// header that authenticates (else it is forged or damaged); every snapshot
+// object opens; every tree reachable from a snapshot loads, and every blob a
+// tree references is indexed. With
 // read_data: every pack's bytes hash to its name and every blob decrypts and
 // matches its MAC. Each problem names the damaged object, and damaged blobs
-// are traced to the snapshots and file paths that use them.
+// are traced to the snapshots and file paths that use them. Each kind of
+// damage names the `ferry repair` verb that fixes it (CheckReport::repairs).
 #pragma once
 
 #include <functional>
@@ -24,6 +27,9 @@ struct CheckOptions {
 struct CheckReport {
   std::vector<std::string> errors;    // damage: the repository is not sound
   std::vector<std::string> warnings;  // e.g. unreferenced packs left by an interrupted backup
+  // The repairs that fix the errors, in the order to run them, each once:
+  // "ferry repair index", "ferry repair packs ID…", "ferry repair snapshots --forget".
+  std::vector<std::string> repairs;
   uint64_t packs_checked = 0;
   uint64_t blobs_checked = 0;
   uint64_t snapshots_checked = 0;

@@ -101,23 +101,43 @@ Result<Id> Repository::SaveSealed(ObjectKind kind, ByteView plaintext) {
   return id;
 }
 
-Result<Bytes> Repository::LoadSealed(ObjectKind kind, const Id& id) {
+Result<Bytes> Repository::OpenSealed(ObjectKind kind, const Id& id) {
   ASSIGN_OR_RETURN(Bytes sealed, backend_->Get({kind, id.Hex()}));
-  if (Sha256(sealed) != id)
-    return Status::Corruption(KindLabel(kind) + " " + id.Hex() +
-                              ": content does not match its name (damaged)");
-  auto plain = OpenObject(keys_.data, config_.id, KindLabel(kind), sealed);
+  if (Sha256(sealed) != id) return Status::Corruption("its content does not match its name");
+  return OpenObject(keys_.data, config_.id, KindLabel(kind), sealed);
+}
+
+Result<Bytes> Repository::LoadSealed(ObjectKind kind, const Id& id) {
+  auto plain = OpenSealed(kind, id);
   if (!plain.ok()) return plain.status().WithContext(KindLabel(kind) + " " + id.Hex());
   return plain;
+}
+
+bool Repository::SkipDamaged(ObjectKind kind, const Id& id, const Status& status) {
+  if (status.IsNotFound()) return true;
+  if (!IsDamage(status)) return false;
+  std::lock_guard lock(damaged_mutex_);
+  for (const DamagedObject& known : damaged_)
+    if (known.kind == kind && known.id == id) return true;
+  damaged_.push_back({kind, id, status.message()});
+  return true;
+}
+
+std::vector<DamagedObject> Repository::damaged() const {
+  std::lock_guard lock(damaged_mutex_);
+  return damaged_;
 }
 
 Status Repository::LoadIndex() {
   ASSIGN_OR_RETURN(std::vector<std::string> names, ListNames(*backend_, ObjectKind::kIndex));
   for (const std::string& name : names) {
     ASSIGN_OR_RETURN(Id id, Id::FromHex(name));
-    ASSIGN_OR_RETURN(Bytes plain, LoadSealed(ObjectKind::kIndex, id));
-    auto packs = ParseIndex(plain);
-    if (!packs.ok()) return packs.status().WithContext("index " + name);
+    auto plain = OpenSealed(ObjectKind::kIndex, id);
+    auto packs = plain.ok() ? ParseIndex(*plain) : Result<std::vector<IndexedPack>>(plain.status());
+    if (!packs.ok()) {
+      if (SkipDamaged(ObjectKind::kIndex, id, packs.status())) continue;
+      return packs.status().WithContext("index " + name);
+    }
     for (const IndexedPack& pack : *packs) index_.AddPack(pack);
   }
   return Status::Ok();
@@ -164,9 +184,13 @@ Result<Id> Repository::SaveSnapshot(const Snapshot& snapshot) {
   return SaveSealed(ObjectKind::kSnapshot, EncodeSnapshot(snapshot));
 }
 
+Result<Snapshot> Repository::ReadSnapshot(const Id& id) {
+  ASSIGN_OR_RETURN(Bytes json, OpenSealed(ObjectKind::kSnapshot, id));
+  return ParseSnapshot(json);
+}
+
 Result<Snapshot> Repository::LoadSnapshot(const Id& id) {
-  ASSIGN_OR_RETURN(Bytes json, LoadSealed(ObjectKind::kSnapshot, id));
-  auto snapshot = ParseSnapshot(json);
+  auto snapshot = ReadSnapshot(id);
   if (!snapshot.ok()) return snapshot.status().WithContext("snapshot " + id.Hex());
   return snapshot;
 }
@@ -176,8 +200,12 @@ Result<std::vector<SnapshotEntry>> Repository::ListSnapshots() {
   std::vector<SnapshotEntry> snapshots;
   for (const std::string& name : names) {
     ASSIGN_OR_RETURN(Id id, Id::FromHex(name));
-    ASSIGN_OR_RETURN(Snapshot snapshot, LoadSnapshot(id));
-    snapshots.push_back({id, std::move(snapshot)});
+    auto snapshot = ReadSnapshot(id);
+    if (!snapshot.ok()) {
+      if (SkipDamaged(ObjectKind::kSnapshot, id, snapshot.status())) continue;
+      return snapshot.status().WithContext("snapshot " + name);
+    }
+    snapshots.push_back({id, std::move(*snapshot)});
   }
   std::sort(snapshots.begin(), snapshots.end(), [](const auto& a, const auto& b) {
     return a.snapshot.time_ns != b.snapshot.time_ns ? a.snapshot.time_ns < b.snapshot.time_ns

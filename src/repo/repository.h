@@ -20,6 +20,7 @@
 #include "format/key_file.h"
 #include "format/snapshot.h"
 #include "format/tree.h"
+#include "repo/damaged_object.h"
 #include "repo/master_index.h"
 #include "storage/backend.h"
 
@@ -62,7 +63,10 @@ class Repository {
   Result<Id> SaveSealed(ObjectKind kind, ByteView plaintext);
   Result<Bytes> LoadSealed(ObjectKind kind, const Id& id);
 
-  // Reads every index object into the master index.
+  // Reads every index object into the master index. An index object that
+  // cannot be authenticated or parsed is skipped and recorded in damaged();
+  // only errors that say nothing about the object (I/O, permissions, a newer
+  // format) fail.
   Status LoadIndex();
   MasterIndex& index() { return index_; }
 
@@ -92,10 +96,17 @@ class Repository {
 
   Result<Id> SaveSnapshot(const Snapshot& snapshot);
   Result<Snapshot> LoadSnapshot(const Id& id);
-  // Every snapshot, oldest first.
+  // Every readable snapshot, oldest first. Snapshot objects that cannot be
+  // authenticated or parsed are skipped and recorded in damaged(), as in
+  // LoadIndex: one planted object must not hide all the others.
   Result<std::vector<SnapshotEntry>> ListSnapshots();
-  // "latest" or a unique prefix of a snapshot ID.
+  // "latest" or a unique prefix of a snapshot ID (among the readable ones).
   Result<SnapshotEntry> FindSnapshot(const std::string& selector);
+
+  // The index and snapshot objects that LoadIndex and ListSnapshots skipped
+  // so far, each once, in the order met: the caller reports them (the
+  // library does not print).
+  std::vector<DamagedObject> damaged() const;
 
   Result<std::vector<KeyInfo>> ListKeys();
   Result<Id> AddKey(std::string_view password, const Argon2Params& kdf = {});
@@ -106,6 +117,13 @@ class Repository {
   Repository(std::unique_ptr<Backend> backend, RepositoryConfig config, Bytes master_key,
              Id key_id);
   Result<Id> SaveKey(ByteView master_key, std::string_view password, const Argon2Params& kdf);
+  // LoadSealed without the object's name in the error message.
+  Result<Bytes> OpenSealed(ObjectKind kind, const Id& id);
+  Result<Snapshot> ReadSnapshot(const Id& id);
+  // True if `status` is damage (then recorded in damaged_), false if the
+  // reader must fail with it. NotFound (removed since the listing) is neither
+  // recorded nor an error.
+  bool SkipDamaged(ObjectKind kind, const Id& id, const Status& status);
 
   std::unique_ptr<Backend> backend_;
   RepositoryConfig config_;
@@ -115,6 +133,8 @@ class Repository {
   MasterIndex index_;
   std::unique_ptr<PackWriter> pack_writer_;
   Backend* data_pack_destination_ = nullptr;
+  mutable std::mutex damaged_mutex_;
+  std::vector<DamagedObject> damaged_;
 };
 
 }  // namespace ferry
