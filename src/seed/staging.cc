@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 
 #include "format/compression.h"
@@ -19,7 +20,13 @@ namespace {
 
 // Enough to judge compressibility, small enough to cost well under a second.
 constexpr uint64_t kSampleBytes = 64ull << 20;
-constexpr size_t kSamplePiece = 1u << 20;
+// Each file is sampled in up to kWindowsPerFile windows of kSampleWindow bytes
+// spread evenly over its length: a file's first MiB does not speak for the
+// rest (a disk image, a database, an archive with a zero-filled header), and
+// a file of zeros followed by random data must not look like 3 KiB. At most
+// 1 MiB per file, so the 64 MiB budget still covers at least 64 files.
+constexpr size_t kSampleWindow = 128u << 10;
+constexpr uint64_t kWindowsPerFile = 8;
 // Pack headers, index entries and per-pack rounding, generously.
 constexpr double kPackOverhead = 1.01;
 
@@ -30,26 +37,46 @@ struct Walker {
   SeedSizeEstimate estimate = {};
   uint64_t sampled = 0;
   // Files that were sampled: their whole size, and that size times the ratio
-  // their sample compressed to (a file's start speaks for the whole file).
+  // their windows compressed to (weighted by file size, so a large file's
+  // ratio counts for its bytes, not as one vote among many small files).
   uint64_t sampled_file_bytes = 0;
   double sampled_file_estimate = 0;
-  Bytes piece = Bytes(kSamplePiece);
+  Bytes window = Bytes(kSampleWindow);
   BufferBytes scratch = {};
 
-  void Sample(const std::string& path, uint64_t size) {
-    if (sampled >= kSampleBytes || size == 0) return;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME);
-    if (fd < 0) fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // `length` is the file's apparent size; holes are skipped (SEEK_DATA), as
+  // only allocated bytes are counted and would be stored.
+  void Sample(const std::string& path, uint64_t allocated, uint64_t length) {
+    if (sampled >= kSampleBytes || allocated == 0 || length == 0) return;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) return;  // the backup will warn about it
-    ssize_t n = ::read(fd, piece.data(), std::min<uint64_t>(size, kSamplePiece));
+    uint64_t windows =
+        std::min<uint64_t>(kWindowsPerFile, (length + kSampleWindow - 1) / kSampleWindow);
+    uint64_t span = length > kSampleWindow ? length - kSampleWindow : 0;
+    uint64_t read_bytes = 0, stored_bytes = 0;
+    uint64_t next_free = 0;  // windows never overlap, even after SEEK_DATA moved one
+    for (uint64_t i = 0; i < windows; ++i) {
+      uint64_t want = windows > 1 ? span * i / (windows - 1) : 0;
+      off_t data = ::lseek(fd, static_cast<off_t>(std::max(want, next_free)), SEEK_DATA);
+      if (data < 0) {
+        if (errno == ENXIO) break;                             // only a hole from here on
+        data = static_cast<off_t>(std::max(want, next_free));  // no SEEK_DATA: read as is
+      }
+      ssize_t n = ::pread(fd, window.data(), kSampleWindow, data);
+      if (n <= 0) break;
+      ByteView stored;
+      CompressIfUseful(ByteView(window.data(), static_cast<size_t>(n)), level, scratch, &stored);
+      read_bytes += static_cast<uint64_t>(n);
+      stored_bytes += stored.size();
+      next_free = static_cast<uint64_t>(data) + static_cast<uint64_t>(n);
+    }
     ::close(fd);
-    if (n <= 0) return;
-    ByteView stored;
-    CompressIfUseful(ByteView(piece.data(), static_cast<size_t>(n)), level, scratch, &stored);
-    sampled += static_cast<uint64_t>(n);
-    sampled_file_bytes += size;
-    sampled_file_estimate +=
-        static_cast<double>(size) * static_cast<double>(stored.size()) / static_cast<double>(n);
+    if (read_bytes == 0) return;
+    sampled += read_bytes;
+    sampled_file_bytes += allocated;
+    sampled_file_estimate += static_cast<double>(allocated) * static_cast<double>(stored_bytes) /
+                             static_cast<double>(read_bytes);
   }
 
   void Walk(const std::string& path, const std::string& name, dev_t root_device, bool top) {
@@ -61,7 +88,7 @@ struct Walker {
       uint64_t size = std::min<uint64_t>(static_cast<uint64_t>(st.st_size), allocated);
       ++estimate.files;
       estimate.file_bytes += size;
-      Sample(path, size);
+      Sample(path, size, static_cast<uint64_t>(st.st_size));
       return;
     }
     if (!S_ISDIR(st.st_mode)) return;

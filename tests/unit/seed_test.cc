@@ -132,6 +132,31 @@ TEST(StagingTest, EstimateAndSpaceCheck) {
   EXPECT_TRUE(CheckStagingSpace(dir.path(), huge, huge.estimated_bytes).ok());  // all staged
 }
 
+// The fooling file of issue 9: its first MiB is zeros, the rest random. A
+// sample of the first MiB only estimated 3.2 KiB for 56 MiB.
+TEST(StagingTest, EstimateSamplesAcrossTheWholeFile) {
+  TempDir dir;
+  ASSERT_TRUE(MakeDirectories(dir.path() + "/src").ok());
+  Bytes data(1 << 20, 0);
+  Bytes random = RandomBytes(23 << 20);
+  data.insert(data.end(), random.begin(), random.end());
+  WriteFile(dir.path() + "/src/zeros-then-random", data);
+  auto estimate = EstimateSeedSize({dir.path() + "/src"}, ExcludeFilter(), false, 2);
+  ASSERT_TRUE(estimate.ok());
+  EXPECT_EQ(estimate->file_bytes, 24u << 20);
+  // 23 of its 24 MiB do not compress; the windows see mostly those.
+  EXPECT_GT(estimate->estimated_bytes, 18u << 20) << estimate->compression_ratio;
+  EXPECT_LT(estimate->estimated_bytes, 26u << 20);
+
+  // And the other way round: random first, then a long run of zeros.
+  Bytes reversed = RandomBytes(1 << 20);
+  reversed.resize(24u << 20, 0);
+  WriteFile(dir.path() + "/src/zeros-then-random", reversed);
+  estimate = EstimateSeedSize({dir.path() + "/src"}, ExcludeFilter(), false, 2);
+  ASSERT_TRUE(estimate.ok());
+  EXPECT_LT(estimate->estimated_bytes, 8u << 20) << estimate->compression_ratio;
+}
+
 TEST(SeedRecordTest, RoundTripAndDedup) {
   SeedRecord seed;
   seed.job = "seed-nov";
