@@ -1,5 +1,7 @@
 #include "format/disk_manifest.h"
 
+#include <utility>
+
 #include "crypto/random.h"
 #include "format/json_util.h"
 
@@ -8,8 +10,7 @@ namespace ferry {
 namespace {
 
 constexpr int kManifestFormat = 1;
-// A 16 TB disk of 16 MiB packs holds about a million; more is not a manifest of ours.
-constexpr size_t kMaxManifestFiles = 4u << 20;
+constexpr size_t kMaxLabelField = 200;
 
 Result<std::string> GetString(const nlohmann::json& object, const std::string& key,
                               const std::string& what) {
@@ -45,6 +46,11 @@ std::string ManifestFilePath(const Id& id) {
   return "data/" + hex.substr(0, 2) + "/" + hex;
 }
 
+bool IsPackPrefix(const std::string& name) {
+  auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); };
+  return name.size() == 2 && hex(name[0]) && hex(name[1]);
+}
+
 Bytes EncodeDiskLabel(const DiskLabel& label) {
   nlohmann::json document = {
       {"format", kManifestFormat}, {"job", label.job}, {"drive_id", label.drive_id}};
@@ -58,6 +64,13 @@ Result<DiskLabel> ParseDiskLabel(ByteView json) {
   DiskLabel label;
   ASSIGN_OR_RETURN(label.job, GetString(document, "job", what));
   ASSIGN_OR_RETURN(label.drive_id, GetString(document, "drive_id", what));
+  for (const auto& [key, value] : {std::pair{"job", &label.job}, {"drive_id", &label.drive_id}}) {
+    bool printable = value->size() <= kMaxLabelField;
+    for (char c : *value) printable = printable && c >= 0x21 && c <= 0x7e;
+    if (!printable)
+      return Status::Corruption(what + ": field '" + key +
+                                "' is not up to 200 printable characters without spaces");
+  }
   return label;
 }
 
@@ -100,6 +113,7 @@ Result<DiskManifest> ParseDiskManifest(ByteView json) {
     return Status::Corruption(what + ": field 'files' is missing or not a list");
   if (files->size() > kMaxManifestFiles)
     return Status::Corruption(what + " lists " + std::to_string(files->size()) + " files");
+  uint64_t total = 0;
   for (const auto& entry : *files) {
     if (!entry.is_object()) return Status::Corruption(what + ": a file entry is not an object");
     ManifestFile file;
@@ -108,6 +122,9 @@ Result<DiskManifest> ParseDiskManifest(ByteView json) {
     if (size == entry.end() || !size->is_number_unsigned())
       return Status::Corruption(what + ": file " + file.id.Hex() + " has no size");
     file.size = size->get<uint64_t>();
+    if (file.size > kMaxDiskBytes - total)
+      return Status::Corruption(what + ": its files' sizes add up to more than any disk holds");
+    total += file.size;
     manifest.files.push_back(file);
   }
   return manifest;

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -24,8 +25,11 @@
 #include "seed/staging.h"
 #include "storage/backend.h"
 #include "storage/local_backend.h"
+#include "util/confined_dir.h"
 #include "util/direct_io.h"
 #include "util/file_util.h"
+#include "util/printable_name.h"
+#include "util/tree_walk.h"
 
 namespace ferry {
 
@@ -43,6 +47,11 @@ constexpr size_t kCopyChunk = 2u << 20;
 // and its signature, so that they can always be written after the packs.
 constexpr uint64_t kReserveBase = 1u << 20;
 constexpr uint64_t kReservePerFile = 160;
+// A foreign disk is erased only if it can be walked within these bounds (one
+// open directory per level; the count bounds the time spent before asking).
+constexpr WalkLimits kForeignWalk{128, uint64_t{100} << 20};
+// What diskprep writes on a disk is three levels deep: data/XX/ID.
+constexpr WalkLimits kOwnDiskWalk{4, kMaxManifestFiles + (1u << 20)};
 
 std::string PackPath(const std::string& root, const Id& id) {
   return root + "/" + ManifestFilePath(id);
@@ -65,6 +74,9 @@ bool IsInside(const std::string& inner, const std::string& outer) {
 struct Disk {
   std::string path;  // as given
   std::string real;  // realpath: what is stored and compared
+  // The disk's directory: what is already on it (a label, packs of an earlier
+  // run, someone's files) is looked at through it, never following a link.
+  std::shared_ptr<ConfinedDir> dir;
   dev_t device = 0;
   uint64_t block = 4096;
   std::string drive_id;  // empty until it is labelled
@@ -101,7 +113,7 @@ class DiskPrep {
   Status EraseForeign(const Disk& disk);
   Status Label(Disk& disk);
   Status ResolveDiskFiles(const std::vector<size_t>& disks);
-  Status ReadBack(const std::string& disk, const Id& id, uint64_t size, BufferBytes& buffer);
+  Status ReadBack(const Disk& disk, const Id& id, uint64_t size, BufferBytes& buffer);
   Status CheckSource(const Id& id, BufferBytes& buffer);
   std::vector<CopyTask> Place(std::vector<std::pair<Id, uint64_t>>& pending);
   Status CopyPack(const CopyTask& task, BufferBytes& buffer);
@@ -186,8 +198,10 @@ Status DiskPrep::TakeDisk(const std::string& path) {
   if (options_.max_per_disk > 0) disk.quota_left = options_.max_per_disk;
   if (!free_left_.count(disk.device))
     free_left_[disk.device] = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  ASSIGN_OR_RETURN(ConfinedDir dir, ConfinedDir::Open(real));
+  disk.dir = std::make_shared<ConfinedDir>(std::move(dir));
 
-  auto label_bytes = ReadWholeFile(real + "/" + kDiskLabelFile);
+  auto label_bytes = disk.dir->ReadFile(kDiskLabelFile, kMaxLabelBytes);
   if (label_bytes.ok()) {
     auto label = ParseDiskLabel(*label_bytes);
     if (!label.ok())
@@ -206,7 +220,9 @@ Status DiskPrep::TakeDisk(const std::string& path) {
     const JournalDisk* known = journal().FindDisk(disk.drive_id);
     if (!known || known->path != real) RETURN_IF_ERROR(journal_->AddDisk(disk.drive_id, real));
   } else if (!label_bytes.status().IsNotFound()) {
-    return label_bytes.status();
+    return Status::InvalidArgument("disk " + path + ": " + label_bytes.status().message() +
+                                   ": refusing to erase what may be another job's disk; "
+                                   "remove the file if the disk is free");
   } else {
     RETURN_IF_ERROR(EraseForeign(disk));
     // What erasing freed is free now.
@@ -220,31 +236,28 @@ Status DiskPrep::TakeDisk(const std::string& path) {
 }
 
 // A disk without our label: anything on it but an empty file system
-// (lost+found) is someone's data, erased only when the user confirms.
+// (lost+found) is someone's data, erased only when the user confirms. Both
+// the count and the erasing are one bounded walk that follows no link
+// (util/tree_walk.h): a link is removed, never what it points to, and a tree
+// too deep or too large to walk is refused with what to do instead.
 Status DiskPrep::EraseForeign(const Disk& disk) {
-  std::vector<fs::path> entries;
-  uint64_t files = 0, bytes = 0;
-  std::error_code error;
-  for (fs::directory_iterator it(disk.real, error), end; !error && it != end; it.increment(error)) {
-    if (it->path().filename() == "lost+found") continue;
-    entries.push_back(it->path());
-    std::error_code inner;
-    if (it->is_directory(inner) && !it->is_symlink(inner)) {
-      for (fs::recursive_directory_iterator sub(it->path(), inner), send; !inner && sub != send;
-           sub.increment(inner)) {
-        std::error_code e;
-        if (sub->is_directory(e) && !sub->is_symlink(e)) continue;
-        ++files;
-        if (sub->is_regular_file(e)) bytes += sub->file_size(e);
-      }
-    } else {
-      ++files;
-      if (it->is_regular_file(inner)) bytes += it->file_size(inner);
-    }
-    if (inner) return Status::IOError("disk " + disk.path + ": " + inner.message());
-  }
-  if (error) return Status::IOError("disk " + disk.path + ": " + error.message());
-  if (entries.empty()) return Status::Ok();
+  uint64_t entries = 0, files = 0, bytes = 0;
+  WalkVisitor count;
+  count.visit = [&](const WalkEntry& entry) -> Result<WalkStep> {
+    if (entry.depth == 1 && entry.name == "lost+found" && S_ISDIR(entry.st.st_mode))
+      return WalkStep::kSkip;
+    ++entries;
+    if (S_ISDIR(entry.st.st_mode)) return WalkStep::kContinue;
+    ++files;
+    if (S_ISREG(entry.st.st_mode)) bytes += static_cast<uint64_t>(entry.st.st_size);
+    return WalkStep::kContinue;
+  };
+  Status counted = WalkTree(disk.dir->fd(), kForeignWalk, count);
+  if (!counted.ok())
+    return Status::InvalidArgument("disk " + disk.path + " cannot be looked through to erase it (" +
+                                   counted.message() +
+                                   "): erase it yourself (e.g. make a new file system on it)");
+  if (entries == 0) return Status::Ok();
   if (files > 0) {
     if (!hooks_.confirm_erase)
       return Status::InvalidArgument("disk " + disk.path + " holds " + std::to_string(files) +
@@ -252,12 +265,21 @@ Status DiskPrep::EraseForeign(const Disk& disk) {
                                      " not ferry's");
     RETURN_IF_ERROR(hooks_.confirm_erase(disk.path, files, bytes));
   }
-  for (const fs::path& entry : entries) {
-    fs::remove_all(entry, error);
-    if (error)
-      return Status::IOError("erasing " + entry.string() + " on disk " + disk.path + ": " +
-                             error.message());
-  }
+  WalkVisitor erase;
+  auto remove = [&](const WalkEntry& entry, int flags) -> Status {
+    if (::unlinkat(entry.parent_fd, entry.name.c_str(), flags) != 0 && errno != ENOENT)
+      return ErrnoStatus("erasing " + PrintableName(entry.path) + " on disk " + disk.path, errno);
+    return Status::Ok();
+  };
+  erase.visit = [&](const WalkEntry& entry) -> Result<WalkStep> {
+    if (entry.depth == 1 && entry.name == "lost+found" && S_ISDIR(entry.st.st_mode))
+      return WalkStep::kSkip;
+    if (S_ISDIR(entry.st.st_mode)) return WalkStep::kContinue;  // emptied, then removed
+    RETURN_IF_ERROR(remove(entry, 0));
+    return WalkStep::kContinue;
+  };
+  erase.leave = [&](const WalkEntry& entry) { return remove(entry, AT_REMOVEDIR); };
+  RETURN_IF_ERROR(WalkTree(disk.dir->fd(), kForeignWalk, erase));
   return SyncDirectory(disk.real);
 }
 
@@ -275,11 +297,17 @@ Status DiskPrep::Label(Disk& disk) {
   return LocalBackend(disk.real).CreateDataDirectories();
 }
 
-Status DiskPrep::ReadBack(const std::string& disk, const Id& id, uint64_t size,
-                          BufferBytes& buffer) {
-  std::string path = PackPath(disk, id);
+// Through the disk's ConfinedDir: what is read back is the file diskprep
+// wrote on this disk, never what a link there points to.
+Status DiskPrep::ReadBack(const Disk& disk_info, const Id& id, uint64_t size, BufferBytes& buffer) {
+  const std::string& disk = disk_info.path;
+  std::string relative = ManifestFilePath(id);
+  auto fd = disk_info.dir->OpenFile(relative);
+  if (!fd.ok()) return fd.status().WithContext("disk " + disk);
+  ASSIGN_OR_RETURN(UncachedReader reader,
+                   UncachedReader::Adopt(std::move(*fd), disk + "/" + relative));
   Sha256Stream hash;
-  ASSIGN_OR_RETURN(uint64_t read, ReadFileUncached(path, buffer, [&](ByteView piece) {
+  ASSIGN_OR_RETURN(uint64_t read, ReadFileUncached(reader, buffer, [&](ByteView piece) {
                      hash.Update(piece);
                      progress_.bytes_verified += piece.size();
                      return Status::Ok();
@@ -322,32 +350,48 @@ Status DiskPrep::ResolveDiskFiles(const std::vector<size_t>& disks) {
   for (size_t index : disks) {
     Disk& disk = disks_[index];
     if (!disk.has_label) continue;
-    std::error_code error;
-    fs::path data = fs::path(disk.real) / "data";
-    if (!fs::is_directory(data, error)) continue;
-    for (fs::directory_iterator dir(data, error), end; !error && dir != end; dir.increment(error)) {
-      std::error_code inner;
-      if (!dir->is_directory(inner)) continue;
-      for (fs::directory_iterator it(dir->path(), inner), iend; !inner && it != iend;
-           it.increment(inner)) {
-        std::string name = it->path().filename().string();
-        if (IsTempPath(name)) {  // left by a kill: never a finished copy
-          fs::remove(it->path(), inner);
-          continue;
-        }
-        auto id = Id::FromHex(name);
-        std::error_code e;
-        if (!IsObjectId(name) || !id.ok() || !it->is_regular_file(e) ||
-            dir->path().filename().string() != name.substr(0, 2)) {
-          Warn("disk " + disk.path + ": " + it->path().string() +
-               " is not a pack of this job; left alone");
-          continue;
-        }
-        present[*id].push_back({index, it->file_size(e)});
+    // One walk that follows no link. Packs are written below data/XX, so
+    // those must be real directories: a link there would send the copies
+    // (and their read-backs) off the disk.
+    auto not_directory = [&](const WalkEntry& entry) {
+      return Status::InvalidArgument("disk " + disk.path + ": " + PrintableName(entry.path) +
+                                     " is a " + FileTypeName(entry.st.st_mode) +
+                                     ", not a directory: diskprep writes packs only into "
+                                     "real directories on the disk; remove it and run again");
+    };
+    WalkVisitor visitor;
+    visitor.visit = [&](const WalkEntry& entry) -> Result<WalkStep> {
+      bool dir = S_ISDIR(entry.st.st_mode);
+      if (entry.depth == 1) {
+        if (entry.name != "data") return WalkStep::kSkip;
+        if (!dir) return not_directory(entry);
+        return WalkStep::kContinue;
       }
-      if (inner) return Status::IOError("disk " + disk.path + ": " + inner.message());
-    }
-    if (error) return Status::IOError("disk " + disk.path + ": " + error.message());
+      if (entry.depth == 2) {
+        if (!dir && IsPackPrefix(entry.name)) return not_directory(entry);
+        return WalkStep::kContinue;
+      }
+      const std::string& name = entry.name;
+      if (IsTempPath(name) && S_ISREG(entry.st.st_mode)) {  // left by a kill: never a copy
+        ::unlinkat(entry.parent_fd, name.c_str(), 0);
+        return WalkStep::kSkip;
+      }
+      auto id = Id::FromHex(name);
+      std::string prefix = entry.path.substr(5, 2);
+      if (!IsObjectId(name) || !id.ok() || !S_ISREG(entry.st.st_mode) ||
+          prefix != name.substr(0, 2)) {
+        Warn("disk " + disk.path + ": " + PrintableName(entry.path) +
+             (S_ISREG(entry.st.st_mode)
+                  ? ""
+                  : std::string(" (") + FileTypeName(entry.st.st_mode) + ")") +
+             " is not a pack of this job; left alone");
+        return WalkStep::kSkip;
+      }
+      present[*id].push_back({index, static_cast<uint64_t>(entry.st.st_size)});
+      return WalkStep::kContinue;
+    };
+    RETURN_IF_ERROR(WalkTree(disk.dir->fd(), kOwnDiskWalk, visitor)
+                        .WithContext("looking at what disk " + disk.path + " holds"));
   }
 
   BufferBytes buffer(kCopyChunk);
@@ -386,7 +430,7 @@ Status DiskPrep::ResolveDiskFiles(const std::vector<size_t>& disks) {
         // On the disk but not journalled: a copy renamed into place just
         // before a kill. Only a read-back makes it count.
         Status checked = size == pack->second
-                             ? ReadBack(disk.real, id, size, buffer)
+                             ? ReadBack(disk, id, size, buffer)
                              : Status::Corruption("has " + std::to_string(size) + " bytes, not " +
                                                   std::to_string(pack->second));
         if (!checked.ok()) {
@@ -477,7 +521,7 @@ Status DiskPrep::CopyPack(const CopyTask& task, BufferBytes& buffer) {
     std::lock_guard lock(done_mutex_);
     hooks_.before_read_back(final_path);
   }
-  status = ReadBack(disk.path, task.id, task.size, buffer);
+  status = ReadBack(disk, task.id, task.size, buffer);
   if (status.IsCorruption()) {
     Status staged = CheckSource(task.id, buffer);
     if (!staged.ok()) status = staged;
@@ -547,7 +591,9 @@ Status DiskPrep::RunDirect() {
   Disk disk;
   disk.path = options_.staging;
   disk.real = staging_real_;
-  auto label_bytes = ReadWholeFile(staging_real_ + "/" + kDiskLabelFile);
+  ASSIGN_OR_RETURN(ConfinedDir dir, ConfinedDir::Open(staging_real_));
+  disk.dir = std::make_shared<ConfinedDir>(std::move(dir));
+  auto label_bytes = disk.dir->ReadFile(kDiskLabelFile, kMaxLabelBytes);
   if (label_bytes.ok()) {
     ASSIGN_OR_RETURN(DiskLabel label, ParseDiskLabel(*label_bytes));
     if (label.job != result_.staging.job)
@@ -566,8 +612,8 @@ Status DiskPrep::RunDirect() {
           "packs of this staging were already copied to other disks (drive " + verified.drive_id +
           "): finish with those disks, or move " + options_.staging + "/" + kDiskPrepJournalFile +
           " away to start over");
-  disks_.push_back(disk);
-  result_.disks_used.push_back(disk.path);
+  disks_.push_back(std::move(disk));
+  result_.disks_used.push_back(disks_.back().path);
   RETURN_IF_ERROR(Label(disks_.back()));
 
   std::vector<std::pair<Id, uint64_t>> todo;
@@ -588,7 +634,7 @@ Status DiskPrep::RunDirect() {
     if (Interrupted())
       return Status::Interrupted("interrupted; run the same command again to continue");
     if (hooks_.before_read_back) hooks_.before_read_back(PackPath(staging_real_, id));
-    RETURN_IF_ERROR(ReadBack(disk.path, id, size, buffer));
+    RETURN_IF_ERROR(ReadBack(disks_.back(), id, size, buffer));
     RETURN_IF_ERROR(journal_->AddVerified(disks_.back().drive_id, id, size));
     done_on_[id] = disks_.back().drive_id;
     ++result_.packs_reverified;

@@ -7,17 +7,28 @@
 // and push out the container's dirty pages), and it remembers whether a
 // failed copy failed on the disk's side (a damaged pack) or on the receiving
 // side (the container).
+//
+// Nothing on the disk is followed: every pack is reached through a
+// ConfinedDir (util/confined_dir.h), so a symlinked data/ or a pack-named
+// link to a file outside the disk is a corrupt pack, never a read elsewhere,
+// and errors name paths relative to the disk.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "storage/backend.h"
+#include "util/confined_dir.h"
 
 namespace ferry {
 
 class DiskSource : public Backend {
  public:
-  explicit DiskSource(std::string root);
+  // Opens the disk's directory (an error if it cannot be opened).
+  static Result<std::unique_ptr<DiskSource>> Open(const std::string& root);
+
+  // The disk, for its other files (label, manifest) and its walk.
+  const ConfinedDir& dir() const { return dir_; }
 
   // True if a ReadStream on this thread since ClearDiskFailure() failed
   // reading the disk (not in the sink): the pack is unreadable, which ingest
@@ -40,12 +51,13 @@ class DiskSource : public Backend {
   Status Remove(const ObjectName&) override { return ReadOnly(); }
 
  private:
+  DiskSource(std::string root, ConfinedDir dir) : root_(std::move(root)), dir_(std::move(dir)) {}
   Status ReadOnly() const {
     return Status::Unsupported("a shipped disk is read-only to ingest: " + root_);
   }
-  std::string Path(const ObjectName& name) const { return root_ + "/" + name.Path(); }
 
   std::string root_;
+  ConfinedDir dir_;
 };
 
 }  // namespace ferry

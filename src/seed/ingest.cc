@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <filesystem>
+#include <memory>
 #include <set>
 #include <thread>
 #include <unordered_set>
@@ -17,22 +17,29 @@
 #include "crypto/hash.h"
 #include "crypto/signature.h"
 #include "format/disk_manifest.h"
+#include "format/staging_info.h"
 #include "seed/container_backend.h"
 #include "seed/disk_source.h"
+#include "seed/diskprep_journal.h"
 #include "seed/pack_copy.h"
+#include "util/confined_dir.h"
 #include "util/file_util.h"
+#include "util/printable_name.h"
+#include "util/tree_walk.h"
 
 namespace ferry {
 
 namespace {
 
-// A disk holds one label, one manifest and one signature: anything larger is
-// not ours, and reading it whole would be a mistake.
-constexpr uint64_t kMaxLabelBytes = 64 << 10;
-constexpr uint64_t kMaxManifestBytes = 512u << 20;
 // More unexpected names than this are summarized; the drive report must stay
 // a reasonable request.
 constexpr size_t kMaxUnexpectedListed = 10000;
+// The walk of a disk for unexpected files: ferry's layout is three levels
+// deep (data/XX/ID) and holds the listed packs, 257 directories and a few
+// files; a disk with a million entries more, or nested deeper than this, is
+// not looked at further (and says so in its report).
+constexpr int kMaxWalkDepth = 16;
+constexpr uint64_t kMaxWalkExtraEntries = 1u << 20;
 
 // While other ingests copy into the same container (several operators may
 // ingest drives of one job at once), a temp file is only known to be a killed
@@ -77,15 +84,6 @@ bool SafePathComponent(const std::string& name) {
   return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
 }
 
-Result<Bytes> ReadSmallFile(const std::string& path, uint64_t limit) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat " + path, errno);
-  if (static_cast<uint64_t>(st.st_size) > limit)
-    return Status::Corruption(path + " is " + std::to_string(st.st_size) +
-                              " bytes, too large to be ferry's");
-  return ReadWholeFile(path);
-}
-
 std::string Plural(uint64_t n, const std::string& one, const std::string& many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
@@ -96,74 +94,98 @@ IngestDrive* FindDrive(IngestJob& job, const std::string& drive_id) {
   return nullptr;
 }
 
-// Files on the disk that are not the label, manifest, signature or a listed
-// pack, as paths relative to the disk. lost+found is the file system's, not
-// something shipped, and is left out.
-std::vector<std::string> UnexpectedFiles(const std::string& disk,
+// How an entry of a disk appears in a report: its path relative to the disk
+// (printable: names are the disk's choice), with what it is when it is not a
+// file or a directory. Nothing it points to or holds is read.
+std::string Shown(const WalkEntry& entry) {
+  std::string shown = PrintableName(entry.path);
+  mode_t mode = entry.st.st_mode;
+  if (S_ISDIR(mode)) return shown + "/";
+  if (S_ISREG(mode)) return shown;
+  return shown + " (" + FileTypeName(mode) + (S_ISLNK(mode) ? ", not followed)" : ", not read)");
+}
+
+// Everything on the disk that is not ferry's, as paths relative to the disk,
+// found in one bounded walk that follows no link (util/tree_walk.h). Ferry's:
+// at the top the label, the manifest and its signature (and, on a disk that
+// was its own staging directory, staging.json and the diskprep journal), all
+// regular files; data/, its XX directories, and in those the listed packs as
+// regular files under their own prefix. lost+found is the file system's, not
+// something shipped, and is left out. An unexpected directory is listed by
+// its contents (or as "dir/" when empty); a link, device, fifo or socket as
+// itself with its type. If the walk hits its bounds, the last entry says so.
+std::vector<std::string> UnexpectedFiles(const ConfinedDir& disk,
                                          const std::unordered_set<std::string>& listed) {
-  namespace fs = std::filesystem;
   std::vector<std::string> found;
-  std::error_code error;
-  auto add = [&](const fs::path& path) {
-    found.push_back(fs::relative(path, disk, error).string());
+  uint64_t more = 0;
+  auto add = [&](const WalkEntry& entry) {
+    if (found.size() < kMaxUnexpectedListed)
+      found.push_back(Shown(entry));
+    else
+      ++more;
   };
-  // Everything below `dir`, files and empty directories.
-  auto add_all = [&](const fs::path& dir) {
-    bool any = false;
-    for (auto it = fs::recursive_directory_iterator(dir, error);
-         !error && it != fs::recursive_directory_iterator() && found.size() <= kMaxUnexpectedListed;
-         it.increment(error)) {
-      any = true;
-      if (!it->is_directory(error)) add(it->path());
-    }
-    if (!any) add(dir.string() + "/");
+  // The directories being walked: whether each is unexpected, and how much
+  // was reported when it was entered (nothing more: report it as empty).
+  struct Open {
+    bool unexpected;
+    uint64_t reported_before;
   };
-  for (auto it = fs::directory_iterator(disk, error); !error && it != fs::directory_iterator();
-       it.increment(error)) {
-    std::string name = it->path().filename().string();
-    if (name == kDiskLabelFile || name == kManifestFile || name == kManifestSignatureFile ||
-        name == "lost+found")
-      continue;
-    if (name != "data" || !it->is_directory(error)) {
-      it->is_directory(error) ? add_all(it->path()) : add(it->path());
-      continue;
+  std::vector<Open> open;
+  auto reported = [&] { return found.size() + more; };
+  auto inside_unexpected = [&] { return !open.empty() && open.back().unexpected; };
+  auto expected = [&](const WalkEntry& entry) {
+    const std::string& name = entry.name;
+    bool file = S_ISREG(entry.st.st_mode), dir = S_ISDIR(entry.st.st_mode);
+    if (entry.depth == 1)
+      return (file &&
+              (name == kDiskLabelFile || name == kManifestFile || name == kManifestSignatureFile ||
+               name == kStagingInfoFile || name == kDiskPrepJournalFile)) ||
+             (dir && name == "data");
+    if (entry.depth == 2) return dir && IsPackPrefix(name);
+    if (entry.depth == 3)
+      return file && listed.count(name) && name.compare(0, 2, entry.path.substr(5, 2)) == 0;
+    return false;
+  };
+  WalkVisitor visitor;
+  visitor.visit = [&](const WalkEntry& entry) -> Result<WalkStep> {
+    bool dir = S_ISDIR(entry.st.st_mode);
+    if (entry.depth == 1 && dir && entry.name == "lost+found") return WalkStep::kSkip;
+    bool unexpected = inside_unexpected() || !expected(entry);
+    if (dir) {
+      open.push_back({unexpected, reported()});
+      return WalkStep::kContinue;
     }
-    std::error_code inner_error;
-    for (auto sub = fs::directory_iterator(it->path(), inner_error);
-         !inner_error && sub != fs::directory_iterator(); sub.increment(inner_error)) {
-      std::string prefix = sub->path().filename().string();
-      if (prefix.size() != 2 || !sub->is_directory(inner_error)) {
-        sub->is_directory(inner_error) ? add_all(sub->path()) : add(sub->path());
-        continue;
-      }
-      std::error_code file_error;
-      for (auto file = fs::directory_iterator(sub->path(), file_error);
-           !file_error && file != fs::directory_iterator(); file.increment(file_error)) {
-        std::string file_name = file->path().filename().string();
-        bool is_listed = listed.count(file_name) && file_name.compare(0, 2, prefix) == 0 &&
-                         file->is_regular_file(file_error);
-        if (is_listed) continue;
-        file->is_directory(file_error) ? add_all(file->path()) : add(file->path());
-      }
-    }
-  }
+    if (unexpected) add(entry);
+    return WalkStep::kContinue;
+  };
+  visitor.leave = [&](const WalkEntry& entry) -> Status {
+    Open left = open.back();
+    open.pop_back();
+    if (left.unexpected && reported() == left.reported_before) add(entry);
+    return Status::Ok();
+  };
+  WalkLimits limits;
+  limits.max_depth = kMaxWalkDepth;
+  limits.max_entries = listed.size() + 512 + kMaxWalkExtraEntries;
+  Status walked = WalkTree(disk.fd(), limits, visitor);
   std::sort(found.begin(), found.end());
-  if (found.size() > kMaxUnexpectedListed) {
-    size_t more = found.size() - kMaxUnexpectedListed;
-    found.resize(kMaxUnexpectedListed);
-    found.push_back("… and " + std::to_string(more) + " more");
-  }
+  if (more > 0) found.push_back("… and " + std::to_string(more) + " more");
+  if (!walked.ok())
+    found.push_back("(the disk was not looked at further: " + PrintableName(walked.message()) +
+                    ")");
   return found;
 }
 
 // Checks a disk's manifest against the job: recorded hash, signature, job,
 // account, container and drive. The error is the reason the drive fails.
-Result<DiskManifest> VerifyManifest(const std::string& disk, const IngestJob& job,
+// Nothing is parsed before the signature and the hash say the bytes are the
+// machine's, and nothing larger than a manifest of ours is read at all.
+Result<DiskManifest> VerifyManifest(const ConfinedDir& disk, const IngestJob& job,
                                     const IngestDrive& drive) {
-  auto manifest_bytes = ReadSmallFile(disk + "/" + kManifestFile, kMaxManifestBytes);
+  auto manifest_bytes = disk.ReadFile(kManifestFile, kMaxManifestBytes);
   if (!manifest_bytes.ok())
     return Status::Corruption("the manifest cannot be read: " + manifest_bytes.status().message());
-  auto signature_text = ReadSmallFile(disk + "/" + kManifestSignatureFile, kMaxLabelBytes);
+  auto signature_text = disk.ReadFile(kManifestSignatureFile, kMaxLabelBytes);
   if (!signature_text.ok())
     return Status::Corruption("the manifest's signature cannot be read: " +
                               signature_text.status().message());
@@ -195,8 +217,8 @@ Result<DiskManifest> VerifyManifest(const std::string& disk, const IngestJob& jo
   auto manifest = ParseDiskManifest(*manifest_bytes);
   if (!manifest.ok()) return manifest.status();
   auto mismatch = [&](const std::string& what, const std::string& has, const std::string& want) {
-    return Status::Corruption("the manifest names " + what + " '" + has + "', the job has '" +
-                              want + "'");
+    return Status::Corruption("the manifest names " + what + " '" + PrintableName(has) +
+                              "', the job has '" + want + "'");
   };
   if (manifest->job != job.name) return mismatch("job", manifest->job, job.name);
   if (manifest->storage_account != job.storage_account)
@@ -214,14 +236,15 @@ enum class Outcome { kPending, kPresent, kCopied, kMissing, kCorrupt };
 class DriveIngest {
  public:
   DriveIngest(const IngestOptions& options, ImportService& service, IngestProgress* progress,
-              const IngestJob& job, ContainerBackend& container, DriveReport& report)
+              const IngestJob& job, ContainerBackend& container, DiskSource& source,
+              DriveReport& report)
       : options_(options),
         service_(service),
         progress_(progress),
         job_(job),
         container_(container),
         report_(report),
-        source_(report.disk) {}
+        source_(source) {}
 
   // The state Run reported for the drive.
   DriveState final_state() const { return final_state_; }
@@ -286,7 +309,9 @@ class DriveIngest {
 
   int Percent(uint64_t done) const {
     if (report_.bytes_listed == 0) return 100;
-    return static_cast<int>(done * 100 / report_.bytes_listed);
+    // In floating point: done * 100 could overflow for a manifest's sizes.
+    return static_cast<int>(static_cast<double>(done) * 100.0 /
+                            static_cast<double>(report_.bytes_listed));
   }
 
   void Work() {
@@ -298,13 +323,16 @@ class DriveIngest {
         if (!error_.ok()) break;
       }
       Outcome outcome = Outcome::kPending;
-      Status status = CopyOne(files_[index], &outcome);
+      std::string why;
+      Status status = CopyOne(files_[index], &outcome, &why);
       std::lock_guard lock(mutex_);
       if (!status.ok()) {
         if (error_.ok()) error_ = status;
         break;
       }
       outcomes_[index] = outcome;
+      if (outcome == Outcome::kCorrupt && first_corrupt_.first > index)
+        first_corrupt_ = {index, why};
       if (outcome == Outcome::kPresent || outcome == Outcome::kCopied) {
         bytes_done_ += files_[index].size;
         if (progress_) progress_->bytes_done = bytes_done_;
@@ -315,9 +343,11 @@ class DriveIngest {
   }
 
   // An error return is the container's (or the run's) problem and stops the
-  // ingest; a damaged or absent pack is an outcome.
-  Status CopyOne(const ManifestFile& file, Outcome* outcome) {
+  // ingest; a damaged or absent pack is an outcome, and `why` says, relative
+  // to the disk, what is wrong with a corrupt one.
+  Status CopyOne(const ManifestFile& file, Outcome* outcome, std::string* why) {
     ObjectName name{ObjectKind::kData, file.id.Hex()};
+    std::string path = ManifestFilePath(file.id);
     // Committed copies were verified against their name: a re-run skips them.
     auto present = container_.Stat(name);
     if (present.ok() && *present == file.size) {
@@ -327,14 +357,17 @@ class DriveIngest {
     auto size = source_.Stat(name);
     if (!size.ok()) {
       *outcome = size.status().IsNotFound() ? Outcome::kMissing : Outcome::kCorrupt;
+      *why = size.status().message();
       return Status::Ok();
     }
     if (*size != file.size) {  // damaged; copying it would only prove it
       *outcome = Outcome::kCorrupt;
+      *why = path + " is " + std::to_string(*size) + " bytes, the manifest lists " +
+             std::to_string(file.size);
       return Status::Ok();
     }
     DiskSource::ClearDiskFailure();
-    auto copied = CopyVerifiedPack(source_, container_, file.id);
+    auto copied = CopyVerifiedPack(source_, container_, file.id, file.size);
     if (copied.ok()) {
       *outcome = Outcome::kCopied;
       if (progress_) progress_->bytes_copied += *copied;
@@ -344,8 +377,14 @@ class DriveIngest {
       *outcome = Outcome::kMissing;
       return Status::Ok();
     }
-    if (copied.status().IsCorruption() || DiskSource::DiskFailed()) {
-      *outcome = Outcome::kCorrupt;  // wrong hash, or unreadable on the disk
+    if (DiskSource::DiskFailed()) {  // unreadable on the disk (or swapped for a link)
+      *outcome = Outcome::kCorrupt;
+      *why = "reading " + path + " failed: " + copied.status().message();
+      return Status::Ok();
+    }
+    if (copied.status().IsCorruption()) {  // wrong hash, or it changed size while read
+      *outcome = Outcome::kCorrupt;
+      *why = path + " does not hash to its name, or changed while it was read";
       return Status::Ok();
     }
     return copied.status().WithContext("copying pack " + file.id.Hex() + " into " +
@@ -376,7 +415,7 @@ class DriveIngest {
     }
     std::unordered_set<std::string> listed;
     for (const ManifestFile& file : files_) listed.insert(file.id.Hex());
-    report_.unexpected = UnexpectedFiles(report_.disk, listed);
+    report_.unexpected = UnexpectedFiles(source_.dir(), listed);
 
     uint64_t in_container = report_.files_present + report_.files_copied;
     uint64_t bytes_in_container = report_.bytes_present + report_.bytes_copied;
@@ -389,14 +428,19 @@ class DriveIngest {
       problems.push_back(std::to_string(report_.unexpected.size()) + " unexpected");
     std::string summary;
     for (const std::string& problem : problems) summary += (summary.empty() ? "" : ", ") + problem;
+    // The lists name files; the reason says what was wrong with the first
+    // corrupt one, since "corrupt" alone does not say whether a pack was
+    // damaged, the wrong size or not a file at all.
+    std::string detail;
+    if (!first_corrupt_.second.empty()) detail = "; first corrupt: " + first_corrupt_.second;
     DriveState final_state = DriveState::kCompleted;
     if (!files_.empty() && in_container == 0) {
       final_state = DriveState::kFailed;
       report_.reason = "nothing could be copied (" + summary + " of " +
-                       Plural(files_.size(), "listed file", "listed files") + ")";
+                       Plural(files_.size(), "listed file", "listed files") + ")" + detail;
     } else if (!problems.empty()) {
       final_state = DriveState::kCompletedMoreInfo;
-      report_.reason = summary + " file(s)";
+      report_.reason = summary + " file(s)" + detail;
     } else {
       report_.reason.clear();
     }
@@ -422,13 +466,14 @@ class DriveIngest {
   const IngestJob& job_;
   ContainerBackend& container_;
   DriveReport& report_;
-  DiskSource source_;
+  DiskSource& source_;
   std::vector<ManifestFile> files_;
   std::atomic<size_t> next_{0};
 
   std::mutex mutex_;  // guards everything below
   std::condition_variable wake_;
   std::vector<Outcome> outcomes_;
+  std::pair<size_t, std::string> first_corrupt_{SIZE_MAX, ""};  // in manifest order
   uint64_t bytes_done_ = 0;
   int running_ = 0;
   Status error_;
@@ -488,16 +533,25 @@ Result<IngestReport> Ingest(const IngestOptions& options, ImportService& service
   report.container = options.storage_root + "/" + job.storage_account + "/" + job.container;
 
   // Labels first: which presented disks are drives of this job.
+  // Each disk is opened once, and everything on it is reached through that
+  // directory without following a link (DiskSource, ConfinedDir).
   std::set<std::string> presented;
+  std::vector<std::unique_ptr<DiskSource>> sources;
   for (const std::string& disk : options.disks) {
     DriveReport drive_report;
     drive_report.disk = disk;
-    auto label_bytes = ReadSmallFile(disk + "/" + kDiskLabelFile, kMaxLabelBytes);
-    auto label =
-        label_bytes.ok() ? ParseDiskLabel(*label_bytes) : Result<DiskLabel>(label_bytes.status());
+    auto source = DiskSource::Open(disk);
+    Result<DiskLabel> label = Status::Internal("not read");
+    if (!source.ok()) {
+      label = source.status();
+    } else {
+      auto label_bytes = (*source)->dir().ReadFile(kDiskLabelFile, kMaxLabelBytes);
+      label = label_bytes.ok() ? ParseDiskLabel(*label_bytes) : label_bytes.status();
+    }
+    sources.push_back(source.ok() ? std::move(*source) : nullptr);
     if (!label.ok()) {
       drive_report.reason = "not a ferry disk (no readable " + std::string(kDiskLabelFile) +
-                            "): " + label.status().message();
+                            "): " + PrintableName(label.status().message());
     } else {
       drive_report.drive_id = label->drive_id;
       if (label->job != job.name)
@@ -562,13 +616,14 @@ Result<IngestReport> Ingest(const IngestOptions& options, ImportService& service
       RETURN_IF_ERROR(MoveDrive(service, job.name, drive, DriveState::kReceived, "disk received"));
     if (drive.state == DriveState::kReceived)
       RETURN_IF_ERROR(MoveDrive(service, job.name, drive, DriveState::kTransferring, "copying"));
-    auto manifest = VerifyManifest(drive_report.disk, job, drive);
+    DiskSource& source = *sources[i];
+    auto manifest = VerifyManifest(source.dir(), job, drive);
     if (!manifest.ok()) {
       RETURN_IF_ERROR(
           FailDrive(service, job.name, drive, drive_report, manifest.status().message()));
       continue;
     }
-    DriveIngest ingest(options, service, progress, job, container, drive_report);
+    DriveIngest ingest(options, service, progress, job, container, source, drive_report);
     RETURN_IF_ERROR(ingest.Run(*manifest));
     drive.state = ingest.final_state();
     report.bytes_copied += drive_report.bytes_copied;

@@ -11,17 +11,24 @@ Status Mismatch(Backend& from, const Id& id, const Id& actual) {
 }
 }  // namespace
 
-Result<uint64_t> CopyVerifiedPack(Backend& from, Backend& to, const Id& id) {
+Result<uint64_t> CopyVerifiedPack(Backend& from, Backend& to, const Id& id,
+                                  std::optional<uint64_t> expected_size) {
   ObjectName name{ObjectKind::kData, id.Hex()};
   RETURN_IF_ERROR(from.Stat(name).status());
   ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> writer, to.OpenWriter(name));
   Sha256Stream hash;
   uint64_t size = 0;
+  auto wrong_size = [&](const std::string& how) {
+    return Status::Corruption("pack " + id.Hex() + " in " + from.Location() + " is " + how +
+                              " than the " + std::to_string(*expected_size) + " bytes listed");
+  };
   RETURN_IF_ERROR(from.ReadStream(name, 0, Backend::kToEnd, [&](ByteView data) {
+    if (expected_size && data.size() > *expected_size - size) return wrong_size("longer");
     hash.Update(data);
     size += data.size();
     return writer->Write(data);
   }));
+  if (expected_size && size != *expected_size) return wrong_size("shorter");
   Id actual = hash.Finish();
   if (actual != id) return Mismatch(from, id, actual);
   RETURN_IF_ERROR(writer->Commit());

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "storage/backend.h"
 #include "util/id.h"
@@ -14,8 +15,12 @@ namespace ferry {
 
 // Copies pack `id` from `from` to `to` and returns its size. NotFound if
 // `from` has no such pack; Corruption (nothing written) if its bytes do not
-// hash to `id`.
-Result<uint64_t> CopyVerifiedPack(Backend& from, Backend& to, const Id& id);
+// hash to `id`. With `expected_size` (a manifest's), the read stops as soon
+// as the pack runs past it, and a shorter one is refused too: a source that
+// grows while it is read (a hostile disk's file system) cannot make the copy
+// write more than it promised.
+Result<uint64_t> CopyVerifiedPack(Backend& from, Backend& to, const Id& id,
+                                  std::optional<uint64_t> expected_size = std::nullopt);
 
 // Reads pack `id` from `backend` and checks its hash; returns its size.
 Result<uint64_t> VerifyPack(Backend& backend, const Id& id);

@@ -49,31 +49,40 @@ UncachedReader& UncachedReader::operator=(UncachedReader&& other) noexcept {
 namespace {
 // The buffered fallback: flush what is dirty, then drop the cached pages, so
 // the reads that follow go to the device (where the file system has one).
-Result<int> OpenBufferedUncached(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open " + path, errno);
-  if (::fdatasync(fd) != 0 && errno != EINVAL && errno != EROFS) {
-    int err = errno;
-    ::close(fd);
-    return ErrnoStatus("fdatasync " + path, err);
-  }
+Status DropCachedPages(int fd, const std::string& path) {
+  if (::fdatasync(fd) != 0 && errno != EINVAL && errno != EROFS)
+    return ErrnoStatus("fdatasync " + path, errno);
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);  // advisory: failure changes nothing
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  return fd;
+  return Status::Ok();
+}
+
+// Turns O_DIRECT off on `fd` (the file system refused it) and drops the cache.
+Status FallBackToBuffered(int fd, const std::string& path) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_DIRECT) != 0)
+    return ErrnoStatus("fcntl " + path, errno);
+  return DropCachedPages(fd, path);
 }
 }  // namespace
 
 Result<UncachedReader> UncachedReader::Open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open " + path, errno);
+  return Adopt(UniqueFd(fd), path);
+}
+
+Result<UncachedReader> UncachedReader::Adopt(UniqueFd fd, std::string path) {
   UncachedReader reader;
-  reader.path_ = path;
-  reader.fd_ = ::open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
-  reader.direct_ = reader.fd_ >= 0;
-  if (reader.fd_ < 0) {
-    if (errno != EINVAL) return ErrnoStatus("open " + path, errno);
-    ASSIGN_OR_RETURN(reader.fd_, OpenBufferedUncached(path));
-  }
+  reader.path_ = std::move(path);
+  reader.fd_ = fd.release();
+  // O_DIRECT is set on the open file rather than at open, so one open (the
+  // caller's, which may have checked what it opened) serves both ways.
+  int flags = ::fcntl(reader.fd_, F_GETFL);
+  reader.direct_ = flags >= 0 && ::fcntl(reader.fd_, F_SETFL, flags | O_DIRECT) == 0;
+  if (!reader.direct_) RETURN_IF_ERROR(DropCachedPages(reader.fd_, reader.path_));
   struct stat st;
-  if (::fstat(reader.fd_, &st) != 0) return ErrnoStatus("stat " + path, errno);
+  if (::fstat(reader.fd_, &st) != 0) return ErrnoStatus("stat " + reader.path_, errno);
   reader.size_ = static_cast<uint64_t>(st.st_size);
   return reader;
 }
@@ -87,9 +96,8 @@ Result<size_t> UncachedReader::Read(uint64_t offset, uint8_t* out, size_t length
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EINVAL && direct_ && done == 0) {
       // Some file systems accept O_DIRECT at open and refuse it on read.
-      CloseFd(fd_);
       direct_ = false;
-      ASSIGN_OR_RETURN(fd_, OpenBufferedUncached(path_));
+      RETURN_IF_ERROR(FallBackToBuffered(fd_, path_));
       continue;
     }
     if (n < 0) return ErrnoStatus("read " + path_, errno);
@@ -105,6 +113,11 @@ Result<size_t> UncachedReader::Read(uint64_t offset, uint8_t* out, size_t length
 Result<uint64_t> ReadFileUncached(const std::string& path, BufferBytes& buffer,
                                   const std::function<Status(ByteView)>& sink) {
   ASSIGN_OR_RETURN(UncachedReader reader, UncachedReader::Open(path));
+  return ReadFileUncached(reader, buffer, sink);
+}
+
+Result<uint64_t> ReadFileUncached(UncachedReader& reader, BufferBytes& buffer,
+                                  const std::function<Status(ByteView)>& sink) {
   uint64_t offset = 0;
   for (;;) {
     ASSIGN_OR_RETURN(size_t n, reader.Read(offset, buffer.data(), buffer.size()));

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "util/bytes.h"
+#include "util/confined_dir.h"
 #include "util/status.h"
 
 namespace ferry {
@@ -29,6 +30,9 @@ class UncachedReader {
   UncachedReader& operator=(const UncachedReader&) = delete;
 
   static Result<UncachedReader> Open(const std::string& path);
+  // Takes over `fd`, an open regular file (opened without O_DIRECT, e.g. by
+  // ConfinedDir::OpenFile); `path` names it in errors.
+  static Result<UncachedReader> Adopt(UniqueFd fd, std::string path);
 
   // Reads up to `length` bytes at `offset` into `out`; fewer only at the end
   // of the file. REQUIRES: `out`, `offset` and `length` are multiples of
@@ -48,6 +52,9 @@ class UncachedReader {
 // hands each to `sink`. `buffer` must be aligned and a multiple of
 // kBufferAlignment long (BufferBytes is). Returns the number of bytes read.
 Result<uint64_t> ReadFileUncached(const std::string& path, BufferBytes& buffer,
+                                  const std::function<Status(ByteView)>& sink);
+// The same for a file already open.
+Result<uint64_t> ReadFileUncached(UncachedReader& reader, BufferBytes& buffer,
                                   const std::function<Status(ByteView)>& sink);
 
 // A new file written sequentially: aligned pieces go through O_DIRECT, the

@@ -330,6 +330,77 @@ TEST_F(DiskPrepTest, DirectToDeviceOnlyReadsBackAndSigns) {
   ExpectShippable({staging});
 }
 
+// Issue 9, hostile disks: a disk that carries our label but whose data/ is a
+// link would have had the packs written (and read back) wherever it points.
+TEST_F(DiskPrepTest, RefusesADiskWhoseDataDirectoryIsALink) {
+  MakePacks(2);
+  std::string d1 = Disk("d1");
+  std::string outside = Disk("outside");
+  ASSERT_TRUE(
+      WriteFileAtomic(d1 + "/" + kDiskLabelFile, EncodeDiskLabel({"seed-1", "FD-000000000001"}))
+          .ok());
+  fs::create_directory_symlink(outside, d1 + "/data");
+  auto result = Run(Options({d1}, 0));
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("data is a symbolic link, not a directory"),
+            std::string::npos)
+      << result.status().ToString();
+  EXPECT_TRUE(fs::is_empty(outside));
+}
+
+// Erasing a foreign disk removes its links, never what they point to, and
+// counts them as files; a tree deeper than the walk's bound is refused.
+TEST_F(DiskPrepTest, ErasesLinksNotTheirTargetsAndRefusesEndlessTrees) {
+  MakePacks(1);
+  std::string d1 = Disk("d1");
+  std::string outside = Disk("outside");
+  ASSERT_TRUE(WriteFileAtomic(outside + "/keep.txt", Bytes(10, 3)).ok());
+  fs::create_directory_symlink(outside, d1 + "/dir-link");
+  ASSERT_TRUE(MakeDirectories(d1 + "/sub").ok());
+  fs::create_symlink(outside + "/keep.txt", d1 + "/sub/file-link");
+  ASSERT_EQ(::mkfifo((d1 + "/sub/pipe").c_str(), 0644), 0);
+  uint64_t asked_files = 0;
+  hooks.confirm_erase = [&](const std::string&, uint64_t files, uint64_t) {
+    asked_files = files;
+    return Status::Ok();
+  };
+  auto erased = Run(Options({d1}, 0));
+  ASSERT_TRUE(erased.ok()) << erased.status().ToString();
+  EXPECT_EQ(asked_files, 3u);
+  EXPECT_TRUE(fs::exists(outside + "/keep.txt"));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(d1 + "/dir-link")));
+  ExpectShippable({d1});
+
+  std::string d2 = Disk("d2");
+  std::string deep = d2;
+  for (int i = 0; i < 140; ++i) deep += "/d";
+  ASSERT_TRUE(MakeDirectories(deep).ok());
+  jobs.jobs.clear();
+  jobs.requests.clear();
+  ASSERT_EQ(::unlink((staging + "/" + kDiskPrepJournalFile).c_str()), 0);
+  auto refused = Run(Options({d2}, 0));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("nested deeper than 128 levels"), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_TRUE(fs::exists(deep));
+}
+
+// Direct-to-device: a staged "pack" that is a link to a file elsewhere (even
+// one whose bytes match its name) is not read back as if it were on the disk.
+TEST_F(DiskPrepTest, DirectToDeviceRefusesALinkedPack) {
+  MakePacks(2);
+  const auto& [id, size] = *packs.begin();
+  std::string elsewhere = root.path() + "/elsewhere.bin";
+  fs::rename(staging + "/" + ManifestFilePath(id), elsewhere);
+  fs::create_symlink(elsewhere, staging + "/" + ManifestFilePath(id));
+  auto result = Run(Options({staging}, 0));
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find(ManifestFilePath(id) + " is a symbolic link"),
+            std::string::npos)
+      << result.status().ToString();
+  EXPECT_TRUE(jobs.requests.empty());
+}
+
 TEST_F(DiskPrepTest, RefusesAJobNameTakenByAnotherRun) {
   MakePacks(1);
   jobs.jobs["seed-1"] = ImportJobInfo{"seed-1", "Creating", "AAAA", "Dock 7", {}};

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -120,6 +121,22 @@ class IngestTest : public ::testing::Test {
     WriteFile(disk + "/" + kManifestFile, encoded);
     WriteFile(disk + "/" + kManifestSignatureFile,
               AsBytes(Base64Encode(Sign(key, encoded)) + "\n"));
+  }
+  // Signs `manifest` as drive `drive_id`'s and records it with the job, as a
+  // hostile customer (who holds the signing key) would.
+  void Resign(const std::string& disk, const std::string& drive_id, const DiskManifest& manifest) {
+    Bytes encoded = EncodeDiskManifest(manifest);
+    WriteManifest(disk, encoded, key_);
+    service_.Drive(drive_id).manifest_hash = Sha256(encoded).Hex();
+    manifests_[drive_id] = manifest;
+  }
+  // Every string the import service was sent about `drive_id`.
+  std::string SentAbout(const std::string& drive_id) {
+    const DriveRecord& drive = service_.Drive(drive_id);
+    std::string all = drive.reason;
+    for (const auto* list : {&drive.missing, &drive.corrupt, &drive.unexpected})
+      for (const std::string& item : *list) all += "\n" + item;
+    return all;
   }
   std::string Container() const { return options_.storage_root + "/acct/box"; }
   std::string InContainer(const Id& id) const { return Container() + "/" + ManifestFilePath(id); }
@@ -399,6 +416,206 @@ TEST_F(IngestTest, UnshippedJobIsRefused) {
   ASSERT_FALSE(report.ok());
   EXPECT_NE(report.status().message().find("is Creating"), std::string::npos);
   EXPECT_EQ(ContainerFiles(), 0u);
+}
+
+// Issue 9: a disk with data/x -> /root made the datacenter list its own files
+// in the customer's report, and a pack-named link to a file outside the disk
+// was copied into the container. Nothing on a disk is followed.
+TEST_F(IngestTest, SymlinksOnTheDiskAreReportedNeverFollowed) {
+  std::string disk = MakeDisk("d1", 3);
+  std::string outside = dir_.path() + "/datacenter-secrets";
+  for (int i = 0; i < 50; ++i) WriteFile(outside + "/file-" + std::to_string(i), AsBytes("x"));
+  std::string secret_text = "the datacenter's own file";
+  Bytes secret(secret_text.begin(), secret_text.end());
+  WriteFile(outside + "/known.conf", secret);
+  Id secret_id = Sha256(secret);
+  // A directory link, and a listed pack that is a link to a file outside
+  // whose bytes do hash to its name.
+  fs::create_directory_symlink(outside, disk + "/data/x");
+  fs::create_directories(disk + "/data/" + secret_id.Hex().substr(0, 2));
+  fs::create_symlink(outside + "/known.conf", disk + "/" + ManifestFilePath(secret_id));
+  DiskManifest manifest = manifests_["d1"];
+  manifest.files.push_back({secret_id, secret.size()});
+  Resign(disk, "d1", manifest);
+
+  auto report = Run();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  const DriveReport& drive = report->drives[0];
+  EXPECT_EQ(drive.state, "CompletedMoreInfo") << drive.reason;
+  EXPECT_EQ(drive.files_copied, 3u);
+  EXPECT_EQ(drive.corrupt, std::vector<std::string>{secret_id.Hex()});
+  EXPECT_FALSE(ContainerHas(secret_id));
+  EXPECT_EQ(ContainerFiles(), 3u);
+  std::vector<std::string> unexpected = {
+      ManifestFilePath(secret_id) + " (symbolic link, not followed)",
+      "data/x (symbolic link, not followed)"};
+  std::sort(unexpected.begin(), unexpected.end());
+  EXPECT_EQ(drive.unexpected, unexpected);
+  std::string sent = SentAbout("d1");
+  EXPECT_NE(sent.find("symbolic link"), std::string::npos) << sent;
+  EXPECT_EQ(sent.find("datacenter-secrets"), std::string::npos) << sent;
+  EXPECT_EQ(sent.find(dir_.path()), std::string::npos) << sent;
+}
+
+TEST_F(IngestTest, SymlinkedDataDirectoryFailsTheDriveAndReadsNothingOutside) {
+  std::string disk = MakeDisk("d1", 4);
+  std::string elsewhere = dir_.path() + "/elsewhere";
+  fs::rename(disk + "/data", elsewhere);
+  fs::create_directory_symlink(elsewhere, disk + "/data");
+  auto report = Run();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  const DriveReport& drive = report->drives[0];
+  EXPECT_EQ(drive.state, "Failed");
+  EXPECT_EQ(drive.corrupt.size(), 4u);
+  EXPECT_EQ(drive.unexpected, std::vector<std::string>{"data (symbolic link, not followed)"});
+  EXPECT_NE(drive.reason.find("data is a symbolic link"), std::string::npos) << drive.reason;
+  EXPECT_EQ(service_.Drive("d1").state, DriveState::kFailed);
+  EXPECT_EQ(ContainerFiles(), 0u);
+  EXPECT_EQ(SentAbout("d1").find(dir_.path()), std::string::npos) << SentAbout("d1");
+}
+
+// A fifo must not block ingest, a device must not be opened, and neither is
+// read; a pack that is a directory is corrupt, its contents unexpected.
+TEST_F(IngestTest, FifosDevicesAndDirectoriesAreNotRead) {
+  std::string disk = MakeDisk("d1", 4);
+  ASSERT_EQ(::mkfifo((disk + "/pipe").c_str(), 0644), 0);
+  const ManifestFile& as_fifo = manifests_["d1"].files[0];
+  const ManifestFile& as_dir = manifests_["d1"].files[1];
+  fs::remove(disk + "/" + ManifestFilePath(as_fifo.id));
+  ASSERT_EQ(::mkfifo((disk + "/" + ManifestFilePath(as_fifo.id)).c_str(), 0644), 0);
+  fs::remove(disk + "/" + ManifestFilePath(as_dir.id));
+  WriteFile(disk + "/" + ManifestFilePath(as_dir.id) + "/inside", AsBytes("y"));
+  bool device = ::mknod((disk + "/zero").c_str(), S_IFCHR | 0644, makedev(1, 5)) == 0;
+  // The manifest itself a fifo on a second disk: Failed, not stuck.
+  std::string disk2 = MakeDisk("d2", 1);
+  fs::remove(disk2 + "/" + kManifestFile);
+  ASSERT_EQ(::mkfifo((disk2 + "/" + kManifestFile).c_str(), 0644), 0);
+
+  auto report = Run();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  const DriveReport& drive = report->drives[0];
+  EXPECT_EQ(drive.state, "CompletedMoreInfo");
+  std::vector<std::string> corrupt = {as_fifo.id.Hex(), as_dir.id.Hex()};
+  std::sort(corrupt.begin(), corrupt.end());
+  std::vector<std::string> got = drive.corrupt;
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, corrupt);
+  std::vector<std::string> unexpected = {ManifestFilePath(as_dir.id) + "/inside",
+                                         ManifestFilePath(as_fifo.id) + " (named pipe, not read)",
+                                         "pipe (named pipe, not read)"};
+  if (device) unexpected.push_back("zero (character device, not read)");
+  std::sort(unexpected.begin(), unexpected.end());
+  EXPECT_EQ(drive.unexpected, unexpected);
+  EXPECT_EQ(ContainerFiles(), 2u);
+  EXPECT_EQ(report->drives[1].state, "Failed");
+  EXPECT_NE(report->drives[1].reason.find("ferry-manifest.json is a named pipe"), std::string::npos)
+      << report->drives[1].reason;
+}
+
+TEST_F(IngestTest, HugeOrLinkedManifestFailsBeforeItIsRead) {
+  std::string disk1 = MakeDisk("d1", 1);
+  std::string disk2 = MakeDisk("d2", 1);
+  // d1: a sparse manifest of 2 GiB; d2: a manifest that links to an endless device.
+  ASSERT_EQ(::truncate((disk1 + "/" + kManifestFile).c_str(), off_t{2} << 30), 0);
+  fs::remove(disk2 + "/" + kManifestFile);
+  fs::create_symlink("/dev/zero", disk2 + "/" + kManifestFile);
+  auto report = Run();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->drives[0].state, "Failed");
+  EXPECT_NE(report->drives[0].reason.find("ferry-manifest.json is 2147483648 bytes, more than"),
+            std::string::npos)
+      << report->drives[0].reason;
+  EXPECT_EQ(report->drives[1].state, "Failed");
+  EXPECT_NE(report->drives[1].reason.find("ferry-manifest.json is a symbolic link"),
+            std::string::npos)
+      << report->drives[1].reason;
+  EXPECT_EQ(ContainerFiles(), 0u);
+  EXPECT_EQ(SentAbout("d1").find(dir_.path()), std::string::npos) << SentAbout("d1");
+}
+
+// Sizes that lie (the manifest is the customer's): a pack longer or shorter
+// than listed is corrupt and not copied; names that are not packs, with bytes
+// that would forge report lines or break JSON, are listed printably.
+TEST_F(IngestTest, WrongSizesAndStrangeNamesAreReportedRelativeToTheDisk) {
+  std::string disk = MakeDisk("d1", 4);
+  DiskManifest manifest = manifests_["d1"];
+  manifest.files[0].size += 1;  // the file is one byte shorter than listed
+  manifest.files[1].size -= 1;  // one byte longer
+  Resign(disk, "d1", manifest);
+  WriteFile(disk + "/data/zz/not-a-pack", AsBytes("z"));
+  WriteFile(disk + "/data/" + manifest.files[2].id.Hex().substr(0, 2) + "/short-name",
+            AsBytes("z"));
+  WriteFile(disk + "/evil\nline\x1b[2J\xff", AsBytes("z"));
+  fs::create_directories(disk + "/empty-dir");
+
+  auto report = Run();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  const DriveReport& drive = report->drives[0];
+  EXPECT_EQ(drive.state, "CompletedMoreInfo");
+  EXPECT_EQ(drive.files_copied, 2u);
+  std::vector<std::string> corrupt = {manifest.files[0].id.Hex(), manifest.files[1].id.Hex()};
+  std::sort(corrupt.begin(), corrupt.end());
+  std::vector<std::string> got = drive.corrupt;
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, corrupt);
+  EXPECT_FALSE(ContainerHas(manifest.files[0].id));
+  EXPECT_FALSE(ContainerHas(manifest.files[1].id));
+  EXPECT_NE(drive.reason.find("bytes, the manifest lists"), std::string::npos) << drive.reason;
+  std::vector<std::string> unexpected = {
+      "data/" + manifest.files[2].id.Hex().substr(0, 2) + "/short-name", "data/zz/not-a-pack",
+      "empty-dir/", "evil\\x0aline\\x1b[2J\\xff"};
+  std::sort(unexpected.begin(), unexpected.end());
+  EXPECT_EQ(drive.unexpected, unexpected);
+}
+
+TEST_F(IngestTest, DeepOrHugeTreesAreBoundedWithAClearEntry) {
+  std::string disk = MakeDisk("d1", 1);
+  std::string deep = disk + "/deep";
+  for (int i = 0; i < 40; ++i) deep += "/d";
+  fs::create_directories(deep);
+  auto report = Run();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  const DriveReport& drive = report->drives[0];
+  EXPECT_EQ(drive.state, "CompletedMoreInfo");
+  ASSERT_FALSE(drive.unexpected.empty());
+  EXPECT_NE(drive.unexpected.back().find("nested deeper than 16 levels"), std::string::npos)
+      << drive.unexpected.back();
+  EXPECT_EQ(ContainerFiles(), 1u);
+}
+
+// A label may lie: a link to another disk's label is no label, and a label
+// naming a drive whose manifest is not on this disk fails on the manifest.
+TEST_F(IngestTest, LyingLabelsAreNotBelieved) {
+  std::string disk1 = MakeDisk("d1", 2);
+  std::string disk2 = MakeDisk("d2", 2);
+  fs::remove(disk2 + "/" + kDiskLabelFile);
+  fs::create_symlink(disk1 + "/" + kDiskLabelFile, disk2 + "/" + kDiskLabelFile);
+  std::string disk3 = MakeDisk("d3", 2);
+  WriteFile(disk3 + "/" + kDiskLabelFile, EncodeDiskLabel({"seed-1", "d1"}));  // claims d1
+  options_.disks = {disk3, disk2};
+  auto report = Run();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->drives[0].state, "Failed");
+  EXPECT_NE(report->drives[0].reason.find("differs from the one recorded for drive d1"),
+            std::string::npos)
+      << report->drives[0].reason;
+  EXPECT_EQ(report->drives[1].state, "");
+  EXPECT_NE(report->drives[1].reason.find("symbolic link"), std::string::npos)
+      << report->drives[1].reason;
+  EXPECT_EQ(ContainerFiles(), 0u);
+  // A label with control characters is not a label.
+  WriteFile(disk3 + "/" + kDiskLabelFile, EncodeDiskLabel({"seed-1\x1b[2J", "d3"}));
+  EXPECT_FALSE(ParseDiskLabel(ReadFile(disk3 + "/" + kDiskLabelFile)).ok());
+}
+
+// A direct-to-device disk also holds the staging directory's files.
+TEST_F(IngestTest, StagingFilesOfADirectToDeviceDiskAreNotUnexpected) {
+  std::string disk = MakeDisk("d1", 2);
+  WriteFile(disk + "/staging.json", AsBytes("{}"));
+  WriteFile(disk + "/diskprep.journal", AsBytes("{}\n"));
+  auto report = Run();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->drives[0].state, "Completed") << report->drives[0].reason;
 }
 
 }  // namespace
