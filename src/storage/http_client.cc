@@ -21,6 +21,7 @@ struct Transfer {
   Bytes* download = nullptr;
   const std::function<Status(ByteView)>* sink = nullptr;
   Status sink_status;
+  uint64_t sunk = 0;  // bytes the sink accepted
   uint64_t received = 0;
   long status = 0;
 };
@@ -49,7 +50,9 @@ size_t WriteCallback(char* data, size_t size, size_t count, void* user) {
   // Error bodies are small JSON: keep them whole even when streaming.
   if (transfer->sink && transfer->status / 100 == 2) {
     transfer->sink_status = (*transfer->sink)(bytes);
-    return transfer->sink_status.ok() ? n : 0;
+    if (!transfer->sink_status.ok()) return 0;
+    transfer->sunk += n;
+    return n;
   }
   transfer->download->insert(transfer->download->end(), bytes.begin(), bytes.end());
   return n;
@@ -77,6 +80,22 @@ std::string ErrorMessageFromBody(const Bytes& body) {
   }
   return std::string(body.begin(),
                      body.begin() + static_cast<long>(std::min<size_t>(body.size(), 200)));
+}
+
+// Failures that the same request cannot get past by trying again.
+bool PermanentCurlError(CURLcode code) {
+  switch (code) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace
@@ -111,8 +130,7 @@ void HttpClient::ReturnHandle(void* handle) {
   handles_.push_back(handle);
 }
 
-Result<HttpResponse> HttpClient::PerformOnce(const HttpRequest& request, bool* retryable) {
-  *retryable = false;
+Result<HttpResponse> HttpClient::PerformOnce(const HttpRequest& request, uint64_t* streamed) {
   CURL* curl = static_cast<CURL*>(TakeHandle());
   if (!curl) return Status::Internal("libcurl could not create a handle");
   curl_easy_reset(curl);
@@ -167,20 +185,27 @@ Result<HttpResponse> HttpClient::PerformOnce(const HttpRequest& request, bool* r
   ++requests_;
   bytes_sent_ += transfer.upload_offset;
   bytes_received_ += transfer.received;
+  *streamed = transfer.sunk;
   if (code != CURLE_OK) {
     std::string message = curl_easy_strerror(code);
     ReturnHandle(curl);
     if (code == CURLE_WRITE_ERROR && !transfer.sink_status.ok()) return transfer.sink_status;
-    *retryable = true;
-    return Status::IOError(Describe() + ": " + request.method + " " + request.path + ": " +
-                           message);
+    Status failure =
+        Status::IOError(Describe() + ": " + request.method + " " + request.path + ": " + message);
+    return PermanentCurlError(code) ? failure : failure.Retryable();
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   curl_off_t length = 0;
   curl_easy_getinfo(curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
   response.content_length = length > 0 ? static_cast<uint64_t>(length) : 0;
   ReturnHandle(curl);
-  if (response.status >= 500) *retryable = true;
+  std::string what = Describe() + ": " + request.method + " " + request.path + ": ";
+  if (response.status == 507)
+    return Status::NoSpace(what + ErrorMessageFromBody(response.body) + " (HTTP 507)");
+  if (response.status >= 500 || response.status == 408 || response.status == 429)
+    return Status::IOError(what + "server error " + std::to_string(response.status) + ": " +
+                           ErrorMessageFromBody(response.body))
+        .Retryable();
   return response;
 }
 
@@ -188,19 +213,24 @@ Result<HttpResponse> HttpClient::Perform(const HttpRequest& request) {
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(static_cast<int64_t>(options_.retry_seconds * 1000));
   double delay = 0.25;
+  HttpRequest attempt = request;
+  uint64_t range_start = 0;  // of the request's range ("A-B", "A-" or whole)
+  std::string range_end;
+  if (!request.range.empty()) {
+    size_t dash = request.range.find('-');
+    range_start = std::stoull(request.range.substr(0, dash));
+    range_end = request.range.substr(dash + 1);
+  }
+  uint64_t delivered = 0;  // body bytes the sink has had, over every attempt
   for (;;) {
-    bool retryable = false;
-    auto response = PerformOnce(request, &retryable);
-    // A streamed body that failed half-way cannot be retried from here: the
-    // sink has already consumed part of it.
-    bool streamed = request.sink && response.ok() && response->status / 100 == 2;
-    if (!retryable || streamed || std::chrono::steady_clock::now() >= deadline) {
-      if (response.ok() && response->status >= 500)
-        return Status::IOError(Describe() + ": " + request.method + " " + request.path +
-                               ": server error " + std::to_string(response->status) + ": " +
-                               ErrorMessageFromBody(response->body));
+    uint64_t streamed = 0;
+    auto response = PerformOnce(attempt, &streamed);
+    delivered += streamed;
+    if (response.ok() || !response.status().retryable() ||
+        std::chrono::steady_clock::now() >= deadline)
       return response;
-    }
+    if (request.sink && delivered > 0)
+      attempt.range = std::to_string(range_start + delivered) + "-" + range_end;
     std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(delay * 1000)));
     delay = std::min(delay * 2, 8.0);
   }

@@ -2,10 +2,17 @@
 // vault backend, the vault admin commands, the import service client).
 //
 // Connections are pooled (one easy handle per concurrent request, reused), so
-// uploaders keep their connections alive. Network errors and 5xx answers are
-// retried with exponential backoff (0.25 s doubling to 8 s) for up to
-// `retry_seconds`, which carries a backup across a restart of the server;
-// 4xx answers are final and returned to the caller.
+// uploaders keep their connections alive. Each failed attempt becomes a
+// Status that says whether a retry can help (Status::retryable()): transport
+// failures (refused, dropped or stalled connections, truncated answers) and
+// transient server answers (5xx other than 507, 408, 429) are retryable and
+// are retried with exponential backoff (0.25 s doubling to 8 s) for up to
+// `retry_seconds`, which carries a backup across a restart of the server.
+// Everything else is final at once: 4xx answers are returned to the caller,
+// 507 ("the vault is out of space") is a permanent NoSpace error, and so are
+// a bad URL or a certificate that does not verify. A streamed download cut
+// off half-way is resumed with a range from the first byte its sink has not
+// yet had, so the sink sees every byte exactly once.
 #pragma once
 
 #include <atomic>
@@ -52,7 +59,8 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Performs `request`, retrying as described above. A non-OK Status means no
-  // answer was obtained; an HTTP error status is a successful Result.
+  // usable answer was obtained (its retryable() tells whether the last
+  // attempt's failure was transient); a 4xx answer is a successful Result.
   Result<HttpResponse> Perform(const HttpRequest& request);
   // A Status for a non-2xx answer, with the server's JSON error message.
   Status ErrorFor(const HttpRequest& request, const HttpResponse& response) const;
@@ -62,7 +70,9 @@ class HttpClient {
   BackendStats stats() const { return {bytes_sent_, bytes_received_, requests_}; }
 
  private:
-  Result<HttpResponse> PerformOnce(const HttpRequest& request, bool* retryable);
+  // One attempt. `streamed` counts the 2xx body bytes handed to the
+  // request's sink, so that a retry can resume after them.
+  Result<HttpResponse> PerformOnce(const HttpRequest& request, uint64_t* streamed);
   void* TakeHandle();
   void ReturnHandle(void* handle);
 

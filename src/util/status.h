@@ -4,6 +4,14 @@
 // ("pack 3f2a…: header claims 9 entries past the end of the file"). Result<T>
 // holds a value or a non-OK Status. Both are [[nodiscard]]: an error that is
 // deliberately dropped must say so with IgnoreError(), which is greppable.
+//
+// An error also says whether trying the same operation again can help
+// (RocksDB's IOStatus::retryable is the model). Errors are permanent unless
+// whoever knows better marks them Retryable(): today the HTTP client, for a
+// transport failure (connection refused or dropped, a stall, a truncated
+// answer) and a server's transient 5xx. A 4xx refusal, a full vault (507),
+// bad data and every local error stay permanent, so retry loops ask
+// retryable() instead of guessing from codes.
 #pragma once
 
 #include <string>
@@ -59,10 +67,22 @@ class [[nodiscard]] Status {
   bool IsNotFound() const { return code_ == StatusCode::kNotFound; }
   bool IsCorruption() const { return code_ == StatusCode::kCorruption; }
 
+  // Whether the same operation may succeed if tried again (see the top of
+  // this file). Never true for OK.
+  bool retryable() const { return retryable_; }
+  // A copy marked retryable (an OK status stays OK and permanent).
+  Status Retryable() const {
+    Status copy = *this;
+    copy.retryable_ = !ok();
+    return copy;
+  }
+
   // Returns a copy whose message is prefixed with context ("reading pack X: ").
   Status WithContext(const std::string& context) const {
     if (ok()) return *this;
-    return Status(code_, context + ": " + message_);
+    Status copy(code_, context + ": " + message_);
+    copy.retryable_ = retryable_;
+    return copy;
   }
 
   std::string ToString() const;
@@ -73,6 +93,7 @@ class [[nodiscard]] Status {
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  bool retryable_ = false;
 };
 
 template <typename T>
