@@ -27,8 +27,9 @@ namespace {
 constexpr uint64_t kMaxObjectSize = 256ull << 20;
 // Ferry clients send fewer than ten headers.
 constexpr size_t kMaxHeaders = 64;
-// Request threads. Most wait on the network or the disk, not the CPU.
-constexpr size_t kWorkerThreads = 64;
+// JSON request bodies are read whole into memory. The largest is a seed's
+// pack list (~100 bytes a pack): 64 MiB lists a seed of 10 TB.
+constexpr uint64_t kMaxJsonBody = 64ull << 20;
 
 using nlohmann::json;
 
@@ -53,8 +54,14 @@ void SendStatus(httplib::Response& res, const Status& status) {
       return SendError(res, 400, "bad_request", status.message());
     case StatusCode::kPermissionDenied:
       return SendError(res, 403, "forbidden", status.message());
+    case StatusCode::kNoSpace:
+      // Permanent for the client (no retry for minutes); the details, with
+      // the vault's own paths, are for the vault's log only.
+      std::fprintf(stderr, "out of space: %s\n", status.ToString().c_str());
+      return SendError(res, 507, "out_of_space", "the vault is out of space");
     default:
-      return SendError(res, 500, "internal", status.message());
+      std::fprintf(stderr, "internal error: %s\n", status.ToString().c_str());
+      return SendError(res, 500, "internal", "internal error (the vault's log has the details)");
   }
 }
 
@@ -94,6 +101,21 @@ struct VaultServer::Impl {
   Impl(const VaultServerOptions& o, const Clock& c) : options(o), clock(c) {}
 
   std::string AdminTokenPath() const { return options.data_dir + "/admin.token"; }
+
+  // Error bodies never show the vault's own file paths (a client learns the
+  // object, not where it lives): each path under the data directory or the
+  // storage root becomes "(vault storage)".
+  std::string HidePaths(const std::string& text) const {
+    std::string out = text;
+    for (const std::string& root : {StorageRoot(), options.data_dir}) {
+      if (root.empty()) continue;
+      for (size_t at; (at = out.find(root)) != std::string::npos;) {
+        size_t end = out.find_first_of(" \"':,", at + root.size());
+        out.replace(at, (end == std::string::npos ? out.size() : end) - at, "(vault storage)");
+      }
+    }
+    return out;
+  }
 
   Status EnsureAdminToken() {
     std::string path = AdminTokenPath();
@@ -275,8 +297,11 @@ void VaultServer::Impl::Routes() {
                  });
   ImportRoutes();
   SeedRoutes();
-  server->set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
+  server->set_error_handler([this](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) {
+      res.body = HidePaths(res.body);
+      return;
+    }
     std::string code = res.status == 404   ? "not_found"
                        : res.status == 413 ? "too_large"
                        : res.status == 416 ? "bad_range"
@@ -292,14 +317,22 @@ void VaultServer::Impl::Routes() {
       });
   server->set_payload_max_length(kMaxObjectSize);
   // httplib limits each header line but not their number.
+  // Refused here, the body is never read: the server closes the connection.
   server->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (req.headers.size() <= kMaxHeaders) return httplib::Server::HandlerResponse::Unhandled;
-    SendError(res, 431, "bad_request", "too many request headers");
-    return httplib::Server::HandlerResponse::Handled;
+    if (req.headers.size() > kMaxHeaders) {
+      SendError(res, 431, "bad_request", "too many request headers");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.method != "PUT" && req.has_header("Content-Length")) {
+      std::string length = req.get_header_value("Content-Length");
+      if (length.size() > 19 || length.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoull(length) > kMaxJsonBody) {
+        SendError(res, 413, "too_large", "request bodies other than objects are at most 64 MiB");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
   });
-  // A slow client holds a worker while it dribbles its headers in; enough
-  // workers keep a handful of those from locking everyone else out.
-  server->new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
   // Small answers (a tree blob, a HEAD) must not wait for the client's delayed
   // ACK (Nagle): without this each costs ~40 ms on a kept-alive connection.
   server->set_tcp_nodelay(true);
@@ -852,6 +885,11 @@ void VaultServer::Impl::SeedRoutes() {
       return SendError(res, 400, "bad_request",
                        "expected {\"storage_account\", \"container\", \"packs\": [{\"id\", "
                        "\"size\"}]} for a job name of A-Z a-z 0-9 . _ -");
+    for (const char* field : {"storage_account", "container", "staging"})
+      if (body.contains(field) && !body[field].is_string())
+        return SendError(res, 400, "bad_request", std::string(field) + " must be a string");
+    if (body.contains("since_ns") && !body["since_ns"].is_number_integer())
+      return SendError(res, 400, "bad_request", "since_ns must be an integer (nanoseconds)");
     std::string account = body.value("storage_account", ""),
                 container = body.value("container", "");
     if (!ValidEntityName(account) || !ValidEntityName(container))
@@ -861,7 +899,8 @@ void VaultServer::Impl::SeedRoutes() {
     for (const auto& item : body["packs"]) {
       if (!item.is_object() || !item.contains("id") || !item["id"].is_string() ||
           !IsObjectId(item["id"]) || !item.contains("size") || !item["size"].is_number_unsigned())
-        return SendError(res, 400, "bad_request", "each pack needs an id (64 hex) and a size");
+        return SendError(res, 400, "bad_request",
+                         "packs: each pack needs an id (64 hex digits) and a size (bytes)");
       packs.push_back({*Id::FromHex(item["id"].get<std::string>()), item["size"].get<uint64_t>()});
     }
     auto backend = MachineBackend(*token->machine);
@@ -982,8 +1021,7 @@ Result<std::unique_ptr<VaultServer>> VaultServer::Open(const VaultServerOptions&
   ASSIGN_OR_RETURN(impl->store, OpenSqliteMetadataStore(options.data_dir + "/vault.db"));
   RETURN_IF_ERROR(impl->EnsureAdminToken());
   if (!options.tls_certificate.empty()) {
-    auto server = std::make_unique<httplib::SSLServer>(options.tls_certificate.c_str(),
-                                                       options.tls_key.c_str());
+    auto server = std::make_unique<BufferedHttpsServer>(options.tls_certificate, options.tls_key);
     if (!server->is_valid())
       return Status::InvalidArgument("cannot load TLS certificate " + options.tls_certificate +
                                      " or key " + options.tls_key);
