@@ -110,7 +110,7 @@ int RunBackupCommand(GlobalOptions& global, BackupFlags& flags) {
     if (!parent.ok()) return ReportError(global, parent.status());
     options.parent = parent->id;
   }
-  auto lock = RepositoryLock::Acquire(**repository, /*exclusive=*/false);
+  auto lock = LockRepository(global, **repository, /*exclusive=*/false);
   if (!lock.ok()) return ReportError(global, lock.status());
   Result<OfflineSeed> offline = Status::NotFound("not an offline backup");
   if (flags.offline) {

@@ -18,7 +18,7 @@ void AddCheckCommand(CLI::App& app, GlobalOptions& global, CommandList& commands
          uncached.no_cache = true;
          auto repository = OpenRepository(uncached, /*load_index=*/false);
          if (!repository.ok()) return ReportError(global, repository.status());
-         auto lock = RepositoryLock::Acquire(**repository, /*exclusive=*/false);
+         auto lock = LockRepository(global, **repository, /*exclusive=*/false);
          if (!lock.ok()) return ReportError(global, lock.status());
          auto report = CheckRepository(**repository, *options,
                                        [&](const std::string& phase) { Say(global, phase); });

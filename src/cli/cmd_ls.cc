@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "engine/archiver.h"
+#include "repo/tree_walker.h"
 #include "util/clock.h"
 
 namespace ferry {
@@ -50,40 +51,45 @@ struct LsFlags {
   bool long_format = false;
 };
 
-Status List(Repository& repository, const Id& tree_id, const std::string& prefix,
-            const std::string& below, const GlobalOptions& global, const LsFlags& flags) {
-  ASSIGN_OR_RETURN(Tree tree, repository.LoadTree(tree_id));
-  for (const Node& node : tree.nodes) {
-    std::string path = prefix + "/" + node.name;
+// Lists what is at or below `below` ("" for everything). Returns how many
+// directories could not be listed (each named in a warning).
+Result<size_t> List(Repository& repository, const Id& root, const std::string& below,
+                    const GlobalOptions& global, const LsFlags& flags) {
+  size_t unreadable = 0;
+  TreeWalkCallbacks callbacks;
+  callbacks.node = [&](const std::string& path, const Node& node) {
     bool inside = below.empty() || below == "/" || path == below || path.rfind(below + "/", 0) == 0;
     bool above = !inside && below.rfind(path + "/", 0) == 0;
-    if (!inside && !above) continue;
-    if (inside) {
-      if (global.json) {
-        nlohmann::json j = {{"path", path},
-                            {"type", NodeTypeName(node.type)},
-                            {"mode", node.mode},
-                            {"uid", node.uid},
-                            {"gid", node.gid},
-                            {"size", node.size},
-                            {"mtime", FormatTimeRfc3339(node.mtime_ns)}};
-        if (node.type == NodeType::kSymlink) j["target"] = node.link_target;
-        PrintJson(j);
-      } else if (flags.long_format) {
-        std::printf("%s %8s %8s %12llu %s %s%s\n", ModeString(node).c_str(),
-                    node.user.empty() ? std::to_string(node.uid).c_str() : node.user.c_str(),
-                    node.group.empty() ? std::to_string(node.gid).c_str() : node.group.c_str(),
-                    static_cast<unsigned long long>(node.size),
-                    FormatTimeLocal(node.mtime_ns).c_str(), path.c_str(),
-                    node.type == NodeType::kSymlink ? (" -> " + node.link_target).c_str() : "");
-      } else {
-        std::printf("%s\n", path.c_str());
-      }
+    if (!inside) return above;
+    if (global.json) {
+      nlohmann::json j = {{"path", path},
+                          {"type", NodeTypeName(node.type)},
+                          {"mode", node.mode},
+                          {"uid", node.uid},
+                          {"gid", node.gid},
+                          {"size", node.size},
+                          {"mtime", FormatTimeRfc3339(node.mtime_ns)}};
+      if (node.type == NodeType::kSymlink) j["target"] = node.link_target;
+      PrintJson(j);
+    } else if (flags.long_format) {
+      std::printf("%s %8s %8s %12llu %s %s%s\n", ModeString(node).c_str(),
+                  node.user.empty() ? std::to_string(node.uid).c_str() : node.user.c_str(),
+                  node.group.empty() ? std::to_string(node.gid).c_str() : node.group.c_str(),
+                  static_cast<unsigned long long>(node.size),
+                  FormatTimeLocal(node.mtime_ns).c_str(), path.c_str(),
+                  node.type == NodeType::kSymlink ? (" -> " + node.link_target).c_str() : "");
+    } else {
+      std::printf("%s\n", path.c_str());
     }
-    if (node.type == NodeType::kDirectory)
-      RETURN_IF_ERROR(List(repository, node.subtree, path, below, global, flags));
-  }
-  return Status::Ok();
+    return true;
+  };
+  callbacks.tree_error = [&](const std::string& path, const Id&, const Status& status) {
+    ++unreadable;
+    std::fflush(stdout);  // keep the warning next to the listing it interrupts
+    Warn(global, (path.empty() ? "/" : path) + ": not listed: " + status.message());
+  };
+  RETURN_IF_ERROR(WalkTrees(repository, root, callbacks, &InterruptFlag()));
+  return unreadable;
 }
 
 }  // namespace
@@ -94,18 +100,22 @@ void AddLsCommand(CLI::App& app, GlobalOptions& global, CommandList& commands) {
   command->add_option("snapshot", flags->snapshot, "Snapshot ID prefix or 'latest'")->required();
   command->add_option("path", flags->path, "Only list this path and what is below it");
   command->add_flag("-l,--long", flags->long_format, "Show mode, owner, size and time");
-  commands.push_back({command, [&global, flags]() -> int {
-                        auto repository = OpenRepository(global);
-                        if (!repository.ok()) return ReportError(global, repository.status());
-                        auto entry = (*repository)->FindSnapshot(flags->snapshot);
-                        WarnDamaged(global, **repository, ObjectKind::kSnapshot);
-                        if (!entry.ok()) return ReportError(global, entry.status());
-                        std::string below = flags->path.empty() ? "" : AbsolutePath(flags->path);
-                        Status status =
-                            List(**repository, entry->snapshot.tree, "", below, global, *flags);
-                        if (!status.ok()) return ReportError(global, status);
-                        return kExitOk;
-                      }});
+  commands.push_back(
+      {command, [&global, flags]() -> int {
+         auto repository = OpenRepository(global);
+         if (!repository.ok()) return ReportError(global, repository.status());
+         auto entry = (*repository)->FindSnapshot(flags->snapshot);
+         WarnDamaged(global, **repository, ObjectKind::kSnapshot);
+         if (!entry.ok()) return ReportError(global, entry.status());
+         std::string below = flags->path.empty() ? "" : AbsolutePath(flags->path);
+         auto unreadable = List(**repository, entry->snapshot.tree, below, global, *flags);
+         if (!unreadable.ok()) return ReportError(global, unreadable.status());
+         if (*unreadable == 0) return kExitOk;
+         ReportError(global, Status::Corruption(
+                                 "the listing is incomplete: " + std::to_string(*unreadable) +
+                                 " director(ies) could not be read (named above)"));
+         return kExitIncomplete;
+       }});
 }
 
 }  // namespace ferry

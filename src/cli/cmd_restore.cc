@@ -32,7 +32,7 @@ void AddRestoreCommand(CLI::App& app, GlobalOptions& global, CommandList& comman
          auto entry = (*repository)->FindSnapshot(flags->snapshot);
          WarnDamaged(global, **repository, ObjectKind::kSnapshot);
          if (!entry.ok()) return ReportError(global, entry.status());
-         auto lock = RepositoryLock::Acquire(**repository, /*exclusive=*/false);
+         auto lock = LockRepository(global, **repository, /*exclusive=*/false);
          if (!lock.ok()) return ReportError(global, lock.status());
          RestoreOptions options;
          options.target = flags->target;
@@ -63,6 +63,7 @@ void AddRestoreCommand(CLI::App& app, GlobalOptions& global, CommandList& comman
          if (InterruptFlag())
            return ReportError(global, Status::Interrupted("restore interrupted"));
          if (!result.ok()) return ReportError(global, result.status());
+         bool complete = result->failures.empty();
          if (global.json) {
            PrintJson({{"message_type", "summary"},
                       {"snapshot_id", entry->id.Hex()},
@@ -70,13 +71,29 @@ void AddRestoreCommand(CLI::App& app, GlobalOptions& global, CommandList& comman
                       {"directories", result->directories},
                       {"other", result->other},
                       {"bytes", result->bytes},
-                      {"warnings", result->warnings}});
+                      {"warnings", result->warnings},
+                      {"incomplete", !complete},
+                      {"failures", result->failures}});
          } else {
-           Say(global, "restored snapshot " + entry->id.Short() + " to " + flags->target + ": " +
+           Say(global, std::string(complete ? "restored" : "partly restored") + " snapshot " +
+                           entry->id.Short() + " to " + flags->target + ": " +
                            std::to_string(result->files) + " files, " +
                            std::to_string(result->directories) + " directories, " +
                            HumanBytes(result->bytes));
          }
+         if (!complete && !global.json) {  // JSON: the summary lists them
+           // Each failure was named as it happened; repeat them where a user
+           // reading the end of the output looks.
+           std::string list;
+           for (size_t i = 0; i < result->failures.size() && i < 10; ++i)
+             list += "\n  " + result->failures[i];
+           if (result->failures.size() > 10)
+             list += "\n  ... and " + std::to_string(result->failures.size() - 10) + " more";
+           ReportError(global, Status::Corruption("the restore is incomplete: " +
+                                                  std::to_string(result->failures.size()) +
+                                                  " entries could not be restored:" + list));
+         }
+         if (!complete) return kExitIncomplete;
          return result->warnings ? kExitFailure : kExitOk;
        }});
 }

@@ -114,20 +114,22 @@ Result<std::string> ReadPassword(const GlobalOptions& options, bool confirm,
 }
 
 namespace {
+std::string CacheRoot(const GlobalOptions& options) {
+  if (!options.cache_dir.empty()) return options.cache_dir;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    return std::string(xdg) + "/ferry";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return std::string(home) + "/.cache/ferry";
+  return "";
+}
+
 // The cache directory for one vault repository: one below the cache root per
 // vault and machine (not per server address, which may change: behind a proxy,
 // after a move), so that each can be deleted on its own. Cached objects are
 // content-addressed, so even a shared directory could not serve wrong bytes.
 std::string CacheDirFor(const GlobalOptions& options, const AgentCredentials& credentials) {
-  std::string root = options.cache_dir;
-  if (root.empty()) {
-    if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
-      root = std::string(xdg) + "/ferry";
-    else if (const char* home = std::getenv("HOME"); home && *home)
-      root = std::string(home) + "/.cache/ferry";
-    else
-      return "";
-  }
+  std::string root = CacheRoot(options);
+  if (root.empty()) return "";
   std::string repository = credentials.vault + "/" + credentials.machine;
   return root + "/" + Sha256(AsBytes(repository)).Hex().substr(0, 16);
 }
@@ -199,6 +201,19 @@ size_t WarnDamaged(const GlobalOptions& options, const Repository& repository, O
     }
   }
   return count;
+}
+
+std::string LockSeenDir(const GlobalOptions& options) {
+  std::string root = CacheRoot(options);
+  return root.empty() ? "" : root + "/locks";
+}
+
+Result<std::unique_ptr<RepositoryLock>> LockRepository(const GlobalOptions& options,
+                                                       Repository& repository, bool exclusive) {
+  LockOptions lock_options;
+  lock_options.seen_dir = LockSeenDir(options);
+  lock_options.warn = [&options](const std::string& message) { Warn(options, message); };
+  return RepositoryLock::Acquire(repository, exclusive, Clock::System(), lock_options);
 }
 
 void PrintJson(const nlohmann::json& value) {

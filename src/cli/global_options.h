@@ -61,6 +61,14 @@ Result<std::unique_ptr<Backend>> OpenBackendFor(const GlobalOptions& options);
 Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options,
                                                    bool load_index = true);
 
+// Where this machine remembers the unreadable locks it has seen (LockOptions):
+// "locks" below the cache root (--cache-dir, $XDG_CACHE_HOME/ferry or
+// ~/.cache/ferry); "" if there is no such place.
+std::string LockSeenDir(const GlobalOptions& options);
+// Takes the repository lock, warning (through Warn) about unreadable locks.
+Result<std::unique_ptr<RepositoryLock>> LockRepository(const GlobalOptions& options,
+                                                       Repository& repository, bool exclusive);
+
 // Prints an error to stderr (or as a JSON line with --json) and returns the
 // exit code for it.
 int ReportError(const GlobalOptions& options, const Status& status);

@@ -35,6 +35,11 @@ std::string JoinPath(const std::string& directory, const std::string& name) {
   return directory == "/" ? "/" + name : directory + "/" + name;
 }
 
+// Of an absolute, normalised path: 0 for "/", 2 for "/a/b".
+size_t Components(const std::string& path) {
+  return path == "/" ? 0 : static_cast<size_t>(std::count(path.begin(), path.end(), '/'));
+}
+
 // The part of the snapshot tree above the backed-up paths: /home/alice and
 // /etc give root → {home → {alice*}, etc*}, where * marks a path to back up.
 struct PathTrie {
@@ -49,6 +54,7 @@ struct DirState {
   std::vector<Node> nodes;          // fixed size once listed: workers write into their slot
   std::vector<uint8_t> dropped;     // 1 = left out (unreadable); not vector<bool>: races
   std::atomic<int64_t> pending{1};  // children in flight + 1 while the walker lists
+  size_t depth = 1;                 // of this directory's tree: 1 for the root (kMaxTreeDepth)
   // The same directory in the parent snapshot. If the new listing equals it
   // node for node, its tree ID is reused without encoding or saving anything.
   std::unique_ptr<Tree> parent_tree;
@@ -111,7 +117,7 @@ class Backup {
 
   Result<std::optional<SnapshotEntry>> SelectParent(const std::vector<std::string>& paths);
   void Scan(const std::vector<std::string>& paths);
-  void ScanPath(const std::string& path, dev_t root_device);
+  void ScanPath(const std::string& path, dev_t root_device, size_t depth);
   void WalkTrie(const std::string& path, const PathTrie& trie, DirState* dir, const Tree* parent);
   void WalkDirectory(const std::string& path, DirState* dir, const Tree* parent, dev_t root_device);
   // Handles one listed entry whose metadata is already in dir->nodes[slot].
@@ -158,7 +164,9 @@ Result<std::optional<SnapshotEntry>> Backup::SelectParent(const std::vector<std:
   return std::optional<SnapshotEntry>();
 }
 
-void Backup::ScanPath(const std::string& path, dev_t root_device) {
+// `depth`: of the tree that would list `path`'s entries; the walk stops where
+// the archiver's does (kMaxTreeDepth), which also bounds this recursion.
+void Backup::ScanPath(const std::string& path, dev_t root_device, size_t depth) {
   struct stat st;
   if (Cancelled() || ::lstat(path.c_str(), &st) != 0) return;
   if (S_ISREG(st.st_mode)) {
@@ -166,7 +174,9 @@ void Backup::ScanPath(const std::string& path, dev_t root_device) {
     progress_.bytes_total += static_cast<uint64_t>(st.st_size);
     return;
   }
-  if (!S_ISDIR(st.st_mode) || (options_.one_file_system && st.st_dev != root_device)) return;
+  if (!S_ISDIR(st.st_mode) || (options_.one_file_system && st.st_dev != root_device) ||
+      depth > kMaxTreeDepth)
+    return;
   DIR* handle = ::opendir(path.c_str());
   if (!handle) return;
   std::vector<std::string> names;
@@ -177,14 +187,14 @@ void Backup::ScanPath(const std::string& path, dev_t root_device) {
   ::closedir(handle);
   for (const std::string& name : names) {
     std::string child = JoinPath(path, name);
-    if (!options_.excludes.Excluded(child, name)) ScanPath(child, root_device);
+    if (!options_.excludes.Excluded(child, name)) ScanPath(child, root_device, depth + 1);
   }
 }
 
 void Backup::Scan(const std::vector<std::string>& paths) {
   for (const std::string& path : paths) {
     struct stat st;
-    if (::lstat(path.c_str(), &st) == 0) ScanPath(path, st.st_dev);
+    if (::lstat(path.c_str(), &st) == 0) ScanPath(path, st.st_dev, 1 + Components(path));
   }
   progress_.scan_finished = true;
 }
@@ -226,6 +236,7 @@ void Backup::WalkTrie(const std::string& path, const PathTrie& trie, DirState* d
       auto* sub = new DirState;
       sub->parent = dir;
       sub->slot = slot;
+      sub->depth = dir->depth + 1;
       AdoptParentTree(sub, parent_node);
       ++dir->pending;
       ++dirs_;
@@ -281,10 +292,19 @@ void Backup::ProcessEntry(const std::string& path, DirState* dir, size_t slot,
                           const Node* parent_node, dev_t root_device) {
   Node& node = dir->nodes[slot];
   if (node.type == NodeType::kDirectory) {
+    // Readers refuse trees nested deeper (docs/format.md): never write one.
+    // This also bounds the walk's recursion.
+    if (dir->depth + 1 > kMaxTreeDepth) {
+      Warn("directory " + path + " is nested deeper than " + std::to_string(kMaxTreeDepth) +
+           " levels, the most a snapshot holds (left out)");
+      dir->dropped[slot] = 1;
+      return;
+    }
     ++dirs_;
     auto* sub = new DirState;
     sub->parent = dir;
     sub->slot = slot;
+    sub->depth = dir->depth + 1;
     ++dir->pending;
     if (options_.one_file_system && node.device != root_device) {
       ChildDone(sub);  // a mount point: recorded, not entered

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -10,10 +11,13 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
+#include "chunk/chunker.h"
 #include "engine/archiver.h"
 #include "engine/file_metadata.h"
+#include "repo/tree_walker.h"
 #include "util/file_util.h"
 
 namespace ferry {
@@ -139,8 +143,25 @@ struct PlannedEntry {
   std::string snapshot_path;
   Node node;
   size_t depth = 0;
-  std::string hard_link_to;  // non-empty: make a hard link to this destination path
+  // A second name of a hard-linked inode: the index in entries_ of the first.
+  std::optional<size_t> hard_link_to;
+  // Set once, by the one thread that restores the entry.
+  bool failed = false;
+  bool restored = false;
 };
+
+std::string ParentOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// The nearest existing directory at or above `path`, whose file system the
+// restore will write to.
+std::string ExistingAncestor(std::string path) {
+  struct stat st;
+  while (path.size() > 1 && ::stat(path.c_str(), &st) != 0) path = ParentOf(path);
+  return path;
+}
 
 class Restore {
  public:
@@ -152,41 +173,43 @@ class Restore {
 
   Result<RestoreResult> Run(const Snapshot& snapshot) {
     std::string target = AbsolutePath(options_.target);
-    RETURN_IF_ERROR(MakeDirectories(target, 0755));
-    RETURN_IF_ERROR(Plan(snapshot.tree, "", target == "/" ? "" : target, 0));
-    if (entries_.empty() && !includes_.empty())
+    RETURN_IF_ERROR(Plan(snapshot.tree, target == "/" ? "" : target));
+    if (entries_.empty() && !includes_.empty() && failures_.empty())
       return Status::NotFound("no path in the snapshot matches the --include paths");
     RETURN_IF_ERROR(CheckConflicts());
+    RETURN_IF_ERROR(CheckFreeSpace(target));
+    RETURN_IF_ERROR(MakeDirectories(target, 0755));
     RETURN_IF_ERROR(CreateEntries());
     FillFiles();
+    if (Cancelled()) return Status::Interrupted("restore interrupted");
+    CreateHardLinks();
     // Directories last, deepest first: their own entries changed their times.
     std::vector<const PlannedEntry*> directories;
     for (const PlannedEntry& entry : entries_)
-      if (entry.node.type == NodeType::kDirectory) directories.push_back(&entry);
+      if (entry.node.type == NodeType::kDirectory && !entry.failed) directories.push_back(&entry);
     std::stable_sort(directories.begin(), directories.end(),
                      [](auto* a, auto* b) { return a->depth > b->depth; });
     for (const PlannedEntry* entry : directories) {
       Status status = ApplyNodeMetadata(entry->path, entry->node);
       if (!status.ok()) Warning(status.message());
     }
-    if (!errors_.empty()) {
-      std::string message =
-          std::to_string(errors_.size()) + " file(s) could not be restored: " + errors_.front();
-      return Status::Corruption(message);
-    }
     result_.warnings = warnings_;
+    result_.failures = std::move(failures_);
     return result_;
   }
 
  private:
+  bool Cancelled() const { return options_.cancel && *options_.cancel; }
   void Warning(const std::string& message) {
     std::lock_guard lock(mutex_);
     ++warnings_;
     warn_(message);
   }
-  void Error(const std::string& message) {
+  // `path` is the path in the snapshot: the one the user knows.
+  void Failure(const std::string& path, const std::string& reason) {
+    std::string message = (path.empty() ? "/" : path) + ": not restored: " + reason;
     std::lock_guard lock(mutex_);
-    errors_.push_back(message);
+    failures_.push_back(message);
     warn_(message);
   }
 
@@ -202,37 +225,34 @@ class Restore {
     return best;
   }
 
-  Status Plan(const Id& tree_id, const std::string& snapshot_dir, const std::string& dest_dir,
-              size_t depth, bool everything = false) {
-    ASSIGN_OR_RETURN(Tree tree, repository_.LoadTree(tree_id));
-    for (Node& node : tree.nodes) {
-      std::string snapshot_path = snapshot_dir + "/" + node.name;
-      Selection selection = everything ? Selection::kAll : Select(snapshot_path);
-      if (selection == Selection::kNone) continue;
-      if (selection == Selection::kAncestor && node.type != NodeType::kDirectory) continue;
+  Status Plan(const Id& root, const std::string& target) {
+    TreeWalkCallbacks callbacks;
+    callbacks.node = [&](const std::string& snapshot_path, const Node& node) {
+      Selection selection = Select(snapshot_path);
+      if (selection == Selection::kNone) return false;
+      if (selection == Selection::kAncestor && node.type != NodeType::kDirectory) return false;
       PlannedEntry entry;
-      entry.path = dest_dir + "/" + node.name;
+      entry.path = target + snapshot_path;
       entry.snapshot_path = snapshot_path;
-      entry.depth = depth;
-      Id subtree = node.subtree;
-      bool is_directory = node.type == NodeType::kDirectory;
+      entry.depth =
+          static_cast<size_t>(std::count(snapshot_path.begin(), snapshot_path.end(), '/'));
       if (node.type == NodeType::kFile && node.links > 1) {
         auto key = std::make_pair(node.device, node.inode);
-        auto [it, inserted] = hard_links_.emplace(key, entry.path);
+        auto [it, inserted] = hard_links_.emplace(key, entries_.size());
         if (!inserted) entry.hard_link_to = it->second;
       }
-      if (node.type == NodeType::kFile && entry.hard_link_to.empty()) {
+      if (node.type == NodeType::kFile && !entry.hard_link_to) {
         ++progress_.files_total;
         progress_.bytes_total += node.size;
       }
-      entry.node = std::move(node);
-      std::string path = entry.path;
+      entry.node = node;
       entries_.push_back(std::move(entry));
-      if (is_directory)
-        RETURN_IF_ERROR(
-            Plan(subtree, snapshot_path, path, depth + 1, selection == Selection::kAll));
-    }
-    return Status::Ok();
+      return true;
+    };
+    callbacks.tree_error = [&](const std::string& path, const Id&, const Status& status) {
+      Failure(path, "its directory listing cannot be read: " + status.message());
+    };
+    return WalkTrees(repository_, root, callbacks, options_.cancel);
   }
 
   Status CheckConflicts() {
@@ -250,6 +270,54 @@ class Restore {
     return Status::AlreadyExists(message + "; pass --overwrite to replace them");
   }
 
+  // The bytes the files will take, against what the target's file system has
+  // for us (f_bavail: without the blocks reserved for root). Files are sparse:
+  // chunks of all zeros are never written, so when the plain sum does not fit,
+  // the zero chunks are taken out before refusing (runs of zeros come as
+  // chunks of one length, found by chunking zeros with the repository's own
+  // chunker). Files that --overwrite replaces give their blocks back.
+  Status CheckFreeSpace(const std::string& target) {
+    uint64_t need = 0;
+    uint64_t freed = 0;
+    for (const PlannedEntry& entry : entries_) {
+      if (entry.node.type != NodeType::kFile || entry.hard_link_to) continue;
+      need += entry.node.size;
+      struct stat st;
+      if (options_.overwrite && ::lstat(entry.path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+          st.st_nlink == 1)
+        freed += static_cast<uint64_t>(st.st_blocks) * 512;
+    }
+    std::string where = ExistingAncestor(target);
+    struct statvfs fs;
+    if (::statvfs(where.c_str(), &fs) != 0) return ErrnoStatus("statvfs " + where, errno);
+    uint64_t available = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize + freed;
+    if (need <= available) return Status::Ok();
+    need -= std::min(need, ZeroChunkBytes());
+    if (need <= available) return Status::Ok();
+    return Status::NoSpace("not enough space to restore into " + target + ": the files need " +
+                           std::to_string(need) + " bytes (" + HumanBytes(need) + "), " + where +
+                           " has " + std::to_string(available) + " bytes (" +
+                           HumanBytes(available) +
+                           ") available; nothing was written (free space, or restore part of "
+                           "the snapshot with --include)");
+  }
+
+  uint64_t ZeroChunkBytes() {
+    const ChunkerParams& params = repository_.config().chunker;
+    Chunker chunker(repository_.keys().chunker, params);
+    Bytes zeros(params.max_size, 0);
+    size_t length = chunker.NextBoundary(zeros, true);
+    zeros.resize(length);
+    Id zero_chunk = repository_.BlobId(zeros);
+    uint64_t bytes = 0;
+    for (const PlannedEntry& entry : entries_) {
+      if (entry.node.type != NodeType::kFile || entry.hard_link_to) continue;
+      for (const Id& id : entry.node.content)
+        if (id == zero_chunk) bytes += length;
+    }
+    return bytes;
+  }
+
   Status RemoveExisting(const PlannedEntry& entry) {
     struct stat st;
     if (::lstat(entry.path.c_str(), &st) != 0) return Status::Ok();
@@ -265,67 +333,72 @@ class Restore {
   }
 
   Status CreateEntries() {
-    for (const PlannedEntry& entry : entries_) {
-      RETURN_IF_ERROR(RemoveExisting(entry));
+    // Entries are in walk order, a directory before what is inside it: below
+    // a directory that could not be made, nothing is attempted (its failure
+    // names it).
+    std::string failed_directory;
+    for (PlannedEntry& entry : entries_) {
+      if (!failed_directory.empty() && entry.path.rfind(failed_directory + "/", 0) == 0) {
+        entry.failed = true;
+        continue;
+      }
       const Node& node = entry.node;
       const char* path = entry.path.c_str();
+      // A file replaces what is there by rename, once complete, so a failed
+      // restore leaves the old file; only a directory in its way goes first.
+      bool replaced_later = node.type == NodeType::kFile;
+      struct stat st;
       Status status;
-      switch (node.type) {
-        case NodeType::kDirectory:
-          if (::mkdir(path, 0700) != 0 && errno != EEXIST)
-            status = ErrnoStatus("mkdir " + entry.path, errno);
-          ++result_.directories;
-          break;
-        case NodeType::kFile:
-          if (!entry.hard_link_to.empty()) {
-            if (::link(entry.hard_link_to.c_str(), path) != 0)
-              status = ErrnoStatus("hard link " + entry.path, errno);
+      if (!replaced_later || (::lstat(path, &st) == 0 && S_ISDIR(st.st_mode)))
+        status = RemoveExisting(entry);
+      if (status.ok()) {
+        switch (node.type) {
+          case NodeType::kDirectory:
+            if (::mkdir(path, 0700) != 0 && errno != EEXIST)
+              status = ErrnoStatus("mkdir " + entry.path, errno);
+            else
+              ++result_.directories;
+            break;
+          case NodeType::kFile:
+            if (!entry.hard_link_to) files_.push_back(&entry);
+            break;
+          case NodeType::kSymlink:
+            if (::symlink(node.link_target.c_str(), path) != 0)
+              status = ErrnoStatus("create symlink " + entry.path, errno);
+            else
+              status = ApplyNodeMetadata(entry.path, node);
+            ++result_.other;
+            break;
+          case NodeType::kFifo:
+            if (::mkfifo(path, 0600) != 0)
+              status = ErrnoStatus("create fifo " + entry.path, errno);
+            else
+              status = ApplyNodeMetadata(entry.path, node);
+            ++result_.other;
+            break;
+          case NodeType::kCharDevice:
+          case NodeType::kBlockDevice: {
+            mode_t kind = node.type == NodeType::kCharDevice ? S_IFCHR : S_IFBLK;
+            if (::mknod(path, kind | 0600, static_cast<dev_t>(node.rdev)) != 0)
+              status = ErrnoStatus("create device node " + entry.path, errno);
+            else
+              status = ApplyNodeMetadata(entry.path, node);
+            ++result_.other;
             break;
           }
-          {
-            int fd = ::open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-            if (fd < 0) {
-              status = ErrnoStatus("create " + entry.path, errno);
-              break;
-            }
-            // Full size up front: regions never written stay holes.
-            if (::ftruncate(fd, static_cast<off_t>(node.size)) != 0)
-              status = ErrnoStatus("set size of " + entry.path, errno);
-            ::close(fd);
-            files_.push_back(&entry);
-          }
-          break;
-        case NodeType::kSymlink:
-          if (::symlink(node.link_target.c_str(), path) != 0)
-            status = ErrnoStatus("create symlink " + entry.path, errno);
-          else
-            status = ApplyNodeMetadata(entry.path, node);
-          ++result_.other;
-          break;
-        case NodeType::kFifo:
-          if (::mkfifo(path, 0600) != 0)
-            status = ErrnoStatus("create fifo " + entry.path, errno);
-          else
-            status = ApplyNodeMetadata(entry.path, node);
-          ++result_.other;
-          break;
-        case NodeType::kCharDevice:
-        case NodeType::kBlockDevice: {
-          mode_t kind = node.type == NodeType::kCharDevice ? S_IFCHR : S_IFBLK;
-          if (::mknod(path, kind | 0600, static_cast<dev_t>(node.rdev)) != 0)
-            status = ErrnoStatus("create device node " + entry.path, errno);
-          else
-            status = ApplyNodeMetadata(entry.path, node);
-          ++result_.other;
-          break;
+          case NodeType::kSocket:
+            break;  // a socket is only meaningful to the process that bound it
         }
-        case NodeType::kSocket:
-          break;  // a socket is only meaningful to the process that bound it
       }
-      if (!status.ok()) {
-        // Parent directories must exist for everything below; anything else
-        // is a warning and the restore goes on.
-        if (node.type == NodeType::kDirectory) return status;
+      if (status.ok()) continue;
+      if (node.type == NodeType::kDirectory) {
+        entry.failed = true;
+        failed_directory = entry.path;
+        Failure(entry.snapshot_path, status.message());
+      } else if (node.type == NodeType::kFile) {
+        entry.failed = true;
+        Failure(entry.snapshot_path, status.message());
+      } else {
         Warning(status.message());
       }
     }
@@ -342,8 +415,8 @@ class Restore {
     std::atomic<size_t> next{0};
     auto worker = [&] {
       for (size_t i; (i = next++) < files_.size();) {
-        if (options_.cancel && *options_.cancel) return;
-        FillFile(*files_[i]);
+        if (Cancelled()) return;
+        FillFile(*files_[i], i);
       }
     };
     std::vector<std::thread> pool;
@@ -352,20 +425,48 @@ class Restore {
     for (auto& thread : pool) thread.join();
   }
 
-  void FillFile(const PlannedEntry& entry) {
-    int fd = ::open(entry.path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) {
-      Error(ErrnoStatus("open " + entry.path, errno).message());
+  void FillFile(PlannedEntry& entry, size_t number) {
+    // Short, so that a name of NAME_MAX bytes does not matter; the PID keeps
+    // two restores into one target apart.
+    std::string temp = ParentOf(entry.path) + "/.ferry-restore-" + std::to_string(::getpid()) +
+                       "-" + std::to_string(number);
+    Status status = WriteFile(entry, temp);
+    if (status.ok()) status = ApplyNodeMetadata(temp, entry.node);
+    if (status.ok() && ::rename(temp.c_str(), entry.path.c_str()) != 0)
+      status = ErrnoStatus("rename " + temp + " to " + entry.path, errno);
+    if (!status.ok()) {
+      ::unlink(temp.c_str());
+      entry.failed = true;
+      Failure(entry.snapshot_path, status.message());
       return;
     }
-    uint64_t offset = 0;
+    entry.restored = true;
+    ++progress_.files_done;
+    std::lock_guard lock(mutex_);
+    ++result_.files;
+    result_.bytes += entry.node.size;
+  }
+
+  // Creates `temp` at the file's full size (regions never written stay holes)
+  // and writes the content.
+  Status WriteFile(const PlannedEntry& entry, const std::string& temp) {
+    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return ErrnoStatus("create " + temp, errno);
     Status status;
-    {
-      FileContentWriter writer(fd, entry.path, entry.node.size);
+    if (::ftruncate(fd, static_cast<off_t>(entry.node.size)) != 0)
+      status = ErrnoStatus("set size of " + temp, errno);
+    uint64_t offset = 0;
+    if (status.ok()) {
+      FileContentWriter writer(fd, temp, entry.node.size);
       for (const Id& id : entry.node.content) {
         auto blob = repository_.LoadBlob(id);
         if (!blob.ok()) {
           status = blob.status();
+          break;
+        }
+        if (offset + blob->size() > entry.node.size) {
+          status = Status::Corruption("content is longer than the " +
+                                      std::to_string(entry.node.size) + " bytes the snapshot says");
           break;
         }
         status = writer.Append(*blob);
@@ -379,16 +480,25 @@ class Restore {
       status = Status::Corruption("content adds up to " + std::to_string(offset) +
                                   " bytes, the snapshot says " + std::to_string(entry.node.size));
     ::close(fd);
-    if (!status.ok()) {
-      Error(entry.snapshot_path + ": " + status.message());
-      return;
+    return status;
+  }
+
+  void CreateHardLinks() {
+    for (PlannedEntry& entry : entries_) {
+      if (!entry.hard_link_to || entry.failed) continue;
+      const PlannedEntry& first = entries_[*entry.hard_link_to];
+      Status status;
+      if (!first.restored)
+        status = Status::NotFound("it is a hard link to " + first.snapshot_path +
+                                  ", which was not restored");
+      if (status.ok()) status = RemoveExisting(entry);
+      if (status.ok() && ::link(first.path.c_str(), entry.path.c_str()) != 0)
+        status = ErrnoStatus("hard link " + entry.path, errno);
+      if (!status.ok()) {
+        entry.failed = true;
+        Failure(entry.snapshot_path, status.message());
+      }
     }
-    status = ApplyNodeMetadata(entry.path, entry.node);
-    if (!status.ok()) Warning(status.message());
-    ++progress_.files_done;
-    std::lock_guard lock(mutex_);
-    ++result_.files;
-    result_.bytes += offset;
   }
 
   Repository& repository_;
@@ -397,10 +507,10 @@ class Restore {
   const std::function<void(const std::string&)>& warn_;
   std::vector<std::string> includes_;
   std::vector<PlannedEntry> entries_;
-  std::vector<const PlannedEntry*> files_;
-  std::map<std::pair<uint64_t, uint64_t>, std::string> hard_links_;
+  std::vector<PlannedEntry*> files_;
+  std::map<std::pair<uint64_t, uint64_t>, size_t> hard_links_;
   std::mutex mutex_;
-  std::vector<std::string> errors_;
+  std::vector<std::string> failures_;
   uint64_t warnings_ = 0;
   RestoreResult result_;
 };

@@ -1,14 +1,23 @@
 // Restorer: recreates a snapshot (or parts of it) under a target directory.
 //
-// 1. Walk the snapshot's trees; create directories, symlinks, fifos and device
-//    nodes; create each regular file at its full size (so holes stay holes)
-//    and collect it as a job; a second name of a hard-linked inode becomes a
-//    hard link to the first.
-// 2. N workers fill the files: each blob is loaded (decrypted and verified
-//    against its MAC) and written at its offset; all-zero blobs are skipped,
-//    leaving a hole.
-// 3. File metadata is applied after the content is written, directory metadata
-//    last and deepest first, because creating entries changes a directory's mtime.
+// 1. Walk the snapshot's trees (TreeWalker: iterative, depth-bounded); a tree
+//    that cannot be read is a failure of that directory, not of the restore.
+// 2. Check that the target's file system has room for the bytes to write
+//    (before anything is written); create directories, symlinks, fifos and
+//    device nodes.
+// 3. N workers restore the files, each under a temporary name in its
+//    directory (.ferry-restore-PID-N) created at full size, so holes stay
+//    holes: each blob is loaded (decrypted and verified against its MAC) and
+//    written at its offset, all-zero blocks skipped. The file gets its
+//    metadata and is renamed to its name only when complete; a file that
+//    fails is removed, so no full-size file of holes ever looks restored.
+// 4. Second names of hard-linked inodes become hard links to the first;
+//    directory metadata comes last and deepest first, because creating
+//    entries changes a directory's mtime.
+//
+// Whatever cannot be restored (a damaged tree, a file whose blob is damaged,
+// a directory that cannot be created) is named in RestoreResult::failures and
+// the rest is restored.
 #pragma once
 
 #include <atomic>
@@ -40,8 +49,15 @@ struct RestoreResult {
   uint64_t directories = 0;
   uint64_t other = 0;  // symlinks, fifos, devices
   uint64_t bytes = 0;
-  uint64_t warnings = 0;
+  uint64_t warnings = 0;  // metadata that could not be applied, and the like
+  // "PATH: reason" for each entry that was not restored (and, for a
+  // directory, nothing below it); empty: the restore is complete.
+  std::vector<std::string> failures;
 };
+
+// Fails (before anything is written) only where nothing can be restored: the
+// target is unusable or lacks the space, entries would be overwritten without
+// `overwrite`, no path matches `includes`, or `cancel` was set.
 
 Result<RestoreResult> RunRestore(Repository& repository, const Snapshot& snapshot,
                                  const RestoreOptions& options, RestoreProgress& progress,

@@ -46,6 +46,14 @@ struct Tree {
   std::vector<Node> nodes;  // sorted by name (bytewise)
 };
 
+// The deepest nesting of trees a snapshot may have (docs/format.md, "Trees"):
+// the root tree is at depth 1, the tree of /a at depth 2, and so on. 2048 is
+// the deepest directory a PATH_MAX (4096-byte) path can name with one-byte
+// names, so no backup of a real file system comes near it; readers refuse
+// deeper trees (naming the path) instead of walking whatever a hostile
+// repository nests, and the archiver never writes them.
+constexpr size_t kMaxTreeDepth = 2048;
+
 Bytes EncodeTree(const Tree& tree);
 Result<Tree> ParseTree(ByteView json);
 

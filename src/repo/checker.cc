@@ -10,6 +10,7 @@
 
 #include "crypto/hash.h"
 #include "repo/pack_header.h"
+#include "repo/tree_walker.h"
 
 namespace ferry {
 
@@ -257,32 +258,42 @@ class Check {
       }
       ++report_.snapshots_checked;
       size_t errors_before = report_.errors.size();
-      CheckTree(name.substr(0, 8), snapshot->tree, "");
+      CheckTree(name.substr(0, 8), snapshot->tree);
       if (report_.errors.size() != errors_before) snapshots_to_repair_ = true;
     }
     return Status::Ok();
   }
 
-  void CheckTree(const std::string& snapshot, const Id& tree_id, const std::string& path) {
-    std::string where = "snapshot " + snapshot + ", " + (path.empty() ? "/" : path);
-    if (damaged_blobs_.count(tree_id) || !indexed_blobs_.count(tree_id)) {
-      Error(where + ": directory listing (tree " + tree_id.Hex() + ") is " +
-            (indexed_blobs_.count(tree_id) ? "damaged" : "missing"));
-      return;
-    }
-    if (good_trees_.count(tree_id)) return;
-    auto tree = repository_.LoadTree(tree_id);
-    if (!tree.ok()) {
-      Error(where + ": " + tree.status().message());
-      return;
-    }
-    good_trees_.insert(tree_id);
-    for (const Node& node : tree->nodes) {
-      std::string child = path + "/" + node.name;
-      if (node.type == NodeType::kDirectory) {
-        CheckTree(snapshot, node.subtree, child);
-        continue;
+  // Iterative (TreeWalker): trees come from the repository and may nest
+  // deeper than any stack. A tree is walked once; a damaged one is reported
+  // for every snapshot that reaches it.
+  void CheckTree(const std::string& snapshot, const Id& root) {
+    auto where = [&](const std::string& path) {
+      return "snapshot " + snapshot + ", " + (path.empty() ? "/" : path);
+    };
+    TreeWalkCallbacks callbacks;
+    size_t depth = 0;  // of the tree entered last, which tree_error is about
+    callbacks.enter = [&](const std::string& path, const Id& tree_id, size_t tree_depth) {
+      depth = tree_depth;
+      if (damaged_blobs_.count(tree_id) || !indexed_blobs_.count(tree_id)) {
+        Error(where(path) + ": directory listing (tree " + tree_id.Hex() + ") is " +
+              (indexed_blobs_.count(tree_id) ? "damaged" : "missing"));
+        return false;
       }
+      if (auto bad = bad_trees_.find(tree_id); bad != bad_trees_.end()) {
+        Error(where(path) + ": " + bad->second);
+        return false;
+      }
+      return good_trees_.insert(tree_id).second;
+    };
+    callbacks.tree_error = [&](const std::string& path, const Id& tree_id, const Status& status) {
+      good_trees_.erase(tree_id);
+      // Too deep is where it is, not what it is: elsewhere it may be fine.
+      if (depth <= kMaxTreeDepth) bad_trees_.emplace(tree_id, status.message());
+      Error(where(path) + ": " + status.message());
+    };
+    callbacks.node = [&](const std::string& child, const Node& node) {
+      if (node.type == NodeType::kDirectory) return true;
       for (const Id& blob : node.content) {
         if (!indexed_blobs_.count(blob)) {
           Error("snapshot " + snapshot + ", file " + child + ": data blob " + blob.Hex() +
@@ -295,7 +306,9 @@ class Check {
           break;
         }
       }
-    }
+      return false;
+    };
+    WalkTrees(repository_, root, callbacks).IgnoreError();  // no cancel: it cannot fail
   }
 
   Repository& repository_;
@@ -313,6 +326,7 @@ class Check {
   std::set<Id> damaged_packs_;
   std::set<Id> stale_index_packs_;
   bool snapshots_to_repair_ = false;
+  std::unordered_map<Id, std::string, IdHash> bad_trees_;  // tree → why it does not load
 
  public:
   void Finish(CheckReport& report) {

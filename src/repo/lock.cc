@@ -4,9 +4,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "format/json_util.h"
+#include "util/file_util.h"
 #include "util/system_info.h"
 
 namespace ferry {
@@ -44,10 +47,7 @@ Result<LockInfo> ReadLock(Repository& repository, const Id& id) {
   return info;
 }
 
-// Returns a description of the first live lock that conflicts, or "" if none.
-// Removes stale locks it finds on the way.
-Result<std::string> FindConflict(Repository& repository, bool exclusive, const Id& own,
-                                 const Clock& clock) {
+Result<std::vector<Id>> ListLocks(Repository& repository) {
   std::vector<Id> ids;
   RETURN_IF_ERROR(
       repository.backend().List(ObjectKind::kLock, [&](const std::string& name, uint64_t) {
@@ -55,26 +55,123 @@ Result<std::string> FindConflict(Repository& repository, bool exclusive, const I
         if (id.ok()) ids.push_back(*id);
         return Status::Ok();
       }));
+  return ids;
+}
+
+// When this machine first saw each unreadable lock of one repository: a JSON
+// object {lock ID: unix nanoseconds} in seen_dir/<repository ID>.json. Only
+// ever makes a lock look younger than it is when lost or raced (two processes
+// writing at once keep one of their versions): the safe direction.
+class UnreadableLocks {
+ public:
+  UnreadableLocks(const Repository& repository, const LockOptions& options)
+      : path_(options.seen_dir.empty()
+                  ? ""
+                  : options.seen_dir + "/" + repository.config().id.Hex() + ".json") {
+    if (path_.empty()) return;
+    auto bytes = ReadWholeFile(path_);
+    if (!bytes.ok()) return;
+    auto j = nlohmann::json::parse(bytes->begin(), bytes->end(), nullptr, false);
+    if (!j.is_object()) return;  // damaged: start again, which only delays
+    for (const auto& [name, value] : j.items())
+      if (value.is_number_integer()) seen_[name] = value.get<int64_t>();
+  }
+
+  // The first sighting of `id`, recorded as `now` if this is it; nullopt
+  // when nothing can be remembered.
+  std::optional<int64_t> FirstSeen(const Id& id, int64_t now) {
+    if (path_.empty()) return std::nullopt;
+    auto [it, inserted] = seen_.emplace(id.Hex(), now);
+    changed_ |= inserted;
+    return it->second;
+  }
+  void Forget(const Id& id) { changed_ |= seen_.erase(id.Hex()) > 0; }
+  // Drops what is no longer listed and writes the file if anything changed.
+  void Save(const std::vector<Id>& listed) {
+    if (path_.empty()) return;
+    std::map<std::string, int64_t> kept;
+    for (const Id& id : listed)
+      if (auto it = seen_.find(id.Hex()); it != seen_.end()) kept.insert(*it);
+    changed_ |= kept.size() != seen_.size();
+    if (!changed_) return;
+    nlohmann::json j = kept;
+    std::string text = j.dump();
+    size_t slash = path_.rfind('/');
+    // Best effort: without the file, exclusive operations only wait longer.
+    if (MakeDirectories(path_.substr(0, slash)).ok())
+      WriteFileAtomic(path_, AsBytes(text)).IgnoreError();
+  }
+
+ private:
+  std::string path_;
+  std::map<std::string, int64_t> seen_;
+  bool changed_ = false;
+};
+
+std::string Describe(const LockInfo& info) {
+  return std::string(info.exclusive ? "exclusive " : "") + "lock " + info.id.Short() + " of " +
+         info.username + "@" + info.hostname + " (pid " + std::to_string(info.pid) + ", since " +
+         FormatTimeLocal(info.time_ns) + ")";
+}
+
+// Why a readable lock is stale, or "" if it is live.
+std::string StaleReason(const LockInfo& info, int64_t now, const std::string& host) {
+  if (now - info.time_ns > RepositoryLock::kStaleAfterNanos)
+    return "not refreshed for over 30 minutes";
+  if (info.hostname == host && !ProcessExists(info.pid))
+    return "its process no longer runs on this host";
+  return "";
+}
+
+std::string UnreadableWarning(const Id& id, const Status& status) {
+  return "lock " + id.Hex() + " cannot be read (" + status.message() +
+         "); it is not a lock and is ignored (if no ferry process uses the repository, "
+         "'ferry unlock --remove-all' removes it)";
+}
+
+// Returns a description of the first live lock that conflicts, or "" if none.
+// Removes stale locks it finds on the way.
+Result<std::string> FindConflict(Repository& repository, bool exclusive, const Id& own,
+                                 const Clock& clock, const LockOptions& options, bool warn) {
+  ASSIGN_OR_RETURN(std::vector<Id> ids, ListLocks(repository));
+  UnreadableLocks unreadable(repository, options);
   std::string host = HostName();
+  std::string conflict;
+  int64_t now = clock.NowNanos();
   for (const Id& id : ids) {
-    if (id == own) continue;
+    if (id == own || !conflict.empty()) continue;
     auto info = ReadLock(repository, id);
     if (!info.ok()) {
       if (info.status().IsNotFound()) continue;  // released meanwhile
-      return info.status();
+      if (warn && options.warn) options.warn(UnreadableWarning(id, info.status()));
+      std::optional<int64_t> first_seen = unreadable.FirstSeen(id, now);
+      if (!exclusive) continue;
+      if (first_seen && now - *first_seen > RepositoryLock::kStaleAfterNanos) {
+        repository.backend().Remove({ObjectKind::kLock, id.Hex()}).IgnoreError();  // best effort
+        unreadable.Forget(id);
+        continue;
+      }
+      conflict = "held by lock " + id.Short() + ", which cannot be read: ";
+      conflict += first_seen ? "an exclusive operation takes it for stale from " +
+                                   FormatTimeLocal(*first_seen + RepositoryLock::kStaleAfterNanos) +
+                                   " (30 minutes after this machine first saw it)"
+                             : "this machine cannot remember when it first saw it";
+      continue;
     }
-    bool stale = clock.NowNanos() - info->time_ns > RepositoryLock::kStaleAfterNanos ||
-                 (info->hostname == host && !ProcessExists(info->pid));
-    if (stale) {
+    if (!StaleReason(*info, now, host).empty()) {
       repository.backend().Remove({ObjectKind::kLock, id.Hex()}).IgnoreError();  // best effort
       continue;
     }
-    if (exclusive || info->exclusive)
-      return std::string(info->exclusive ? "exclusively " : "") + "locked by " + info->username +
-             "@" + info->hostname + " (pid " + std::to_string(info->pid) + ", since " +
-             FormatTimeLocal(info->time_ns) + ", lock " + id.Short() + ")";
+    if (exclusive || info->exclusive) conflict = "held by " + Describe(*info);
   }
-  return std::string();
+  unreadable.Save(ids);
+  return conflict;
+}
+
+Status LockedError(const std::string& conflict) {
+  return Status::Locked("repository is locked: " + conflict +
+                        ". If no ferry process uses the repository any more, 'ferry unlock' "
+                        "removes stale locks and 'ferry unlock --remove-all' every lock");
 }
 
 }  // namespace
@@ -93,23 +190,75 @@ Result<Id> RepositoryLock::Write() {
 }
 
 Result<std::unique_ptr<RepositoryLock>> RepositoryLock::Acquire(Repository& repository,
-                                                                bool exclusive,
-                                                                const Clock& clock) {
-  ASSIGN_OR_RETURN(std::string conflict, FindConflict(repository, exclusive, Id{}, clock));
-  if (!conflict.empty()) return Status::Locked("repository is " + conflict);
+                                                                bool exclusive, const Clock& clock,
+                                                                const LockOptions& options) {
+  ASSIGN_OR_RETURN(std::string conflict,
+                   FindConflict(repository, exclusive, Id{}, clock, options, /*warn=*/true));
+  if (!conflict.empty()) return LockedError(conflict);
   std::unique_ptr<RepositoryLock> lock(new RepositoryLock(repository, exclusive, clock));
   ASSIGN_OR_RETURN(lock->id_, lock->Write());
   // Two processes may have checked at the same moment: look again now that
   // ours is visible, and back off if someone else's conflicts.
-  auto again = FindConflict(repository, exclusive, lock->id_, clock);
+  auto again = FindConflict(repository, exclusive, lock->id_, clock, options, /*warn=*/false);
   if (!again.ok() || !again->empty()) {
     repository.backend().Remove({ObjectKind::kLock, lock->id_.Hex()}).IgnoreError();
     lock->id_ = Id{};
     if (!again.ok()) return again.status();
-    return Status::Locked("repository is " + *again);
+    return LockedError(*again);
   }
   lock->refresher_ = std::thread([raw = lock.get()] { raw->RefreshLoop(); });
   return lock;
+}
+
+Result<UnlockReport> RepositoryLock::RemoveLocks(Repository& repository, bool all,
+                                                 const Clock& clock, const LockOptions& options) {
+  ASSIGN_OR_RETURN(std::vector<Id> ids, ListLocks(repository));
+  UnreadableLocks unreadable(repository, options);
+  std::string host = HostName();
+  int64_t now = clock.NowNanos();
+  UnlockReport report;
+  Status failed;
+  for (const Id& id : ids) {
+    auto info = ReadLock(repository, id);
+    if (!info.ok() && info.status().IsNotFound()) continue;  // released meanwhile
+    std::string why;
+    std::string keep;
+    if (info.ok()) {
+      std::string stale = StaleReason(*info, now, host);
+      if (all)
+        why = Describe(*info) + (stale.empty() ? "" : ", stale: " + stale);
+      else if (!stale.empty())
+        why = Describe(*info) + ", stale: " + stale;
+      else
+        keep = Describe(*info) + ", live";
+    } else {
+      std::string what =
+          "lock " + id.Short() + ", which cannot be read: " + info.status().message();
+      std::optional<int64_t> first_seen = unreadable.FirstSeen(id, now);
+      if (all || (first_seen && now - *first_seen > kStaleAfterNanos))
+        why = what;
+      else
+        keep = what +
+               (first_seen ? "; stale from " + FormatTimeLocal(*first_seen + kStaleAfterNanos) +
+                                 " (30 minutes after this machine first saw it)"
+                           : "") +
+               "; --remove-all removes it";
+    }
+    if (!keep.empty()) {
+      report.kept.push_back(keep);
+      continue;
+    }
+    Status removed = repository.backend().Remove({ObjectKind::kLock, id.Hex()});
+    if (!removed.ok() && !removed.IsNotFound()) {
+      if (failed.ok()) failed = removed.WithContext("cannot remove " + why);
+      continue;
+    }
+    unreadable.Forget(id);
+    report.removed.push_back(why);
+  }
+  unreadable.Save(ids);
+  if (!failed.ok()) return failed;
+  return report;
 }
 
 void RepositoryLock::RefreshLoop() {

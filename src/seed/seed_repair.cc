@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "crypto/hash.h"
+#include "repo/tree_walker.h"
 #include "seed/pack_copy.h"
 #include "storage/local_backend.h"
 #include "util/file_util.h"
@@ -34,36 +35,36 @@ class SourceLocator {
                 std::unordered_map<Id, std::vector<BlobSource>, IdHash>& out)
       : repository_(repository), sources_(out) {}
 
-  // Walks every snapshot's tree; the root tree mirrors absolute paths.
+  // Walks every snapshot's tree; the root tree mirrors absolute paths. A tree
+  // that does not load only costs the candidates below it.
   Status Run() {
     ASSIGN_OR_RETURN(std::vector<SnapshotEntry> snapshots, repository_.ListSnapshots());
+    TreeWalkCallbacks callbacks;
+    callbacks.enter = [&](const std::string&, const Id& tree, size_t) {
+      return visited_.insert(tree).second;
+    };
+    callbacks.tree_error = [](const std::string&, const Id&, const Status&) {};
+    callbacks.node = [&](const std::string& path, const Node& node) {
+      if (node.type == NodeType::kFile) AddCandidates(path, node);
+      return true;
+    };
     // Newest first: the files most likely to be unchanged now.
     for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it)
-      RETURN_IF_ERROR(Walk(it->snapshot.tree, ""));
+      RETURN_IF_ERROR(WalkTrees(repository_, it->snapshot.tree, callbacks));
     return Status::Ok();
   }
 
  private:
-  Status Walk(const Id& tree_id, const std::string& prefix) {
-    if (!visited_.insert(tree_id).second) return Status::Ok();
-    ASSIGN_OR_RETURN(Tree tree, repository_.LoadTree(tree_id));
-    for (const Node& node : tree.nodes) {
-      std::string path = prefix + "/" + node.name;
-      if (node.type == NodeType::kDirectory) {
-        RETURN_IF_ERROR(Walk(node.subtree, path));
-      } else if (node.type == NodeType::kFile) {
-        uint64_t offset = 0;
-        for (const Id& blob : node.content) {
-          auto location = repository_.index().Find(blob);
-          if (!location) break;  // a blob of a damaged index: offsets after it are unknown
-          auto wanted = sources_.find(blob);
-          if (wanted != sources_.end() && wanted->second.size() < kCandidatesPerBlob)
-            wanted->second.push_back({path, offset});
-          offset += location->entry.raw_length;
-        }
-      }
+  void AddCandidates(const std::string& path, const Node& node) {
+    uint64_t offset = 0;
+    for (const Id& blob : node.content) {
+      auto location = repository_.index().Find(blob);
+      if (!location) break;  // a blob of a damaged index: offsets after it are unknown
+      auto wanted = sources_.find(blob);
+      if (wanted != sources_.end() && wanted->second.size() < kCandidatesPerBlob)
+        wanted->second.push_back({path, offset});
+      offset += location->entry.raw_length;
     }
-    return Status::Ok();
   }
 
   Repository& repository_;

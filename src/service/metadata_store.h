@@ -67,6 +67,12 @@ class MetadataStore {
   virtual Status RemoveRecoveryPoint(int64_t machine_id, const std::string& snapshot) = 0;
   virtual Result<std::vector<RecoveryPoint>> ListRecoveryPoints(int64_t machine_id) = 0;
 
+  // Which process wrote a lock object: the SHA-256 of the random key it sent
+  // with the PUT. Only that key (or the maintenance token) removes the lock.
+  virtual Status SetLockOwner(int64_t machine_id, const std::string& lock, const Id& key_hash) = 0;
+  virtual Result<Id> FindLockOwner(int64_t machine_id, const std::string& lock) = 0;  // NotFound
+  virtual Status RemoveLockOwner(int64_t machine_id, const std::string& lock) = 0;
+
   // Import jobs. Names are unique (AlreadyExists), and so are tracking numbers
   // across jobs: SaveImportJob fails with AlreadyExists naming the other job.
   virtual Status CreateImportJob(const ImportJob& job) = 0;

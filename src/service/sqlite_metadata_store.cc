@@ -37,6 +37,12 @@ CREATE TABLE IF NOT EXISTS recovery_points (
   size INTEGER NOT NULL,
   PRIMARY KEY (machine_id, snapshot)
 );
+CREATE TABLE IF NOT EXISTS lock_owners (
+  machine_id INTEGER NOT NULL REFERENCES machines(id),
+  lock TEXT NOT NULL,
+  key_hash TEXT NOT NULL,
+  PRIMARY KEY (machine_id, lock)
+);
 CREATE TABLE IF NOT EXISTS import_jobs (
   name TEXT PRIMARY KEY,
   tracking_number TEXT UNIQUE,
@@ -239,6 +245,31 @@ class SqliteMetadataStore : public MetadataStore {
     while (select.Step() == SQLITE_ROW)
       points.push_back({select.Text(0), select.Int(1), static_cast<uint64_t>(select.Int(2))});
     return points;
+  }
+
+  Status SetLockOwner(int64_t machine_id, const std::string& lock, const Id& key_hash) override {
+    std::lock_guard guard(mutex_);
+    Statement insert(
+        db_, "INSERT OR REPLACE INTO lock_owners (machine_id, lock, key_hash) VALUES (?, ?, ?)");
+    insert.Bind(1, machine_id).Bind(2, lock).Bind(3, key_hash.Hex());
+    if (insert.Step() != SQLITE_DONE) return insert.Error("record lock owner");
+    return Status::Ok();
+  }
+
+  Result<Id> FindLockOwner(int64_t machine_id, const std::string& lock) override {
+    std::lock_guard guard(mutex_);
+    Statement select(db_, "SELECT key_hash FROM lock_owners WHERE machine_id = ? AND lock = ?");
+    select.Bind(1, machine_id).Bind(2, lock);
+    if (select.Step() != SQLITE_ROW) return Status::NotFound("no owner recorded for lock " + lock);
+    return Id::FromHex(select.Text(0));
+  }
+
+  Status RemoveLockOwner(int64_t machine_id, const std::string& lock) override {
+    std::lock_guard guard(mutex_);
+    Statement remove(db_, "DELETE FROM lock_owners WHERE machine_id = ? AND lock = ?");
+    remove.Bind(1, machine_id).Bind(2, lock);
+    if (remove.Step() != SQLITE_DONE) return remove.Error("remove lock owner");
+    return Status::Ok();
   }
 
   Status CreateImportJob(const ImportJob& job) override {

@@ -555,6 +555,13 @@ void VaultServer::Impl::HandlePutObject(const httplib::Request& req, httplib::Re
   if (exists && !is_config) return SendJson(res, 200, {{"stored", false}});
   Status status = writer->Commit();
   if (!status.ok()) return SendStatus(res, status);
+  // The writer's key (HttpBackend sends a random one per process): with a
+  // machine token, only the process that wrote a lock may remove it.
+  if (object.kind == ObjectKind::kLock && req.has_param("owner_key")) {
+    status = store->SetLockOwner(token->machine->id, object.name,
+                                 HashToken(req.get_param_value("owner_key")));
+    if (!status.ok()) return SendStatus(res, status);
+  }
   if (object.kind == ObjectKind::kSnapshot) {
     status = store->AddRecoveryPoint(token->machine->id, {object.name, clock.NowNanos(), received});
     if (!status.ok()) return SendStatus(res, status);
@@ -568,16 +575,34 @@ void VaultServer::Impl::HandleDeleteObject(const httplib::Request& req, httplib:
   ObjectName object;
   if (!ParseObjectName(req.matches[1], req.matches[2], &object))
     return SendError(res, 400, "bad_name", "not an object name");
-  // Append-only: a machine may only release its own locks. Deleting anything
-  // else needs the separately issued maintenance token.
+  // Append-only: a machine may only release its own locks (below). Deleting
+  // anything else needs the separately issued maintenance token.
   if (token->kind == TokenKind::kMachine && object.kind != ObjectKind::kLock)
     return SendError(res, 403, "forbidden",
                      "machine " + token->machine->name + " may not delete " +
                          ObjectKindName(object.kind) + " (machine tokens are append-only)");
+  // A machine's processes share its token; each lock is bound to the key of
+  // the process that wrote it, so a machine token cannot break another
+  // process's lock (a running backup's, a prune's) — docs/protocol.md.
+  if (token->kind == TokenKind::kMachine && object.kind == ObjectKind::kLock) {
+    auto owner = store->FindLockOwner(token->machine->id, object.name);
+    if (!owner.ok() && !owner.status().IsNotFound()) return SendStatus(res, owner.status());
+    bool own = owner.ok() && req.has_param("owner_key") &&
+               *owner == HashToken(req.get_param_value("owner_key"));
+    if (!own)
+      return SendError(res, 403, "forbidden",
+                       "lock " + object.name + " of machine " + token->machine->name +
+                           " was written by another process; removing it needs the machine's "
+                           "maintenance token (ferry machine maintenance-token)");
+  }
   auto backend = MachineBackend(*token->machine);
   if (!backend.ok()) return SendStatus(res, backend.status());
   Status status = (*backend)->Remove(object);
   if (!status.ok()) return SendStatus(res, status);
+  if (object.kind == ObjectKind::kLock) {
+    status = store->RemoveLockOwner(token->machine->id, object.name);
+    if (!status.ok()) return SendStatus(res, status);
+  }
   if (object.kind == ObjectKind::kSnapshot) {
     status = store->RemoveRecoveryPoint(token->machine->id, object.name);
     if (!status.ok()) return SendStatus(res, status);

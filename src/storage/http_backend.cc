@@ -2,9 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "crypto/random.h"
+
 namespace ferry {
 
-HttpBackend::HttpBackend(HttpClientOptions options) : client_(std::move(options)) {}
+HttpBackend::HttpBackend(HttpClientOptions options)
+    : client_(std::move(options)), lock_key_(HexEncode(RandomBytes(32))) {}
 
 std::string HttpBackend::Location() const { return client_.Describe(); }
 
@@ -13,6 +16,10 @@ BackendStats HttpBackend::stats() const { return client_.stats(); }
 namespace {
 std::string ObjectPath(const ObjectName& name) {
   return std::string("/vault/v1/repository/") + ObjectKindName(name.kind) + "/" + name.name;
+}
+// Hex: nothing to escape in a query.
+std::string LockPath(const ObjectName& name, const std::string& key) {
+  return ObjectPath(name) + (name.kind == ObjectKind::kLock ? "?owner_key=" + key : "");
 }
 }  // namespace
 
@@ -47,7 +54,8 @@ Status HttpBackend::Create() {
 }
 
 Status HttpBackend::Put(const ObjectName& name, ByteView data) {
-  HttpRequest request{"PUT", ObjectPath(name), data, "", "application/octet-stream", nullptr};
+  HttpRequest request{"PUT", LockPath(name, lock_key_),  data,
+                      "",    "application/octet-stream", nullptr};
   ASSIGN_OR_RETURN(HttpResponse response, client_.Perform(request));
   if (response.status == 200 || response.status == 201) return Status::Ok();
   return client_.ErrorFor(request, response);
@@ -116,7 +124,7 @@ Status HttpBackend::List(ObjectKind kind,
 }
 
 Status HttpBackend::Remove(const ObjectName& name) {
-  HttpRequest request{"DELETE", ObjectPath(name), {}, "", "", nullptr};
+  HttpRequest request{"DELETE", LockPath(name, lock_key_), {}, "", "", nullptr};
   ASSIGN_OR_RETURN(HttpResponse response, client_.Perform(request));
   if (response.status == 204 || response.status == 200) return Status::Ok();
   return client_.ErrorFor(request, response);

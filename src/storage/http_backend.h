@@ -31,6 +31,9 @@ class HttpBackend : public Backend {
 
  private:
   HttpClient client_;
+  // Sent with this process's lock PUTs and DELETEs: the vault lets a machine
+  // token remove only the locks written with the same key (docs/protocol.md).
+  std::string lock_key_;
 };
 
 }  // namespace ferry

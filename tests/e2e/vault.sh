@@ -242,14 +242,21 @@ expect_http 200 "machine token re-PUTs its config unchanged" PUT /vault/v1/repos
   --data-binary @"$WORK/b-config"
 cmp -s "$REPO_B/config" "$WORK/b-config" || soft_fail "fs02's config changed"
 
-log "locks: a machine token deletes its own lock, the maintenance token any"
+log "locks: a machine token deletes the locks written with its process's key, the maintenance token any"
+OWNER=$(head -c 32 /dev/urandom | sha256sum | cut -c1-64)
+OTHER=$(head -c 32 /dev/urandom | sha256sum | cut -c1-64)
 for who in machine maintenance; do
   if [[ $who == machine ]]; then auth=("${AUTH_A[@]}"); else auth=("${AUTH_A_MAINT[@]}"); fi
   head -c 200 /dev/urandom >"$WORK/lock"
   LOCK=$(sha256_of_file "$WORK/lock")
-  expect_http 201 "$who token PUTs a lock" PUT "/vault/v1/repository/locks/$LOCK" "${auth[@]}" --data-binary @"$WORK/lock"
+  expect_http 201 "$who token PUTs a lock" PUT "/vault/v1/repository/locks/$LOCK?owner_key=$OWNER" "${auth[@]}" --data-binary @"$WORK/lock"
   expect_http 200 "$who token HEADs its lock" HEAD "/vault/v1/repository/locks/$LOCK" "${auth[@]}"
-  expect_http 204 "$who token DELETEs the lock" DELETE "/vault/v1/repository/locks/$LOCK" "${auth[@]}"
+  if [[ $who == machine ]]; then
+    expect_http 403 "machine token DELETEs a lock without its key" DELETE "/vault/v1/repository/locks/$LOCK" "${auth[@]}"
+    expect_http 403 "machine token DELETEs a lock with another process's key" DELETE "/vault/v1/repository/locks/$LOCK?owner_key=$OTHER" "${auth[@]}"
+    grep -q "maintenance token" "$HTTP_BODY" || soft_fail "the refusal does not name the maintenance token"
+  fi
+  expect_http 204 "$who token DELETEs the lock" DELETE "/vault/v1/repository/locks/$LOCK?owner_key=$OWNER" "${auth[@]}"
   expect_http 404 "deleted lock is gone" HEAD "/vault/v1/repository/locks/$LOCK" "${auth[@]}"
   [[ -e $REPO_A/locks/$LOCK ]] && soft_fail "deleted lock still on disk: $REPO_A/locks/$LOCK"
 done

@@ -1,0 +1,55 @@
+// ferry unlock: remove stale locks (or, with --remove-all, every lock) left by
+// processes that will not release them: killed, on a machine that is gone, or
+// objects that cannot be read at all.
+#include "cli/commands.h"
+
+namespace ferry {
+
+void AddUnlockCommand(CLI::App& app, GlobalOptions& global, CommandList& commands) {
+  auto remove_all = std::make_shared<bool>(false);
+  CLI::App* command = app.add_subcommand(
+      "unlock", "Remove stale locks (--remove-all: every lock; only when no ferry process runs)");
+  command->add_flag("--remove-all", *remove_all,
+                    "Remove every lock, live ones too (make sure no backup, restore, check or "
+                    "prune is running)");
+  commands.push_back(
+      {command, [&global, remove_all]() -> int {
+         auto repository = OpenRepository(global, /*load_index=*/false);
+         if (!repository.ok()) return ReportError(global, repository.status());
+         LockOptions options;
+         options.seen_dir = LockSeenDir(global);
+         auto report =
+             RepositoryLock::RemoveLocks(**repository, *remove_all, Clock::System(), options);
+         if (!report.ok()) {
+           Status status = report.status();
+           if (status.code() == StatusCode::kPermissionDenied && !global.agent_file.empty())
+             status = status.WithContext(
+                 "removing locks on a vault needs the machine's maintenance "
+                 "token ('ferry machine maintenance-token --out FILE', then "
+                 "--agent FILE)");
+           return ReportError(global, status);
+         }
+         for (const std::string& removed : report->removed) {
+           if (global.json)
+             PrintJson({{"message_type", "removed"}, {"lock", removed}});
+           else
+             Say(global, "removed " + removed);
+         }
+         for (const std::string& kept : report->kept) {
+           if (global.json)
+             PrintJson({{"message_type", "kept"}, {"lock", kept}});
+           else
+             Say(global, "kept " + kept);
+         }
+         if (global.json)
+           PrintJson({{"message_type", "summary"},
+                      {"removed", report->removed.size()},
+                      {"kept", report->kept.size()}});
+         else
+           Say(global, std::to_string(report->removed.size()) + " lock(s) removed, " +
+                           std::to_string(report->kept.size()) + " kept");
+         return kExitOk;
+       }});
+}
+
+}  // namespace ferry
