@@ -317,8 +317,9 @@ void Backup::ProcessEntry(const std::string& path, DirState* dir, size_t slot,
   if (node.type != NodeType::kFile) return;
   bytes_total_ += node.size;
   if (parent_node && !options_.force_read && UnchangedSince(node, *parent_node) &&
-      std::all_of(parent_node->content.begin(), parent_node->content.end(),
-                  [&](const Id& id) { return repository_.index().Contains(id); })) {
+      std::all_of(parent_node->content.begin(), parent_node->content.end(), [&](const Id& id) {
+        return repository_.FindBlob(BlobType::kData, id).has_value();
+      })) {
     node.content = parent_node->content;
     ++files_unmodified_;
     ++progress_.files_done;

@@ -459,7 +459,7 @@ class Restore {
     if (status.ok()) {
       FileContentWriter writer(fd, temp, entry.node.size);
       for (const Id& id : entry.node.content) {
-        auto blob = repository_.LoadBlob(id);
+        auto blob = repository_.LoadBlob(BlobType::kData, id);
         if (!blob.ok()) {
           status = blob.status();
           break;

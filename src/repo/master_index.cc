@@ -4,17 +4,22 @@
 
 namespace ferry {
 
-size_t MasterIndex::FindSlot(const Id& id) const {
+size_t MasterIndex::FindSlot(BlobType type, const Id& id) const {
   size_t mask = slots_.size() - 1;
-  size_t slot = IdHash{}(id)&mask;
-  while (slots_[slot] != kEmpty && entries_[slots_[slot]].id != id) slot = (slot + 1) & mask;
+  // The type moves the start of the probe, so that a tree and a chunk with the
+  // same ID (rare: equal bytes) do not share one probe run.
+  size_t slot = (IdHash{}(id) + static_cast<size_t>(type) * 0x9e3779b97f4a7c15ull) & mask;
+  while (slots_[slot] != kEmpty &&
+         (entries_[slots_[slot]].id != id || entries_[slots_[slot]].type != type))
+    slot = (slot + 1) & mask;
   return slot;
 }
 
 void MasterIndex::Grow() {
   size_t size = slots_.empty() ? 1024 : slots_.size() * 2;
   slots_.assign(size, kEmpty);
-  for (uint32_t i = 0; i < entries_.size(); ++i) slots_[FindSlot(entries_[i].id)] = i;
+  for (uint32_t i = 0; i < entries_.size(); ++i)
+    slots_[FindSlot(entries_[i].type, entries_[i].id)] = i;
 }
 
 void MasterIndex::AddPack(const IndexedPack& pack) {
@@ -24,7 +29,7 @@ void MasterIndex::AddPack(const IndexedPack& pack) {
   if (inserted) packs_.push_back({pack.pack_id, pack.salt});
   for (const PackEntry& blob : pack.blobs) {
     if ((entries_.size() + 1) * 2 > slots_.size()) Grow();
-    size_t slot = FindSlot(blob.id);
+    size_t slot = FindSlot(blob.type, blob.id);
     if (slots_[slot] != kEmpty) continue;
     slots_[slot] = static_cast<uint32_t>(entries_.size());
     entries_.push_back({blob.id, pack_number, blob.offset, blob.stored_length, blob.raw_length,
@@ -32,10 +37,10 @@ void MasterIndex::AddPack(const IndexedPack& pack) {
   }
 }
 
-std::optional<BlobLocation> MasterIndex::Find(const Id& blob_id) const {
+std::optional<BlobLocation> MasterIndex::Find(BlobType type, const Id& blob_id) const {
   std::shared_lock lock(mutex_);
   if (slots_.empty()) return std::nullopt;
-  uint32_t index = slots_[FindSlot(blob_id)];
+  uint32_t index = slots_[FindSlot(type, blob_id)];
   if (index == kEmpty) return std::nullopt;
   const Entry& e = entries_[index];
   BlobLocation location;
@@ -45,9 +50,9 @@ std::optional<BlobLocation> MasterIndex::Find(const Id& blob_id) const {
   return location;
 }
 
-bool MasterIndex::Contains(const Id& blob_id) const {
+bool MasterIndex::Contains(BlobType type, const Id& blob_id) const {
   std::shared_lock lock(mutex_);
-  return !slots_.empty() && slots_[FindSlot(blob_id)] != kEmpty;
+  return !slots_.empty() && slots_[FindSlot(type, blob_id)] != kEmpty;
 }
 
 bool MasterIndex::ContainsPack(const Id& pack_id) const {

@@ -1,5 +1,8 @@
-// MasterIndex: the in-memory map from blob ID to its place in a pack, built
-// from all index objects. It has to hold every blob of the repository (1 TB at
+// MasterIndex: the in-memory map from a blob's identity — its type and ID — to
+// its place in a pack, built from all index objects. A tree and a file chunk
+// with the same bytes have the same ID but are different blobs: the tree must
+// live in a tree pack (metadata that stays with the vault during an offline
+// seed), the chunk in a data pack. It has to hold every blob of the repository (1 TB at
 // ~1 MiB chunks ≈ 1 M blobs), so entries are compact: 52 bytes each in one
 // vector plus a 4-byte slot per entry in an open-addressing table (load ≤ ½),
 // i.e. ~60 bytes per blob instead of ~100 for a node-based hash map.
@@ -30,8 +33,8 @@ class MasterIndex {
   // their first location.
   void AddPack(const IndexedPack& pack);
 
-  std::optional<BlobLocation> Find(const Id& blob_id) const;
-  bool Contains(const Id& blob_id) const;
+  std::optional<BlobLocation> Find(BlobType type, const Id& blob_id) const;
+  bool Contains(BlobType type, const Id& blob_id) const;
   bool ContainsPack(const Id& pack_id) const;
 
   size_t blob_count() const;
@@ -56,7 +59,7 @@ class MasterIndex {
   static constexpr uint32_t kEmpty = UINT32_MAX;
 
   // REQUIRES: mutex_ held.
-  size_t FindSlot(const Id& id) const;
+  size_t FindSlot(BlobType type, const Id& id) const;
   void Grow();
 
   mutable std::shared_mutex mutex_;

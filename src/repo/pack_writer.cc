@@ -24,8 +24,11 @@ Result<bool> PackWriter::Save(BlobType type, const Id& id, ByteView plaintext) {
   std::unique_ptr<PackBuilder> builder;
   {
     std::lock_guard lock(mutex_);
-    if (pending_.count(id) || repository_.index().Contains(id)) return false;
-    pending_.insert(id);
+    // Dedup by (type, ID): a tree must not be satisfied by a chunk of the
+    // same bytes in a data pack, nor the other way round.
+    auto& pending = pending_[static_cast<int>(type)];
+    if (pending.count(id) || repository_.index().Contains(type, id)) return false;
+    pending.insert(id);
     auto& idle = idle_builders_[static_cast<int>(type)];
     if (idle.empty()) {
       builder =
@@ -81,7 +84,8 @@ Status PackWriter::Upload(FinishedPack& pack) {
     // the blob in neither and store it twice.
     std::lock_guard lock(mutex_);
     repository_.index().AddPack(indexed);
-    for (const PackEntry& blob : indexed.blobs) pending_.erase(blob.id);
+    for (const PackEntry& blob : indexed.blobs)
+      pending_[static_cast<int>(blob.type)].erase(blob.id);
   }
   std::lock_guard lock(index_mutex_);
   unindexed_packs_.push_back(std::move(indexed));

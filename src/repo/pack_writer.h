@@ -18,6 +18,7 @@
 // built or uploaded; Save of a known blob returns false at once.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -70,7 +71,7 @@ class PackWriter {
   std::mutex mutex_;  // guards idle_builders_, pending_
   // Free builders, by blob type (index 0 data, 1 tree).
   std::vector<std::unique_ptr<PackBuilder>> idle_builders_[2];
-  std::unordered_set<Id, IdHash> pending_;
+  std::array<std::unordered_set<Id, IdHash>, 2> pending_;  // by BlobType: saved, not yet indexed
 
   BoundedQueue<FinishedPack> upload_queue_{kUploadQueueLength};
   std::vector<std::thread> uploaders_;

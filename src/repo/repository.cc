@@ -143,9 +143,16 @@ Status Repository::LoadIndex() {
   return Status::Ok();
 }
 
-Result<Bytes> Repository::LoadBlob(const Id& id) {
-  auto location = index_.Find(id);
-  if (!location) return Status::NotFound("blob " + id.Hex() + " is not in the index");
+std::optional<BlobLocation> Repository::FindBlob(BlobType type, const Id& id) const {
+  if (auto location = index_.Find(type, id)) return location;
+  return index_.Find(type == BlobType::kTree ? BlobType::kData : BlobType::kTree, id);
+}
+
+Result<Bytes> Repository::LoadBlob(BlobType type, const Id& id) {
+  auto location = FindBlob(type, id);
+  if (!location)
+    return Status::NotFound(std::string(BlobTypeName(type)) + " blob " + id.Hex() +
+                            " is not in the index");
   const PackEntry& entry = location->entry;
   ObjectName pack{ObjectKind::kData, location->pack_id.Hex(), entry.type == BlobType::kTree};
   auto stored = backend_->Get(pack, entry.offset, entry.stored_length);
@@ -167,7 +174,7 @@ uint64_t Repository::bytes_written() const { return pack_writer_->bytes_written(
 uint64_t Repository::packs_written() const { return pack_writer_->packs_written(); }
 
 Result<Tree> Repository::LoadTree(const Id& id) {
-  ASSIGN_OR_RETURN(Bytes json, LoadBlob(id));
+  ASSIGN_OR_RETURN(Bytes json, LoadBlob(BlobType::kTree, id));
   auto tree = ParseTree(json);
   if (!tree.ok()) return tree.status().WithContext("tree " + id.Hex());
   return tree;

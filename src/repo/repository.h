@@ -70,8 +70,13 @@ class Repository {
   Status LoadIndex();
   MasterIndex& index() { return index_; }
 
+  // Where the blob of `type` and `id` is stored. Repositories written before
+  // blob identity became (type, ID) may hold a tree as a data blob or a chunk
+  // as a tree blob when their bytes were equal: equal IDs mean equal
+  // plaintext, so the blob of the other type is accepted too (docs/format.md).
+  std::optional<BlobLocation> FindBlob(BlobType type, const Id& id) const;
   // Loads, decrypts and verifies one blob.
-  Result<Bytes> LoadBlob(const Id& id);
+  Result<Bytes> LoadBlob(BlobType type, const Id& id);
   // Stores a blob unless the repository already has it (or it is being
   // written). Returns true if it was new. The blob becomes durable and indexed
   // only when its pack is full or Flush() runs.

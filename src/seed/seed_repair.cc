@@ -58,7 +58,7 @@ class SourceLocator {
   void AddCandidates(const std::string& path, const Node& node) {
     uint64_t offset = 0;
     for (const Id& blob : node.content) {
-      auto location = repository_.index().Find(blob);
+      auto location = repository_.FindBlob(BlobType::kData, blob);
       if (!location) break;  // a blob of a damaged index: offsets after it are unknown
       auto wanted = sources_.find(blob);
       if (wanted != sources_.end() && wanted->second.size() < kCandidatesPerBlob)

@@ -70,7 +70,7 @@ TEST_F(RepositoryTest, BlobsSurviveFlushAndReopen) {
   ASSERT_TRUE((*reopened)->LoadIndex().ok());
   EXPECT_EQ((*reopened)->index().blob_count(), blobs.size());
   for (const auto& [id, data] : blobs) {
-    auto loaded = (*reopened)->LoadBlob(id);
+    auto loaded = (*reopened)->LoadBlob(BlobType::kData, id);
     ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
     EXPECT_EQ(*loaded, data);
   }
@@ -113,6 +113,70 @@ TEST_F(RepositoryTest, TreeAndDataBlobsNeverShareAPack) {
                         })
                   .ok());
   EXPECT_EQ(packs, 2u);
+}
+
+// A tree whose bytes equal a file chunk's has the chunk's ID. It used to be
+// deduplicated against the chunk and so lived in a data pack, which an offline
+// seed ships on disks: a restore then waited for disks it should not need.
+TEST_F(RepositoryTest, TreeWithTheBytesOfAChunkIsStoredAsATreeInATreePack) {
+  Tree tree;
+  Node node;
+  node.name = "collides";
+  tree.nodes.push_back(node);
+  Bytes bytes = EncodeTree(tree);
+  Id id;
+  {
+    auto repository = InitRepository();
+    id = repository->BlobId(bytes);
+    ASSERT_TRUE(*repository->SaveBlob(BlobType::kData, id, bytes));
+    auto tree_id = repository->SaveTree(tree);
+    ASSERT_TRUE(tree_id.ok());
+    EXPECT_EQ(*tree_id, id);
+    EXPECT_FALSE(*repository->SaveBlob(BlobType::kTree, id, bytes));  // dedup within its type
+    ASSERT_TRUE(repository->Flush().ok());
+  }
+  auto reopened = OpenRepository("pw");
+  ASSERT_TRUE(reopened.ok());
+  ASSERT_TRUE((*reopened)->LoadIndex().ok());
+  EXPECT_EQ((*reopened)->index().blob_count(), 2u);
+  auto as_data = (*reopened)->index().Find(BlobType::kData, id);
+  auto as_tree = (*reopened)->index().Find(BlobType::kTree, id);
+  ASSERT_TRUE(as_data.has_value());
+  ASSERT_TRUE(as_tree.has_value());
+  EXPECT_NE(as_data->pack_id, as_tree->pack_id);
+  EXPECT_EQ(as_tree->entry.type, BlobType::kTree);
+  EXPECT_EQ(*(*reopened)->LoadBlob(BlobType::kData, id), bytes);
+  auto loaded = (*reopened)->LoadTree(id);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->nodes.at(0).name, "collides");
+}
+
+// Repositories written before blob identity was (type, ID) hold such a tree
+// only as a data blob (or a chunk only as a tree blob): readers accept it.
+TEST_F(RepositoryTest, ReadersAcceptABlobStoredUnderTheOtherTypeByOlderWriters) {
+  Tree tree;
+  Node node;
+  node.name = "old";
+  tree.nodes.push_back(node);
+  Bytes tree_bytes = EncodeTree(tree);
+  Bytes chunk = RandomBytes(5000);
+  {
+    auto repository = InitRepository();
+    ASSERT_TRUE(*repository->SaveBlob(BlobType::kData, repository->BlobId(tree_bytes), tree_bytes));
+    ASSERT_TRUE(*repository->SaveBlob(BlobType::kTree, repository->BlobId(chunk), chunk));
+    ASSERT_TRUE(repository->Flush().ok());
+  }
+  auto reopened = OpenRepository("pw");
+  ASSERT_TRUE(reopened.ok());
+  ASSERT_TRUE((*reopened)->LoadIndex().ok());
+  auto loaded = (*reopened)->LoadTree((*reopened)->BlobId(tree_bytes));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->nodes.at(0).name, "old");
+  EXPECT_EQ(*(*reopened)->LoadBlob(BlobType::kData, (*reopened)->BlobId(chunk)), chunk);
+  EXPECT_TRUE((*reopened)
+                  ->LoadBlob(BlobType::kData, (*reopened)->BlobId(RandomBytes(8)))
+                  .status()
+                  .IsNotFound());
 }
 
 TEST_F(RepositoryTest, SnapshotsAreFoundByPrefixAndLatest) {
