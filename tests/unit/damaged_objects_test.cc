@@ -121,7 +121,7 @@ TEST_F(DamagedObjectsTest, ForgedIndexIsSkippedAndTheOthersAreUsed) {
 
   auto repository = Open();
   ASSERT_TRUE(repository->LoadIndex().ok());
-  auto loaded = repository->LoadBlob(blob);
+  auto loaded = repository->LoadBlob(BlobType::kData, blob);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(*loaded, data);
   std::set<Id> ids;
@@ -147,7 +147,7 @@ TEST_F(DamagedObjectsTest, BackupAfterASkippedIndexStoresTheBlobsAgain) {
     auto repository = Open();
     ASSERT_TRUE(repository->LoadIndex().ok());
     EXPECT_EQ(repository->damaged().size(), 1u);
-    EXPECT_FALSE(repository->index().Contains(blob));
+    EXPECT_FALSE(repository->index().Contains(BlobType::kData, blob));
     auto added = repository->SaveBlob(BlobType::kData, blob, data);
     ASSERT_TRUE(added.ok());
     EXPECT_TRUE(*added);  // stored again: its first copy is unknown
@@ -155,7 +155,7 @@ TEST_F(DamagedObjectsTest, BackupAfterASkippedIndexStoresTheBlobsAgain) {
   }
   auto repository = Open();
   ASSERT_TRUE(repository->LoadIndex().ok());
-  auto loaded = repository->LoadBlob(blob);
+  auto loaded = repository->LoadBlob(BlobType::kData, blob);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(*loaded, data);
 }
