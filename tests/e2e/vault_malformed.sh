@@ -300,7 +300,9 @@ code=$(raw_http "$WORK/huge1.req" --timeout 15)
 raw_put_head "$WORK/huge2.req" "/vault/v1/repository/data/$OBJ" "Content-Length: 99999999999999999999999"
 code=$(raw_http "$WORK/huge2.req" --timeout 15)
 [[ $code == 413 || $code == 400 ]] || soft_fail "PUT claiming 10^23 bytes answered '$code', expected 413 or 400"
-for cl in -1 abc 1e3 '0x100' ' 12' '12 34' '+5'; do
+# ' 12' is not here: whitespace after the colon is optional whitespace (RFC 9110), so
+# 'Content-Length:  12' is a valid length and the vault rightly waits for the body.
+for cl in -1 abc 1e3 '0x100' '12 34' '+5'; do
   raw_put_head "$WORK/badlen.req" "/vault/v1/repository/locks/$OBJ" "Content-Length: $cl"
   code=$(raw_http "$WORK/badlen.req" --timeout 15)
   [[ $code == 4?? || $code == 000 ]] || soft_fail "PUT with Content-Length '$cl' answered '$code', expected 4xx"
