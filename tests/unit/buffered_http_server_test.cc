@@ -61,6 +61,9 @@ class BufferedHttpServerTest : public ::testing::Test {
     ASSERT_GT(port_, 0);
     thread_ = std::thread([this] { server_->listen_after_bind(); });
     // bind_to_any_port already listens: connections queue until the loop runs.
+    // But httplib's stop() does nothing before the loop runs, so a test that
+    // restarts the server with other limits at once would wait forever.
+    while (!server_->is_running()) std::this_thread::yield();
   }
   void TearDown() override { Stop(); }
   void Stop() {
