@@ -27,9 +27,9 @@
 #include "storage/local_backend.h"
 #include "util/confined_dir.h"
 #include "util/direct_io.h"
+#include "util/directory_walk.h"
 #include "util/file_util.h"
 #include "util/printable_name.h"
-#include "util/tree_walk.h"
 
 namespace ferry {
 
@@ -238,7 +238,7 @@ Status DiskPrep::TakeDisk(const std::string& path) {
 // A disk without our label: anything on it but an empty file system
 // (lost+found) is someone's data, erased only when the user confirms. Both
 // the count and the erasing are one bounded walk that follows no link
-// (util/tree_walk.h): a link is removed, never what it points to, and a tree
+// (util/directory_walk.h): a link is removed, never what it points to, and a tree
 // too deep or too large to walk is refused with what to do instead.
 Status DiskPrep::EraseForeign(const Disk& disk) {
   uint64_t entries = 0, files = 0, bytes = 0;
@@ -252,7 +252,7 @@ Status DiskPrep::EraseForeign(const Disk& disk) {
     if (S_ISREG(entry.st.st_mode)) bytes += static_cast<uint64_t>(entry.st.st_size);
     return WalkStep::kContinue;
   };
-  Status counted = WalkTree(disk.dir->fd(), kForeignWalk, count);
+  Status counted = WalkDirectoryTree(disk.dir->fd(), kForeignWalk, count);
   if (!counted.ok())
     return Status::InvalidArgument("disk " + disk.path + " cannot be looked through to erase it (" +
                                    counted.message() +
@@ -279,7 +279,7 @@ Status DiskPrep::EraseForeign(const Disk& disk) {
     return WalkStep::kContinue;
   };
   erase.leave = [&](const WalkEntry& entry) { return remove(entry, AT_REMOVEDIR); };
-  RETURN_IF_ERROR(WalkTree(disk.dir->fd(), kForeignWalk, erase));
+  RETURN_IF_ERROR(WalkDirectoryTree(disk.dir->fd(), kForeignWalk, erase));
   return SyncDirectory(disk.real);
 }
 
@@ -390,7 +390,7 @@ Status DiskPrep::ResolveDiskFiles(const std::vector<size_t>& disks) {
       present[*id].push_back({index, static_cast<uint64_t>(entry.st.st_size)});
       return WalkStep::kContinue;
     };
-    RETURN_IF_ERROR(WalkTree(disk.dir->fd(), kOwnDiskWalk, visitor)
+    RETURN_IF_ERROR(WalkDirectoryTree(disk.dir->fd(), kOwnDiskWalk, visitor)
                         .WithContext("looking at what disk " + disk.path + " holds"));
   }
 

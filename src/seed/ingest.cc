@@ -23,9 +23,9 @@
 #include "seed/diskprep_journal.h"
 #include "seed/pack_copy.h"
 #include "util/confined_dir.h"
+#include "util/directory_walk.h"
 #include "util/file_util.h"
 #include "util/printable_name.h"
-#include "util/tree_walk.h"
 
 namespace ferry {
 
@@ -106,7 +106,7 @@ std::string Shown(const WalkEntry& entry) {
 }
 
 // Everything on the disk that is not ferry's, as paths relative to the disk,
-// found in one bounded walk that follows no link (util/tree_walk.h). Ferry's:
+// found in one bounded walk that follows no link (util/directory_walk.h). Ferry's:
 // at the top the label, the manifest and its signature (and, on a disk that
 // was its own staging directory, staging.json and the diskprep journal), all
 // regular files; data/, its XX directories, and in those the listed packs as
@@ -167,7 +167,7 @@ std::vector<std::string> UnexpectedFiles(const ConfinedDir& disk,
   WalkLimits limits;
   limits.max_depth = kMaxWalkDepth;
   limits.max_entries = listed.size() + 512 + kMaxWalkExtraEntries;
-  Status walked = WalkTree(disk.fd(), limits, visitor);
+  Status walked = WalkDirectoryTree(disk.fd(), limits, visitor);
   std::sort(found.begin(), found.end());
   if (more > 0) found.push_back("… and " + std::to_string(more) + " more");
   if (!walked.ok())

@@ -48,6 +48,6 @@ struct WalkVisitor {
 // Walks the directory open at `root_fd` (not closed). Past `limits`:
 // Corruption "PATH: nested deeper than N levels" or "more than N entries
 // (stopped at PATH)", paths relative to the root.
-Status WalkTree(int root_fd, const WalkLimits& limits, const WalkVisitor& visitor);
+Status WalkDirectoryTree(int root_fd, const WalkLimits& limits, const WalkVisitor& visitor);
 
 }  // namespace ferry

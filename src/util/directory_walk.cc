@@ -1,4 +1,4 @@
-#include "util/tree_walk.h"
+#include "util/directory_walk.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -42,7 +42,7 @@ Result<DIR*> OpenStream(int fd, const std::string& shown) {
 
 }  // namespace
 
-Status WalkTree(int root_fd, const WalkLimits& limits, const WalkVisitor& visitor) {
+Status WalkDirectoryTree(int root_fd, const WalkLimits& limits, const WalkVisitor& visitor) {
   uint64_t visited = 0;
   std::vector<Level> stack;
   stack.reserve(static_cast<size_t>(std::max(limits.max_depth, 0)) + 1);
