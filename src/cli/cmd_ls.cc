@@ -104,8 +104,7 @@ void AddLsCommand(CLI::App& app, GlobalOptions& global, CommandList& commands) {
       {command, [&global, flags]() -> int {
          auto repository = OpenRepository(global);
          if (!repository.ok()) return ReportError(global, repository.status());
-         auto entry = (*repository)->FindSnapshot(flags->snapshot);
-         WarnDamaged(global, **repository, ObjectKind::kSnapshot);
+         auto entry = SelectSnapshot(global, **repository, flags->snapshot);
          if (!entry.ok()) return ReportError(global, entry.status());
          std::string below = flags->path.empty() ? "" : AbsolutePath(flags->path);
          auto unreadable = List(**repository, entry->snapshot.tree, below, global, *flags);

@@ -29,8 +29,7 @@ void AddRestoreCommand(CLI::App& app, GlobalOptions& global, CommandList& comman
       {command, [&global, flags]() -> int {
          auto repository = OpenRepository(global);
          if (!repository.ok()) return ReportError(global, repository.status());
-         auto entry = (*repository)->FindSnapshot(flags->snapshot);
-         WarnDamaged(global, **repository, ObjectKind::kSnapshot);
+         auto entry = SelectSnapshot(global, **repository, flags->snapshot);
          if (!entry.ok()) return ReportError(global, entry.status());
          auto lock = LockRepository(global, **repository, /*exclusive=*/false);
          if (!lock.ok()) return ReportError(global, lock.status());

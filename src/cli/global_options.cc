@@ -203,6 +203,13 @@ size_t WarnDamaged(const GlobalOptions& options, const Repository& repository, O
   return count;
 }
 
+Result<SnapshotEntry> SelectSnapshot(const GlobalOptions& options, Repository& repository,
+                                     const std::string& selector) {
+  auto entry = repository.FindSnapshot(selector);
+  WarnDamaged(options, repository, ObjectKind::kSnapshot);
+  return entry;
+}
+
 std::string LockSeenDir(const GlobalOptions& options) {
   std::string root = CacheRoot(options);
   return root.empty() ? "" : root + "/locks";

@@ -83,6 +83,10 @@ void PrintJson(const nlohmann::json& value);
 // stderr when `json_to_stderr` (stdout is one JSON document there).
 size_t WarnDamaged(const GlobalOptions& options, const Repository& repository, ObjectKind kind,
                    bool json_to_stderr = false);
+// The snapshot `selector` names ("latest" or an ID prefix), after warning
+// about the damaged snapshots that finding it skipped.
+Result<SnapshotEntry> SelectSnapshot(const GlobalOptions& options, Repository& repository,
+                                     const std::string& selector);
 
 std::string HumanDuration(double seconds);
 

@@ -21,7 +21,9 @@ struct DamagedObject {
   std::string problem;  // why it was skipped, e.g. "authentication failed (…)"
 };
 
-// "index", "snapshot", "pack", … as users read them in messages.
+// "index", "snapshot", "pack", … as users read them in messages. The labels
+// of sealed objects are also bound into their AEAD (docs/format.md, "Sealed
+// objects"): they are part of the format and never change.
 std::string ObjectLabel(ObjectKind kind);
 
 // True if `status` means that the object's bytes are damaged or forged (and

@@ -15,23 +15,6 @@ namespace {
 // The config is sealed before the repository ID is known to the reader.
 const Id kNoRepositoryId{};
 
-std::string KindLabel(ObjectKind kind) {
-  switch (kind) {
-    case ObjectKind::kIndex:
-      return "index";
-    case ObjectKind::kSnapshot:
-      return "snapshot";
-    case ObjectKind::kLock:
-      return "lock";
-    case ObjectKind::kConfig:
-      return "config";
-    case ObjectKind::kKey:
-      return "key";
-    case ObjectKind::kData:
-      return "pack";
-  }
-  return "object";
-}
 }  // namespace
 
 Repository::Repository(std::unique_ptr<Backend> backend, RepositoryConfig config, Bytes master_key,
@@ -95,7 +78,7 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> ba
 Id Repository::BlobId(ByteView plaintext) const { return HmacSha256(keys_.mac, plaintext); }
 
 Result<Id> Repository::SaveSealed(ObjectKind kind, ByteView plaintext) {
-  Bytes sealed = SealObject(keys_.data, config_.id, KindLabel(kind), plaintext);
+  Bytes sealed = SealObject(keys_.data, config_.id, ObjectLabel(kind), plaintext);
   Id id = Sha256(sealed);
   RETURN_IF_ERROR(backend_->Put({kind, id.Hex()}, sealed));
   return id;
@@ -104,12 +87,12 @@ Result<Id> Repository::SaveSealed(ObjectKind kind, ByteView plaintext) {
 Result<Bytes> Repository::OpenSealed(ObjectKind kind, const Id& id) {
   ASSIGN_OR_RETURN(Bytes sealed, backend_->Get({kind, id.Hex()}));
   if (Sha256(sealed) != id) return Status::Corruption("its content does not match its name");
-  return OpenObject(keys_.data, config_.id, KindLabel(kind), sealed);
+  return OpenObject(keys_.data, config_.id, ObjectLabel(kind), sealed);
 }
 
 Result<Bytes> Repository::LoadSealed(ObjectKind kind, const Id& id) {
   auto plain = OpenSealed(kind, id);
-  if (!plain.ok()) return plain.status().WithContext(KindLabel(kind) + " " + id.Hex());
+  if (!plain.ok()) return plain.status().WithContext(ObjectLabel(kind) + " " + id.Hex());
   return plain;
 }
 
