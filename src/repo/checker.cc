@@ -38,8 +38,11 @@ class Check {
     progress_("checking snapshots");
     RETURN_IF_ERROR(CheckSnapshots());
     // Indexes first: a rebuilt index can bring back blobs that snapshots miss.
-    if (!damaged_indexes_.empty() || !stale_index_packs_.empty())
-      report_.repairs.push_back("ferry repair index");
+    if (!damaged_indexes_.empty() || !index_fixes_.empty()) {
+      std::string repair = "ferry repair index";
+      for (const std::string& option : index_fixes_) repair += " " + option;
+      report_.repairs.push_back(repair);
+    }
     if (!damaged_packs_.empty()) {
       std::string packs;
       for (const Id& id : damaged_packs_) packs += " " + id.Hex();
@@ -131,11 +134,12 @@ class Check {
     std::string name = indexed.pack_id.Hex();
     auto size_it = stored_packs_.find(indexed.pack_id);
     if (size_it == stored_packs_.end()) {
-      Error("pack " + name + " is missing (the index lists " +
-            std::to_string(indexed.blobs.size()) +
-            " blobs in it); 'ferry repair index' forgets it, then 'ferry repair snapshots' "
-            "repairs what used it");
-      NeedsIndexRepair(indexed.pack_id);
+      Error(
+          "pack " + name + " is missing (the index lists " + std::to_string(indexed.blobs.size()) +
+          " blobs in it; an offline seed's packs are missing until its disks are ingested); if it "
+          "is lost, 'ferry repair index --forget-missing' forgets it, then 'ferry repair "
+          "snapshots' repairs what used it");
+      NeedsIndexRepair("--forget-missing");
       MarkDamaged(indexed.blobs);
       return;
     }
@@ -164,9 +168,9 @@ class Check {
     }
     if (!SameEntries(*entries, indexed.blobs)) {
       Error("pack " + name +
-            ": header does not match the index; 'ferry repair index' rebuilds the index from "
-            "the pack headers");
-      NeedsIndexRepair(indexed.pack_id);
+            ": header does not match the index; 'ferry repair index --read-all-packs' rebuilds "
+            "the index from the pack headers");
+      NeedsIndexRepair("--read-all-packs");
     }
     ++packs_checked_;
     if (!options_.read_data) return;
@@ -196,10 +200,11 @@ class Check {
     return "'ferry repair packs " + pack_id.Hex() + "' salvages its readable blobs";
   }
 
-  // An index that lists a pack wrongly is stale: rebuilding the index fixes it.
-  void NeedsIndexRepair(const Id& pack_id) {
+  // An index that lists a pack wrongly is stale: rebuilding the index with
+  // `option` fixes it.
+  void NeedsIndexRepair(const std::string& option) {
     std::lock_guard lock(mutex_);
-    stale_index_packs_.insert(pack_id);
+    index_fixes_.insert(option);
   }
 
   Result<std::vector<PackEntry>> ReadHeader(const IndexedPack& indexed, uint64_t size,
@@ -324,7 +329,7 @@ class Check {
   std::unordered_set<Id, IdHash> good_trees_;
   std::vector<DamagedObject> damaged_indexes_;
   std::set<Id> damaged_packs_;
-  std::set<Id> stale_index_packs_;
+  std::set<std::string> index_fixes_;  // options `repair index` needs
   bool snapshots_to_repair_ = false;
   std::unordered_map<Id, std::string, IdHash> bad_trees_;  // tree → why it does not load
 

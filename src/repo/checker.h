@@ -28,7 +28,8 @@ struct CheckReport {
   std::vector<std::string> errors;    // damage: the repository is not sound
   std::vector<std::string> warnings;  // e.g. unreferenced packs left by an interrupted backup
   // The repairs that fix the errors, in the order to run them, each once:
-  // "ferry repair index", "ferry repair packs ID…", "ferry repair snapshots --forget".
+  // "ferry repair index [--read-all-packs] [--forget-missing]", "ferry repair packs ID…",
+  // "ferry repair snapshots --forget".
   std::vector<std::string> repairs;
   uint64_t packs_checked = 0;
   uint64_t blobs_checked = 0;

@@ -114,6 +114,33 @@ done
 grep -q "^to repair: ferry repair index" "$ERR" || soft_fail "check does not say to run 'ferry repair index'"
 cp "$ERR" "$WORK/check-before-repair.err"
 
+log "repair with the machine token is refused by the vault, naming the maintenance token; nothing is lost"
+expect_exit nonzero "$FERRY" "${AGENT[@]}" repair snapshots --forget
+grep -q "maintenance token" "$ERR" || soft_fail "repair with a machine token: the error does not name the maintenance token"
+[[ -f $REPO/snapshots/$SNAP1 && -f $REPO/snapshots/$JUNK_SNAP ]] || fail "a refused repair removed snapshots"
+
+log "repair index, packs, snapshots with the maintenance token; then check is clean"
+MAINT=(--agent "$WORK/a-maint.json")
+expect_exit 0 "$FERRY" "${MAINT[@]}" repair index --dry-run
+for i in "$JUNK_INDEX" "$FLIP_INDEX"; do [[ -f $REPO/index/$i ]] || fail "repair index --dry-run removed index $i"; done
+expect_exit 0 "$FERRY" "${MAINT[@]}" repair index
+for i in "$JUNK_INDEX" "$FLIP_INDEX"; do [[ ! -e $REPO/index/$i ]] || soft_fail "repair index left damaged index $i"; done
+grep -q "pack $JUNK_PACK" "$ERR" || soft_fail "repair index does not warn about the junk pack $JUNK_PACK"
+expect_exit 0 "$FERRY" "${MAINT[@]}" repair packs "$JUNK_PACK" "$FLIP_PACK"
+for p in "$JUNK_PACK" "$FLIP_PACK"; do [[ ! -e $REPO/data/${p:0:2}/$p ]] || soft_fail "repair packs left pack $p"; done
+expect_exit 0 "$FERRY" "${MAINT[@]}" repair snapshots --forget --json
+python3 -c 'import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+removed = {l["id"] for l in lines if l.get("message_type") == "removed_damaged"}
+assert removed == set(sys.argv[2:]), removed' "$OUT" "$JUNK_SNAP" "$FLIP_SNAP" \
+  || soft_fail "repair snapshots did not remove exactly the planted snapshots"
+expect_exit 0 "$FERRY" "${AGENT[@]}" check --read-data
+expect_exit 0 "$FERRY" "${AGENT[@]}" --no-cache snapshots --json
+python3 -c 'import json, sys; ids = {s["id"] for s in json.load(open(sys.argv[1]))}; assert ids == set(sys.argv[2:]), ids' \
+  "$OUT" "$SNAP1" "$SNAP2" "$SNAP3" || soft_fail "after repair, snapshots are not exactly the three good ones"
+expect_exit 0 "$FERRY" "${AGENT[@]}" restore "${SNAP1:0:12}" --target "$WORK/r1-repaired"
+compare_trees "$WORK/src_at_snap1" "$WORK/r1-repaired$SRC" --no-sparse
+
 # ---------------------------------------------------------------------------------------
 log "local repository: one flipped bit in an old snapshot"
 export FERRY_REPOSITORY=$WORK/local
@@ -135,3 +162,10 @@ echo "third" >"$LSRC/third.txt"
 expect_exit 0 "$FERRY" backup "$LSRC"
 expect_exit 1 "$FERRY" check
 grep -q "snapshot $OLD is damaged.*ferry repair snapshots" "$ERR" || soft_fail "local: check does not report snapshot $OLD"
+
+log "local: repair snapshots removes the damaged one; check is clean, the others restore"
+expect_exit 0 "$FERRY" repair snapshots
+[[ ! -e $FERRY_REPOSITORY/snapshots/$OLD ]] || soft_fail "local: repair snapshots left the damaged snapshot $OLD"
+expect_exit 0 "$FERRY" check
+expect_exit 0 "$FERRY" restore "${NEW:0:12}" --target "$WORK/lr2"
+compare_trees "$WORK/lr$LSRC" "$WORK/lr2$LSRC"
