@@ -14,6 +14,7 @@
 #include "cli/seed_client.h"
 #include "crypto/hash.h"
 #include "storage/backend.h"
+#include "storage/backend_registry.h"
 #include "storage/cache_backend.h"
 #include "storage/fallback_backend.h"
 #include "storage/local_backend.h"

@@ -1,6 +1,5 @@
 #include "storage/backend.h"
 
-#include "storage/local_backend.h"
 
 namespace ferry {
 
@@ -69,15 +68,6 @@ Status Backend::ReadStream(const ObjectName& name, uint64_t offset, uint64_t len
                            const std::function<Status(ByteView)>& sink) {
   ASSIGN_OR_RETURN(Bytes data, Get(name, offset, length));
   return sink(data);
-}
-
-Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location) {
-  if (location.empty())
-    return Status::InvalidArgument("no repository given: use --repo or set FERRY_REPOSITORY");
-  if (location.find("://") != std::string::npos)
-    return Status::Unsupported("repository location '" + location +
-                               "': only local directories are supported so far");
-  return std::unique_ptr<Backend>(new LocalBackend(location));
 }
 
 }  // namespace ferry

@@ -6,7 +6,8 @@
 //  - Put stores the whole object atomically: a reader or a crash sees the old
 //    object or the new one, never a part. Putting an existing object replaces it.
 //  - Get reads `length` bytes from `offset` (kToEnd: to the end); reading past
-//    the end of the object is an error, not a short read.
+//    the end of the object is Corruption (it is shorter than its reader
+//    expects), not a short read.
 //  - List reports every complete object of a kind, never a temporary.
 //  - Remove of a missing object returns NotFound.
 //  - All methods are safe to call from several threads at once.
@@ -87,9 +88,6 @@ class Backend {
   // Traffic so far; local backends report nothing.
   virtual BackendStats stats() const { return {}; }
 };
-
-// Opens the backend for a repository location string. Only local paths so far.
-Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location);
 
 // The names of every object of `kind`.
 Result<std::vector<std::string>> ListNames(Backend& backend, ObjectKind kind);

@@ -192,3 +192,12 @@ expect_exit nonzero "${F[@]}" restore latest --target "$WORK/r_damaged"
 
 log "the good repository is still good"
 expect_exit 0 env FERRY_REPOSITORY="$GOOD" "$FERRY" check --read-data
+
+log "a storage location of an unknown scheme is refused, naming the schemes this ferry knows"
+expect_exit nonzero env FERRY_REPOSITORY="ftp://example.com/repo" "$FERRY" init
+grep -q "no backend for 'ftp://'" "$ERR" || fail "unknown scheme: $(cat "$ERR")"
+grep -q "local:PATH" "$ERR" || fail "unknown scheme: the error does not name the known schemes"
+expect_exit nonzero env FERRY_REPOSITORY="Bad Scheme://x" "$FERRY" init
+grep -q "not a scheme name" "$ERR" || fail "malformed scheme: $(cat "$ERR")"
+expect_exit 0 env FERRY_REPOSITORY="local:$WORK/via-local-scheme" "$FERRY" init
+[[ -f $WORK/via-local-scheme/config ]] || fail "local:PATH did not create the repository at PATH"

@@ -1,0 +1,62 @@
+// BackendRegistry: the one way ferry opens storage from a location string —
+// the CLI's --repo, the vault's repository store, a storage account's
+// container. The scheme before "://" picks a factory (restic's location
+// registry is the model); a string without a scheme is a local path. New
+// backends (Azure Blob, S3) register a factory and every part of ferry can
+// use them: nothing else needs to know which backends exist.
+//
+//   /srv/backup/repo, local:/srv/backup/repo   a directory (LocalBackend)
+//   memory://NAME                              process memory, shared by name (MemoryBackend)
+//
+// Credentials never appear in a location: factories read them from the
+// environment or from files, so a location can be logged and shown.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "storage/backend.h"
+
+namespace ferry {
+
+struct StorageLocation {
+  std::string scheme;   // "local", "memory", …
+  std::string address;  // the rest: a path for "local", "NAME" for "memory://NAME"
+  std::string text;     // as given, for messages
+};
+
+// Splits "scheme://address" (or a plain path, or "local:PATH"). Fails on an
+// empty string or a malformed scheme, naming what is wrong.
+Result<StorageLocation> ParseStorageLocation(const std::string& text);
+
+class BackendRegistry {
+ public:
+  using Factory = std::function<Result<std::unique_ptr<Backend>>(const StorageLocation&)>;
+
+  // The registry every command uses, with the built-in schemes.
+  static BackendRegistry& Default();
+
+  // `usage` shows the syntax in error messages ("s3://BUCKET/PREFIX?endpoint=URL").
+  // Registering a scheme again replaces its factory.
+  void Register(const std::string& scheme, const std::string& usage, Factory factory);
+  Result<std::unique_ptr<Backend>> Open(const std::string& location) const;
+  // "scheme: usage" for each registered scheme, sorted.
+  std::vector<std::string> Schemes() const;
+
+ private:
+  struct Entry {
+    std::string usage;
+    Factory factory;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
+};
+
+// BackendRegistry::Default().Open(location).
+Result<std::unique_ptr<Backend>> OpenBackend(const std::string& location);
+
+}  // namespace ferry
