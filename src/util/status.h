@@ -77,6 +77,14 @@ class [[nodiscard]] Status {
     return copy;
   }
 
+  // A copy that is not retryable: the caller knows a retry would do harm
+  // (a listing that already reported names) or cannot help.
+  Status Permanent() const {
+    Status copy = *this;
+    copy.retryable_ = false;
+    return copy;
+  }
+
   // Returns a copy whose message is prefixed with context ("reading pack X: ").
   Status WithContext(const std::string& context) const {
     if (ok()) return *this;

@@ -1,0 +1,72 @@
+// RetryBackend: retries what a backend's own error says a retry can help
+// (Status::retryable(): a dropped connection, a 503, a throttled request),
+// with exponential backoff and full jitter, for up to a time budget — long
+// enough to carry a backup across a restart of the server or a storage
+// service's brief outage. Permanent errors (a wrong key, a full vault, a
+// missing object) return at once. Any backend can be wrapped, so Azure, S3
+// and the vault share one retry policy instead of each having its own.
+//
+// What a retry must not do twice: a listing that failed after it had visited
+// names is not restarted (the caller would see them twice; the error is
+// returned), and a streamed read resumes after the bytes its sink already
+// took. A Remove retried after an attempt whose answer was lost may find the
+// object gone: that counts as removed. Streamed writes (OpenWriter) are not
+// retried here: their bytes are gone once written; the caller re-uploads.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+
+#include "storage/backend.h"
+
+namespace ferry {
+
+struct RetryPolicy {
+  double budget_seconds = 120;  // from the first attempt; 0: no retries
+  double first_delay_seconds = 0.25;
+  double max_delay_seconds = 8;
+  // How to wait, and what time it is (seconds): tests replace them.
+  std::function<void(double seconds)> sleep;
+  std::function<double()> now;
+};
+
+class RetryBackend : public Backend {
+ public:
+  RetryBackend(std::unique_ptr<Backend> inner, RetryPolicy policy = {});
+
+  Status Create() override;
+  Status Put(const ObjectName& name, ByteView data) override;
+  Result<Bytes> Get(const ObjectName& name, uint64_t offset, uint64_t length) override;
+  Result<uint64_t> Stat(const ObjectName& name) override;
+  Status List(ObjectKind kind,
+              const std::function<Status(const std::string&, uint64_t)>& visit) override;
+  Status Remove(const ObjectName& name) override;
+  Result<std::unique_ptr<ObjectWriter>> OpenWriter(const ObjectName& name) override {
+    return inner_->OpenWriter(name);
+  }
+  Status ReadStream(const ObjectName& name, uint64_t offset, uint64_t length,
+                    const std::function<Status(ByteView)>& sink) override;
+  std::string Location() const override { return inner_->Location(); }
+  BackendStats stats() const override { return inner_->stats(); }
+
+  Backend& inner() { return *inner_; }
+  // Attempts that failed and were retried, over this backend's life.
+  uint64_t retries() const { return retries_; }
+
+ private:
+  // Runs `attempt` until it returns a Status that is OK, permanent, or the
+  // budget is spent; `attempt` gets the attempt's number (0 first).
+  Status Run(const std::function<Status(int attempt)>& attempt);
+  double NextDelay(double previous);
+
+  std::unique_ptr<Backend> inner_;
+  RetryPolicy policy_;
+  std::mutex random_mutex_;
+  std::mt19937_64 random_;
+  std::atomic<uint64_t> retries_{0};
+};
+
+}  // namespace ferry
