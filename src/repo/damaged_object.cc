@@ -25,6 +25,11 @@ std::string ObjectLabel(ObjectKind kind) {
 bool IsDamage(const Status& status) { return status.IsCorruption(); }
 
 std::string DescribeSkipped(const DamagedObject& object) {
+  // A key file's problem already names it (src/repo/key_files.h).
+  if (object.kind == ObjectKind::kKey)
+    return object.problem +
+           "; ignored (another key file opened the repository; 'ferry key remove " +
+           object.id.Short() + "' removes it)";
   std::string head = ObjectLabel(object.kind) + " " + object.id.Hex() + " is damaged (" +
                      object.problem + ") and was skipped: ";
   switch (object.kind) {
