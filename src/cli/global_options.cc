@@ -171,6 +171,9 @@ Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options,
   ASSIGN_OR_RETURN(std::string password, ReadPassword(options, false));
   ASSIGN_OR_RETURN(std::unique_ptr<Repository> repository,
                    Repository::Open(std::move(backend), password));
+  // Skipped key files (damaged, refused, unknown): on stderr also with --json,
+  // whose stdout may be one JSON document.
+  WarnDamaged(options, *repository, ObjectKind::kKey, /*json_to_stderr=*/true);
   if (load_index) {
     RETURN_IF_ERROR(repository->LoadIndex());
     WarnDamaged(options, *repository, ObjectKind::kIndex);

@@ -37,8 +37,10 @@ Result<std::string> GetByteString(const nlohmann::json& object, const std::strin
   }
   if (auto it = object.find(key + "_b64"); it != object.end()) {
     if (!it->is_string()) return Status::Corruption("field '" + key + "_b64' is not a string");
-    ASSIGN_OR_RETURN(Bytes raw, Base64Decode(it->get<std::string>()));
-    return std::string(raw.begin(), raw.end());
+    // Corruption, not Base64Decode's InvalidArgument: the document is what is wrong.
+    auto raw = Base64Decode(it->get<std::string>());
+    if (!raw.ok()) return Status::Corruption("field '" + key + "_b64': " + raw.status().message());
+    return std::string(raw->begin(), raw->end());
   }
   return std::string();
 }

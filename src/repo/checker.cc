@@ -9,6 +9,8 @@
 #include <unordered_set>
 
 #include "crypto/hash.h"
+#include "format/sealed_object.h"
+#include "repo/key_files.h"
 #include "repo/pack_header.h"
 #include "repo/tree_walker.h"
 
@@ -23,6 +25,8 @@ class Check {
       : repository_(repository), options_(options), progress_(progress) {}
 
   Result<CheckReport> Run() {
+    progress_("checking keys and config");
+    RETURN_IF_ERROR(CheckKeysAndConfig());
     progress_("listing packs");
     RETURN_IF_ERROR(
         repository_.backend().List(ObjectKind::kData, [&](const std::string& name, uint64_t size) {
@@ -49,6 +53,7 @@ class Check {
       report_.repairs.push_back("ferry repair packs" + packs);
     }
     if (snapshots_to_repair_) report_.repairs.push_back("ferry repair snapshots --forget");
+    for (const Id& key : damaged_keys_) report_.repairs.push_back("ferry key remove " + key.Hex());
     return report_;
   }
 
@@ -56,6 +61,45 @@ class Check {
   void Error(std::string message) {
     std::lock_guard lock(mutex_);
     report_.errors.push_back(std::move(message));
+  }
+
+  // Key files and the config are objects like any other: their bytes must
+  // match their names (the config's name is fixed, its AEAD covers it), they
+  // must parse, the config must authenticate and be the one this process
+  // opened. Opening the repository only needed one good key and the config as
+  // read then; this verifies everything stored now.
+  Status CheckKeysAndConfig() {
+    ASSIGN_OR_RETURN(std::vector<StoredKeyFile> keys, ReadKeyFiles(repository_.backend()));
+    for (const StoredKeyFile& key : keys) {
+      if (key.intact()) continue;
+      if (!IsDamage(key.problem)) {  // a newer ferry's key file: intact, just unknown here
+        report_.warnings.push_back(key.problem.message() + " (this ferry cannot use it)");
+        continue;
+      }
+      Error(key.problem.message() +
+            ": no password opens the repository through it; 'ferry key "
+            "remove " +
+            key.id.Hex() + "' removes it");
+      damaged_keys_.push_back(key.id);
+    }
+    auto sealed = repository_.backend().Get(ObjectName::Config());
+    if (!sealed.ok()) {
+      if (!IsDamage(sealed.status()) && !sealed.status().IsNotFound()) return sealed.status();
+      Error("config cannot be read: " + sealed.status().message());
+      return Status::Ok();
+    }
+    // Sealed with an all-zero repository ID: the ID is inside (docs/format.md).
+    auto plain =
+        OpenObject(repository_.keys().data, Id{}, ObjectLabel(ObjectKind::kConfig), *sealed);
+    auto config = plain.ok() ? ParseConfig(*plain) : Result<RepositoryConfig>(plain.status());
+    if (!config.ok()) {
+      Error("config is damaged (" + config.status().message() +
+            "): every reader needs it; put back a copy from a backup of the repository");
+    } else if (config->id != repository_.config().id) {
+      Error("config now names repository " + config->id.Hex() + ", not " +
+            repository_.config().id.Hex() + " that was opened");
+    }
+    return Status::Ok();
   }
 
   Status LoadIndexes() {
@@ -330,6 +374,7 @@ class Check {
   std::vector<DamagedObject> damaged_indexes_;
   std::set<Id> damaged_packs_;
   std::set<std::string> index_fixes_;  // options `repair index` needs
+  std::vector<Id> damaged_keys_;
   bool snapshots_to_repair_ = false;
   std::unordered_map<Id, std::string, IdHash> bad_trees_;  // tree → why it does not load
 

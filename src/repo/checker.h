@@ -1,6 +1,8 @@
 // Checker: verifies a repository's structure and, optionally, every byte.
 //
-// Structure: every index object opens and parses; every indexed pack exists
+// Structure: every key file matches its name, parses and asks for KDF
+// parameters ferry writes; the config authenticates and is the one opened;
+// every index object opens and parses; every indexed pack exists
 // with a header that matches the index exactly; a pack no index lists has a
 // header that authenticates (else it is forged or damaged); every snapshot
 // object opens; every tree reachable from a snapshot loads, and every blob a

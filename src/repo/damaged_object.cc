@@ -25,6 +25,11 @@ std::string ObjectLabel(ObjectKind kind) {
 bool IsDamage(const Status& status) { return status.IsCorruption(); }
 
 std::string DescribeSkipped(const DamagedObject& object) {
+  // A key file's problem already names it (src/repo/key_files.h). The advice
+  // stays neutral: a key of an unknown version may be a newer ferry's.
+  if (object.kind == ObjectKind::kKey)
+    return object.problem + "; ignored ('ferry key list' shows every key file, 'ferry key remove " +
+           object.id.Short() + "' removes this one)";
   std::string head = ObjectLabel(object.kind) + " " + object.id.Hex() + " is damaged (" +
                      object.problem + ") and was skipped: ";
   switch (object.kind) {

@@ -5,6 +5,7 @@
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "format/sealed_object.h"
+#include "repo/key_files.h"
 #include "repo/pack_writer.h"
 #include "util/clock.h"
 #include "util/system_info.h"
@@ -53,26 +54,56 @@ Result<std::unique_ptr<Repository>> Repository::Open(std::unique_ptr<Backend> ba
                                   " (create one with 'ferry init')");
     return config_size.status();
   }
-  ASSIGN_OR_RETURN(std::vector<std::string> key_names, ListNames(*backend, ObjectKind::kKey));
-  if (key_names.empty())
+  ASSIGN_OR_RETURN(std::vector<StoredKeyFile> key_files, ReadKeyFiles(*backend));
+  if (key_files.empty())
     return Status::Corruption("repository at " + backend->Location() + " has no key files");
-  for (const std::string& name : key_names) {
-    ASSIGN_OR_RETURN(Bytes bytes, backend->Get({ObjectKind::kKey, name}));
-    auto key_file = ParseKeyFile(bytes);
-    if (!key_file.ok()) continue;  // a damaged key file must not lock out the others
-    auto master_key = UnsealMasterKey(*key_file, password);
-    if (!master_key.ok()) continue;
+  // Every key file is checked before any is tried, so that the ones skipped
+  // are reported the same way whichever key opens, and no Argon2 work is done
+  // for a file that is damaged or asks for more than ferry ever writes.
+  std::vector<DamagedObject> skipped;
+  std::string skipped_text;
+  bool unsupported = false;
+  for (const StoredKeyFile& key : key_files) {
+    if (key.intact()) continue;
+    skipped.push_back({ObjectKind::kKey, key.id, key.problem.message()});
+    skipped_text += "; " + key.problem.message();
+    unsupported |= key.problem.code() == StatusCode::kUnsupported;
+  }
+  Status config_error = Status::Ok();
+  bool any_intact = false;
+  for (const StoredKeyFile& key : key_files) {
+    if (!key.intact()) continue;
+    any_intact = true;
+    auto master_key = UnsealMasterKey(key.key_file, password);
+    if (!master_key.ok()) {
+      if (master_key.status().code() == StatusCode::kWrongPassword) continue;
+      return master_key.status().WithContext("key file " + key.id.Hex());
+    }
     Subkeys keys = DeriveSubkeys(*master_key);
     ASSIGN_OR_RETURN(Bytes sealed_config, backend->Get(ObjectName::Config()));
     auto config_json = OpenObject(keys.data, kNoRepositoryId, "config", sealed_config);
-    if (!config_json.ok()) return config_json.status().WithContext("repository config");
-    ASSIGN_OR_RETURN(RepositoryConfig config, ParseConfig(*config_json));
-    ASSIGN_OR_RETURN(Id key_id, Id::FromHex(name));
-    return std::unique_ptr<Repository>(
-        new Repository(std::move(backend), std::move(config), std::move(*master_key), key_id));
+    auto config = config_json.ok() ? ParseConfig(*config_json)
+                                   : Result<RepositoryConfig>(config_json.status());
+    if (!config.ok()) {
+      // This key opens with the password but not the config: the config is
+      // damaged, or the key file was copied from another repository. Another
+      // key file may still be the right one.
+      if (config_error.ok()) config_error = config.status().WithContext("repository config");
+      continue;
+    }
+    std::unique_ptr<Repository> repository(
+        new Repository(std::move(backend), std::move(*config), std::move(*master_key), key.id));
+    repository->damaged_ = std::move(skipped);
+    return repository;
   }
-  return Status::WrongPassword("wrong password: no key in " + backend->Location() +
-                               " opens with it");
+  if (!config_error.ok()) return config_error;
+  if (!any_intact) {
+    std::string message = "no key file in " + backend->Location() + " can be used" + skipped_text;
+    return unsupported ? Status::Unsupported(message) : Status::Corruption(message);
+  }
+  return Status::WrongPassword(
+      "wrong password: no key in " + backend->Location() + " opens with it" +
+      (skipped.empty() ? std::string() : " (skipped as unusable" + skipped_text + ")"));
 }
 
 Id Repository::BlobId(ByteView plaintext) const { return HmacSha256(keys_.mac, plaintext); }
@@ -223,10 +254,8 @@ Result<SnapshotEntry> Repository::FindSnapshot(const std::string& selector) {
 
 Result<Id> Repository::SaveKey(ByteView master_key, std::string_view password,
                                const Argon2Params& kdf) {
-  ASSIGN_OR_RETURN(KeyFile key_file, SealMasterKey(master_key, password, kdf));
-  key_file.created_ns = Clock::System().NowNanos();
-  key_file.hostname = HostName();
-  key_file.username = UserName();
+  KeyFileOrigin origin{Clock::System().NowNanos(), HostName(), UserName()};
+  ASSIGN_OR_RETURN(KeyFile key_file, SealMasterKey(master_key, password, kdf, origin));
   Bytes bytes = EncodeKeyFile(key_file);
   Id id = Sha256(bytes);
   RETURN_IF_ERROR(backend_->Put({ObjectKind::kKey, id.Hex()}, bytes));
@@ -234,17 +263,13 @@ Result<Id> Repository::SaveKey(ByteView master_key, std::string_view password,
 }
 
 Result<std::vector<KeyInfo>> Repository::ListKeys() {
+  ASSIGN_OR_RETURN(std::vector<StoredKeyFile> stored, ReadKeyFiles(*backend_));
   std::vector<KeyInfo> keys;
-  ASSIGN_OR_RETURN(std::vector<std::string> names, ListNames(*backend_, ObjectKind::kKey));
-  for (const std::string& name : names) {
-    ASSIGN_OR_RETURN(Bytes bytes, backend_->Get({ObjectKind::kKey, name}));
-    ASSIGN_OR_RETURN(Id id, Id::FromHex(name));
-    auto key_file = ParseKeyFile(bytes);
-    if (!key_file.ok()) return key_file.status().WithContext("key " + name);
-    keys.push_back({id, std::move(*key_file), id == key_id_});
-  }
-  std::sort(keys.begin(), keys.end(), [](const KeyInfo& a, const KeyInfo& b) {
-    return a.key_file.created_ns < b.key_file.created_ns;
+  for (StoredKeyFile& key : stored)
+    keys.push_back({key.id, std::move(key.key_file), key.id == key_id_, std::move(key.problem)});
+  std::stable_sort(keys.begin(), keys.end(), [](const KeyInfo& a, const KeyInfo& b) {
+    if (a.problem.ok() != b.problem.ok()) return a.problem.ok();
+    return a.problem.ok() && a.key_file.created_ns < b.key_file.created_ns;
   });
   return keys;
 }
@@ -263,6 +288,12 @@ Status Repository::RemoveKey(const std::string& id_prefix) {
     }
   }
   if (!match) return Status::NotFound("no key matches '" + id_prefix + "'");
+  size_t intact =
+      std::count_if(keys.begin(), keys.end(), [](const KeyInfo& key) { return key.problem.ok(); });
+  if (match->problem.ok() && intact == 1)
+    return Status::InvalidArgument("key " + match->id.Short() +
+                                   " is the last intact key: without it nobody could open the "
+                                   "repository; add another with 'ferry key add' first");
   if (match->current)
     return Status::InvalidArgument("key " + match->id.Short() +
                                    " is the one in use; open the repository with another "

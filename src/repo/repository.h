@@ -35,8 +35,11 @@ struct SnapshotEntry {
 
 struct KeyInfo {
   Id id;
-  KeyFile key_file;
+  KeyFile key_file;      // meaningful only when problem is OK
   bool current = false;  // the key this process opened the repository with
+  // Not OK for a key file that is damaged, refused or of an unknown version
+  // (StoredKeyFile::problem): listed so that it can be seen and removed.
+  Status problem;
 };
 
 class Repository {
@@ -47,8 +50,12 @@ class Repository {
   static Result<std::unique_ptr<Repository>> Init(std::unique_ptr<Backend> backend,
                                                   std::string_view password,
                                                   const Argon2Params& kdf = {});
-  // Opens an existing repository: NotFound if there is none, WrongPassword if
-  // no key file opens with `password`.
+  // Opens an existing repository: NoRepository if there is none. Key files
+  // are read as src/repo/key_files.h says; those that are damaged, refused or
+  // unknown are skipped and recorded in damaged() (kind kKey) while the others
+  // are tried. WrongPassword only if at least one key file is intact and none
+  // opens with `password`; if none is intact, Corruption (or Unsupported)
+  // naming each.
   static Result<std::unique_ptr<Repository>> Open(std::unique_ptr<Backend> backend,
                                                   std::string_view password);
 
@@ -113,9 +120,13 @@ class Repository {
   // library does not print).
   std::vector<DamagedObject> damaged() const;
 
+  // Every key file, damaged ones included (with their problem), oldest first;
+  // damaged ones last.
   Result<std::vector<KeyInfo>> ListKeys();
   Result<Id> AddKey(std::string_view password, const Argon2Params& kdf = {});
-  // Refuses to remove the key this process is using.
+  // Removes a key file, damaged ones too. Refuses to remove the key this
+  // process is using, or the last intact key (nobody could open the
+  // repository any more).
   Status RemoveKey(const std::string& id_prefix);
 
  private:

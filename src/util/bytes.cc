@@ -1,6 +1,7 @@
 #include "util/bytes.h"
 
 #include <cstdio>
+#include <string>
 
 #include <openssl/evp.h>
 
@@ -47,16 +48,50 @@ std::string Base64Encode(ByteView data) {
   return out;
 }
 
+namespace {
+int Base64Value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+}  // namespace
+
+// Strict RFC 4648 section 4 (the alphabet EVP_EncodeBlock writes): '=' only as
+// the last one or two characters, no whitespace, and the unused bits of the
+// last group zero. Every byte string then has exactly one encoding, so no
+// field can carry hidden bytes or be altered without changing its meaning,
+// and a decoder in another language reads exactly what ferry reads.
 Result<Bytes> Base64Decode(std::string_view text) {
-  if (text.size() % 4 != 0) return Status::InvalidArgument("base64 text has a bad length");
-  Bytes out(3 * text.size() / 4);
-  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
-  if (n < 0) return Status::InvalidArgument("not valid base64");
+  if (text.size() % 4 != 0)
+    return Status::InvalidArgument("base64 text has a bad length (" + std::to_string(text.size()) +
+                                   " characters, not a multiple of 4)");
   size_t padding = 0;
   if (!text.empty() && text.back() == '=') ++padding;
   if (text.size() > 1 && text[text.size() - 2] == '=') ++padding;
-  out.resize(static_cast<size_t>(n) - padding);
+  Bytes out;
+  out.reserve(3 * text.size() / 4);
+  for (size_t i = 0; i < text.size(); i += 4) {
+    bool last = i + 4 == text.size();
+    size_t used = last ? 4 - padding : 4;  // characters that carry bits in this group
+    uint32_t group = 0;
+    for (size_t k = 0; k < 4; ++k) {
+      int value = k < used ? Base64Value(text[i + k]) : 0;
+      if (value < 0)
+        return Status::InvalidArgument("not valid base64: character " + std::to_string(i + k) +
+                                       " is not in the base64 alphabet");
+      group = group << 6 | static_cast<uint32_t>(value);
+    }
+    out.push_back(static_cast<uint8_t>(group >> 16));
+    if (used > 2) out.push_back(static_cast<uint8_t>(group >> 8));
+    if (used > 3) out.push_back(static_cast<uint8_t>(group));
+    // With padding, the last character's low bits are not part of any byte.
+    uint32_t unused_bits = used == 2 ? group & 0xffff : used == 3 ? group & 0xff : 0;
+    if (unused_bits != 0)
+      return Status::InvalidArgument("not canonical base64: the padding bits are not zero");
+  }
   return out;
 }
 

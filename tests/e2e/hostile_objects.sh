@@ -112,6 +112,10 @@ for p in "$JUNK_PACK" "$FLIP_PACK"; do
   grep -q "pack $p is damaged.*ferry repair packs $p" "$ERR" || soft_fail "check does not report pack $p"
 done
 grep -q "^to repair: ferry repair index" "$ERR" || soft_fail "check does not say to run 'ferry repair index'"
+# Not the flipped copy: stored under its own name, it may still be a well-formed key file that
+# no password opens, which nothing can tell from another user's key.
+grep -q "key file $JUNK_KEY is damaged.*ferry key remove $JUNK_KEY" "$ERR" \
+  || soft_fail "check does not report key file $JUNK_KEY"
 cp "$ERR" "$WORK/check-before-repair.err"
 
 log "repair with the machine token is refused by the vault, naming the maintenance token; nothing is lost"
@@ -134,6 +138,8 @@ lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 removed = {l["id"] for l in lines if l.get("message_type") == "removed_damaged"}
 assert removed == set(sys.argv[2:]), removed' "$OUT" "$JUNK_SNAP" "$FLIP_SNAP" \
   || soft_fail "repair snapshots did not remove exactly the planted snapshots"
+# Planted key files are not repair's: check names 'ferry key remove' for them (hostile_keys.sh).
+for k in "$JUNK_KEY" "$FLIP_KEY"; do expect_exit 0 "$FERRY" "${MAINT[@]}" key remove "$k"; done
 expect_exit 0 "$FERRY" "${AGENT[@]}" check --read-data
 expect_exit 0 "$FERRY" "${AGENT[@]}" --no-cache snapshots --json
 python3 -c 'import json, sys; ids = {s["id"] for s in json.load(open(sys.argv[1]))}; assert ids == set(sys.argv[2:]), ids' \
