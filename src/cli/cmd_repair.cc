@@ -24,12 +24,8 @@ Result<Opened> OpenForRepair(const GlobalOptions& global, bool load_index) {
   return opened;
 }
 
-int Fail(const GlobalOptions& global, Status status) {
-  if (status.code() == StatusCode::kPermissionDenied && !global.agent_file.empty())
-    status = status.WithContext(
-        "repairing a repository on a vault needs the machine's maintenance token ('ferry machine "
-        "maintenance-token --out FILE', then --agent FILE)");
-  return ReportError(global, status);
+int Fail(const GlobalOptions& global, const Status& status) {
+  return ReportError(global, WithMaintenanceHint(global, status));
 }
 
 void Item(const GlobalOptions& global, const char* type, nlohmann::json fields,

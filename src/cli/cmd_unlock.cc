@@ -12,44 +12,37 @@ void AddUnlockCommand(CLI::App& app, GlobalOptions& global, CommandList& command
   command->add_flag("--remove-all", *remove_all,
                     "Remove every lock, live ones too (make sure no backup, restore, check or "
                     "prune is running)");
-  commands.push_back(
-      {command, [&global, remove_all]() -> int {
-         auto repository = OpenRepository(global, /*load_index=*/false);
-         if (!repository.ok()) return ReportError(global, repository.status());
-         LockOptions options;
-         options.seen_dir = LockSeenDir(global);
-         auto report =
-             RepositoryLock::RemoveLocks(**repository, *remove_all, Clock::System(), options);
-         if (!report.ok()) {
-           Status status = report.status();
-           if (status.code() == StatusCode::kPermissionDenied && !global.agent_file.empty())
-             status = status.WithContext(
-                 "removing locks on a vault needs the machine's maintenance "
-                 "token ('ferry machine maintenance-token --out FILE', then "
-                 "--agent FILE)");
-           return ReportError(global, status);
-         }
-         for (const std::string& removed : report->removed) {
-           if (global.json)
-             PrintJson({{"message_type", "removed"}, {"lock", removed}});
-           else
-             Say(global, "removed " + removed);
-         }
-         for (const std::string& kept : report->kept) {
-           if (global.json)
-             PrintJson({{"message_type", "kept"}, {"lock", kept}});
-           else
-             Say(global, "kept " + kept);
-         }
-         if (global.json)
-           PrintJson({{"message_type", "summary"},
-                      {"removed", report->removed.size()},
-                      {"kept", report->kept.size()}});
-         else
-           Say(global, std::to_string(report->removed.size()) + " lock(s) removed, " +
-                           std::to_string(report->kept.size()) + " kept");
-         return kExitOk;
-       }});
+  commands.push_back({command, [&global, remove_all]() -> int {
+                        auto repository = OpenRepository(global, /*load_index=*/false);
+                        if (!repository.ok()) return ReportError(global, repository.status());
+                        LockOptions options;
+                        options.seen_dir = LockSeenDir(global);
+                        auto report = RepositoryLock::RemoveLocks(**repository, *remove_all,
+                                                                  Clock::System(), options);
+                        if (!report.ok())
+                          return ReportError(global, WithMaintenanceHint(global, report.status()));
+                        for (const std::string& removed : report->removed) {
+                          if (global.json)
+                            PrintJson({{"message_type", "removed"}, {"lock", removed}});
+                          else
+                            Say(global, "removed " + removed);
+                        }
+                        for (const std::string& kept : report->kept) {
+                          if (global.json)
+                            PrintJson({{"message_type", "kept"}, {"lock", kept}});
+                          else
+                            Say(global, "kept " + kept);
+                        }
+                        if (global.json)
+                          PrintJson({{"message_type", "summary"},
+                                     {"removed", report->removed.size()},
+                                     {"kept", report->kept.size()}});
+                        else
+                          Say(global, std::to_string(report->removed.size()) +
+                                          " lock(s) removed, " +
+                                          std::to_string(report->kept.size()) + " kept");
+                        return kExitOk;
+                      }});
 }
 
 }  // namespace ferry

@@ -22,6 +22,7 @@ void AddSnapshotsCommand(CLI::App& app, GlobalOptions& global, CommandList& comm
 void AddLsCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddRestoreCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddCheckCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddForgetCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddRepairCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddUnlockCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddKeyCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);

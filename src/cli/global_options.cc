@@ -286,4 +286,11 @@ std::string HumanDuration(double seconds) {
   return buffer;
 }
 
+Status WithMaintenanceHint(const GlobalOptions& options, const Status& status) {
+  if (status.code() != StatusCode::kPermissionDenied || options.agent_file.empty()) return status;
+  return status.WithContext(
+      "deleting on a vault needs the machine's maintenance token ('ferry machine "
+      "maintenance-token --out FILE', then --agent FILE)");
+}
+
 }  // namespace ferry

@@ -90,4 +90,8 @@ Result<SnapshotEntry> SelectSnapshot(const GlobalOptions& options, Repository& r
 
 std::string HumanDuration(double seconds);
 
+// `status` with, for a refusal by a vault (PermissionDenied with --agent),
+// how to get the machine's maintenance token that deleting needs.
+Status WithMaintenanceHint(const GlobalOptions& options, const Status& status);
+
 }  // namespace ferry

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   AddLsCommand(app, global, commands);
   AddRestoreCommand(app, global, commands);
   AddCheckCommand(app, global, commands);
+  AddForgetCommand(app, global, commands);
   AddRepairCommand(app, global, commands);
   AddUnlockCommand(app, global, commands);
   AddKeyCommand(app, global, commands);

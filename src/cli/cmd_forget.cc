@@ -1,0 +1,215 @@
+// ferry forget: remove snapshots by a retention policy (repo/retention_policy.h)
+// or by ID. Only snapshot objects go: the data they alone used stays until
+// prune. Takes the exclusive lock; on a vault, needs the maintenance token.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "repo/retention_policy.h"
+#include "util/clock.h"
+
+namespace ferry {
+
+namespace {
+
+struct ForgetOptions {
+  std::vector<std::string> ids;
+  int keep_last = 0;
+  int keep[kBucketCount] = {0, 0, 0, 0, 0};
+  std::string keep_within;
+  std::string keep_within_bucket[kBucketCount];
+  std::vector<std::string> keep_tags;
+  std::vector<std::string> hosts, tags, paths;  // which snapshots the policy applies to
+  std::string group_by = "host,paths";
+  bool dry_run = false;
+};
+
+constexpr const char* kBucketFlags[kBucketCount] = {"hourly", "daily", "weekly", "monthly",
+                                                    "yearly"};
+
+Result<RetentionPolicy> PolicyFrom(const ForgetOptions& options) {
+  RetentionPolicy policy;
+  policy.keep_last = options.keep_last;
+  for (int b = 0; b < kBucketCount; ++b) {
+    policy.keep[b] = options.keep[b];
+    if (!options.keep_within_bucket[b].empty()) {
+      auto within = ParseRetentionDuration(options.keep_within_bucket[b]);
+      if (!within.ok())
+        return within.status().WithContext(std::string("--keep-within-") + kBucketFlags[b]);
+      policy.keep_within_bucket_ns[b] = *within;
+    }
+  }
+  if (!options.keep_within.empty()) {
+    auto within = ParseRetentionDuration(options.keep_within);
+    if (!within.ok()) return within.status().WithContext("--keep-within");
+    policy.keep_within_ns = *within;
+  }
+  policy.keep_tags = options.keep_tags;
+  for (int count : {options.keep_last, options.keep[0], options.keep[1], options.keep[2],
+                    options.keep[3], options.keep[4]})
+    if (count < -1)
+      return Status::InvalidArgument("a --keep-* count is a number of snapshots, or -1 for all");
+  return policy;
+}
+
+bool Selected(const ForgetOptions& options, const Snapshot& snapshot) {
+  auto any_of = [](const std::vector<std::string>& wanted, const std::vector<std::string>& have) {
+    if (wanted.empty()) return true;
+    for (const std::string& w : wanted)
+      if (std::find(have.begin(), have.end(), w) != have.end()) return true;
+    return false;
+  };
+  return any_of(options.hosts, {snapshot.hostname}) && any_of(options.tags, snapshot.tags) &&
+         any_of(options.paths, snapshot.paths);
+}
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+int RemoveSnapshots(const GlobalOptions& global, Repository& repository,
+                    const std::vector<Id>& ids) {
+  size_t removed = 0;
+  for (const Id& id : ids) {
+    Status status = repository.backend().Remove({ObjectKind::kSnapshot, id.Hex()});
+    if (!status.ok() && !status.IsNotFound()) {
+      Warn(global, std::to_string(removed) + " of " + std::to_string(ids.size()) +
+                       " snapshot(s) removed before the error");
+      return ReportError(
+          global, WithMaintenanceHint(global, status.WithContext("removing snapshot " + id.Hex())));
+    }
+    ++removed;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddForgetCommand(CLI::App& app, GlobalOptions& global, CommandList& commands) {
+  auto options = std::make_shared<ForgetOptions>();
+  CLI::App* command = app.add_subcommand(
+      "forget", "Remove snapshots by a retention policy or by ID (prune frees their data)");
+  command->add_option("snapshot", options->ids, "Snapshot IDs (or unique prefixes) to forget");
+  command->add_option("--keep-last", options->keep_last, "Keep the N newest snapshots");
+  for (int b = 0; b < kBucketCount; ++b) {
+    std::string name = kBucketFlags[b];
+    command->add_option("--keep-" + name, options->keep[b],
+                        "Keep the newest snapshot of each of the N newest " +
+                            std::string(b == 2            ? "ISO weeks"
+                                        : name == "daily" ? "days"
+                                                          : name) +
+                            " (-1: all)");
+    command->add_option(
+        "--keep-within-" + name, options->keep_within_bucket[b],
+        "Keep the newest " + name + " snapshot within DURATION (e.g. 2y5m7d) of the newest");
+  }
+  command->add_option("--keep-within", options->keep_within,
+                      "Keep every snapshot within DURATION (e.g. 10d, 1y6m) of the newest");
+  command->add_option("--keep-tag", options->keep_tags, "Keep every snapshot with this tag");
+  command->add_option("--host", options->hosts, "Only consider snapshots of this host");
+  command->add_option("--tag", options->tags, "Only consider snapshots with this tag");
+  command->add_option("--path", options->paths, "Only consider snapshots of this path");
+  command->add_option("--group-by", options->group_by,
+                      "Apply the policy per group of snapshots alike in host,paths,tags "
+                      "(default host,paths; '' for one group)");
+  command->add_flag("--dry-run,-n", options->dry_run, "Only say what would be removed");
+  commands.push_back(
+      {command, [&global, options]() -> int {
+         auto policy = PolicyFrom(*options);
+         if (!policy.ok()) return ReportError(global, policy.status());
+         auto group_by = ParseGroupBy(options->group_by);
+         if (!group_by.ok()) return ReportError(global, group_by.status());
+         if (options->ids.empty() && policy->empty()) {
+           ReportError(global,
+                       Status::InvalidArgument(
+                           "no policy and no snapshot given, so nothing is forgotten: say "
+                           "what to keep (--keep-last N, --keep-daily N, --keep-within 30d, …) "
+                           "or name the snapshots to forget"));
+           return kExitUsage;
+         }
+         if (!options->ids.empty() && !policy->empty()) {
+           ReportError(global, Status::InvalidArgument(
+                                   "give either snapshot IDs or a policy (--keep-*), not both"));
+           return kExitUsage;
+         }
+         GlobalOptions uncached = global;  // forget must see what is stored, like check
+         uncached.no_cache = true;
+         auto repository = OpenRepository(uncached, /*load_index=*/false);
+         if (!repository.ok()) return ReportError(global, repository.status());
+         auto lock = LockRepository(global, **repository, /*exclusive=*/true);
+         if (!lock.ok()) return ReportError(global, lock.status());
+
+         if (!options->ids.empty()) {
+           std::vector<Id> ids;
+           for (const std::string& selector : options->ids) {
+             auto found = SelectSnapshot(global, **repository, selector);
+             if (!found.ok()) return ReportError(global, found.status());
+             ids.push_back(found->id);
+           }
+           for (const Id& id : ids) {
+             if (global.json)
+               PrintJson(
+                   {{"message_type", "remove"}, {"id", id.Hex()}, {"dry_run", options->dry_run}});
+             else
+               Say(global, std::string(options->dry_run ? "would remove" : "removed") +
+                               " snapshot " + id.Short());
+           }
+           return options->dry_run ? kExitOk : RemoveSnapshots(global, **repository, ids);
+         }
+
+         auto snapshots = (*repository)->ListSnapshots();
+         if (!snapshots.ok()) return ReportError(global, snapshots.status());
+         // A snapshot that cannot be read is not counted, and not removed: repair
+         // snapshots does that. Its absence can only make the policy keep more.
+         WarnDamaged(global, **repository, ObjectKind::kSnapshot);
+         std::vector<SnapshotEntry> considered;
+         for (const SnapshotEntry& entry : *snapshots)
+           if (Selected(*options, entry.snapshot)) considered.push_back(entry);
+         std::vector<RetentionGroup> groups = ApplyRetentionPolicy(considered, *policy, *group_by);
+         std::vector<Id> remove;
+         nlohmann::json json_groups = nlohmann::json::array();
+         for (const RetentionGroup& group : groups) {
+           size_t kept = 0;
+           nlohmann::json decisions = nlohmann::json::array();
+           for (const RetentionDecision& decision : group.decisions) {
+             if (decision.keep) ++kept;
+             if (!decision.keep) remove.push_back(decision.snapshot.id);
+             decisions.push_back({{"id", decision.snapshot.id.Hex()},
+                                  {"time", FormatTimeRfc3339(decision.snapshot.snapshot.time_ns)},
+                                  {"keep", decision.keep},
+                                  {"reasons", decision.reasons}});
+           }
+           if (global.json) {
+             json_groups.push_back({{"host", group.host},
+                                    {"paths", group.paths},
+                                    {"tags", group.tags},
+                                    {"snapshots", decisions}});
+             continue;
+           }
+           std::string heading;
+           if (!group.host.empty()) heading += "host " + group.host;
+           if (!group.paths.empty())
+             heading += (heading.empty() ? "" : ", ") + ("paths " + Join(group.paths));
+           if (!group.tags.empty())
+             heading += (heading.empty() ? "" : ", ") + ("tags " + Join(group.tags));
+           Say(global, (heading.empty() ? std::string("all snapshots") : heading) + ": keep " +
+                           std::to_string(kept) + ", " +
+                           (options->dry_run ? "would remove " : "remove ") +
+                           std::to_string(group.decisions.size() - kept));
+           for (const RetentionDecision& decision : group.decisions)
+             Say(global, std::string(decision.keep ? "  keep    " : "  remove  ") +
+                             decision.snapshot.id.Short() + "  " +
+                             FormatTimeLocal(decision.snapshot.snapshot.time_ns) +
+                             (decision.keep ? "  " + Join(decision.reasons) : ""));
+         }
+         if (global.json)
+           PrintJson({{"message_type", "summary"},
+                      {"dry_run", options->dry_run},
+                      {"groups", json_groups},
+                      {"removed", options->dry_run ? 0 : remove.size()}});
+         return options->dry_run ? kExitOk : RemoveSnapshots(global, **repository, remove);
+       }});
+}
+
+}  // namespace ferry
