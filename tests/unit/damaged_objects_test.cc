@@ -9,49 +9,15 @@
 #include "crypto/random.h"
 #include "repo/checker.h"
 #include "repo/repository.h"
+#include "repository_fixture.h"
 #include "storage/local_backend.h"
-#include "test_util.h"
 #include "util/file_util.h"
 
 namespace ferry {
 namespace {
 
-const Argon2Params kFastKdf{1, 8 << 20};
-
-class DamagedObjectsTest : public ::testing::Test {
+class DamagedObjectsTest : public RepositoryFixture {
  protected:
-  std::string Location() { return dir_.path() + "/repo"; }
-  std::unique_ptr<Repository> Init() {
-    auto repository = Repository::Init(std::make_unique<LocalBackend>(Location()), "pw", kFastKdf);
-    EXPECT_TRUE(repository.ok()) << repository.status().ToString();
-    return std::move(*repository);
-  }
-  std::unique_ptr<Repository> Open() {
-    auto repository = Repository::Open(std::make_unique<LocalBackend>(Location()), "pw");
-    EXPECT_TRUE(repository.ok()) << repository.status().ToString();
-    return std::move(*repository);
-  }
-  // What a machine token can do: store any bytes under their SHA-256 name.
-  Id Plant(ObjectKind kind, const Bytes& bytes) {
-    Id id = Sha256(bytes);
-    EXPECT_TRUE(LocalBackend(Location()).Put({kind, id.Hex()}, bytes).ok());
-    return id;
-  }
-  // A copy of a stored object with one bit flipped, under its own correct name.
-  Id PlantFlippedCopy(ObjectKind kind, const Id& of) {
-    auto bytes = LocalBackend(Location()).Get({kind, of.Hex()}, 0, Backend::kToEnd);
-    EXPECT_TRUE(bytes.ok());
-    (*bytes)[bytes->size() / 2] ^= 1;
-    return Plant(kind, *bytes);
-  }
-  void FlipInPlace(ObjectKind kind, const Id& id) {
-    ObjectName name{kind, id.Hex()};
-    std::string path = Location() + "/" + name.Path();
-    auto bytes = ReadWholeFile(path);
-    ASSERT_TRUE(bytes.ok());
-    (*bytes)[bytes->size() / 2] ^= 1;
-    ASSERT_TRUE(WriteFileAtomic(path, *bytes, 0600).ok());
-  }
   Id SaveSnapshot(Repository& repository, int64_t time) {
     Tree empty;
     auto tree = repository.SaveTree(empty);
@@ -63,16 +29,6 @@ class DamagedObjectsTest : public ::testing::Test {
     EXPECT_TRUE(id.ok());
     return *id;
   }
-  std::vector<Id> Names(ObjectKind kind) {
-    LocalBackend backend(Location());
-    auto names = ListNames(backend, kind);
-    EXPECT_TRUE(names.ok());
-    std::vector<Id> ids;
-    for (const std::string& name : *names) ids.push_back(*Id::FromHex(name));
-    return ids;
-  }
-
-  TempDir dir_;
 };
 
 TEST_F(DamagedObjectsTest, ForgedAndFlippedSnapshotsAreSkippedAndNamed) {

@@ -50,8 +50,16 @@ class RepairTest : public RepositoryFixture {
     EXPECT_TRUE(id.ok());
     return *id;
   }
+  // A snapshot of one file whose one blob is "alpha"; returns the blob.
+  Id OneFileSnapshot(Repository& repository) {
+    Id a = SaveData(repository, "alpha");
+    Tree root;
+    root.nodes = {File("f", {a}, 5)};
+    Snapshot(repository, root, 1);
+    return a;
+  }
   CheckReport Check(bool read_data = true) {
-    auto repository = Open(/*load_index=*/false);
+    auto repository = Open();
     CheckOptions options;
     options.read_data = read_data;
     auto report = CheckRepository(*repository, options, kQuiet);
@@ -80,12 +88,12 @@ TEST_F(RepairTest, IndexIsRebuiltFromPackHeadersAndDamagedIndexesAreRemoved) {
 
   RepairIndexOptions dry;
   dry.dry_run = true;
-  auto preview = RepairIndex(*Open(false), dry, kQuiet);
+  auto preview = RepairIndex(*Open(), dry, kQuiet);
   ASSERT_TRUE(preview.ok()) << preview.status().ToString();
   EXPECT_EQ(preview->packs_added, 2u);  // the data pack and the tree pack
   EXPECT_EQ(Names(ObjectKind::kIndex), std::vector<Id>{junk}) << "a dry run changed the index";
 
-  auto report = RepairIndex(*Open(false), {}, kQuiet);
+  auto report = RepairIndex(*Open(), {}, kQuiet);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->packs_indexed, 2u);
   EXPECT_EQ(report->headers_read, 2u);
@@ -93,7 +101,7 @@ TEST_F(RepairTest, IndexIsRebuiltFromPackHeadersAndDamagedIndexesAreRemoved) {
   EXPECT_EQ(Names(ObjectKind::kIndex), report->new_indexes);
   CheckReport after = Check();
   EXPECT_TRUE(after.ok()) << Errors(after);
-  auto reopened = Open();
+  auto reopened = Open(true);
   EXPECT_TRUE(reopened->damaged().empty());
   auto content = reopened->LoadBlob(BlobType::kData, b);
   ASSERT_TRUE(content.ok());
@@ -102,10 +110,7 @@ TEST_F(RepairTest, IndexIsRebuiltFromPackHeadersAndDamagedIndexesAreRemoved) {
 
 TEST_F(RepairTest, IndexKeepsMissingPacksUnlessTold) {
   auto repository = Init();
-  Id a = SaveData(*repository, "alpha");
-  Tree root;
-  root.nodes = {File("f", {a}, 5)};
-  Snapshot(*repository, root, 1);
+  Id a = OneFileSnapshot(*repository);
   Id pack = repository->FindBlob(BlobType::kData, a)->pack_id;
   // Like an offline seed's pack that is still on its disks.
   ASSERT_TRUE(LocalBackend(Location()).Remove({ObjectKind::kData, pack.Hex()}).ok());
@@ -113,26 +118,23 @@ TEST_F(RepairTest, IndexKeepsMissingPacksUnlessTold) {
   ASSERT_FALSE(missing.repairs.empty());
   EXPECT_EQ(missing.repairs.front(), "ferry repair index --forget-missing");
 
-  auto kept = RepairIndex(*Open(false), {}, kQuiet);
+  auto kept = RepairIndex(*Open(), {}, kQuiet);
   ASSERT_TRUE(kept.ok()) << kept.status().ToString();
   EXPECT_EQ(kept->missing_packs, std::vector<Id>{pack});
   EXPECT_FALSE(kept->missing_forgotten);
-  EXPECT_TRUE(Open()->index().ContainsPack(pack));
+  EXPECT_TRUE(Open(true)->index().ContainsPack(pack));
 
   RepairIndexOptions forget;
   forget.forget_missing = true;
-  auto dropped = RepairIndex(*Open(false), forget, kQuiet);
+  auto dropped = RepairIndex(*Open(), forget, kQuiet);
   ASSERT_TRUE(dropped.ok());
   EXPECT_TRUE(dropped->missing_forgotten);
-  EXPECT_FALSE(Open()->index().ContainsPack(pack));
+  EXPECT_FALSE(Open(true)->index().ContainsPack(pack));
 }
 
 TEST_F(RepairTest, ReadAllPacksCorrectsAnIndexThatDisagreesWithTheHeader) {
   auto repository = Init();
-  Id a = SaveData(*repository, "alpha");
-  Tree root;
-  root.nodes = {File("f", {a}, 5)};
-  Snapshot(*repository, root, 1);
+  Id a = OneFileSnapshot(*repository);
   // Replace the index by one whose entry for `a` has the wrong length.
   auto indexes = Names(ObjectKind::kIndex);
   std::vector<IndexedPack> packs;
@@ -152,7 +154,7 @@ TEST_F(RepairTest, ReadAllPacksCorrectsAnIndexThatDisagreesWithTheHeader) {
 
   RepairIndexOptions options;
   options.read_all_packs = true;
-  ASSERT_TRUE(RepairIndex(*Open(false), options, kQuiet).ok());
+  ASSERT_TRUE(RepairIndex(*Open(), options, kQuiet).ok());
   CheckReport after = Check();
   EXPECT_TRUE(after.ok()) << Errors(after);
 }
@@ -173,11 +175,11 @@ TEST_F(RepairTest, PacksAreSalvagedBlobByBlob) {
   ASSERT_FALSE(damaged.repairs.empty());
   EXPECT_EQ(damaged.repairs.front(), "ferry repair packs " + pack.Hex());
 
-  auto dry = RepairPacks(*Open(false), {pack}, /*dry_run=*/true, kQuiet);
+  auto dry = RepairPacks(*Open(), {pack}, /*dry_run=*/true, kQuiet);
   ASSERT_TRUE(dry.ok()) << dry.status().ToString();
   EXPECT_TRUE(std::filesystem::exists(PathOf(ObjectKind::kData, pack)));
 
-  auto report = RepairPacks(*Open(false), {pack}, /*dry_run=*/false, kQuiet);
+  auto report = RepairPacks(*Open(), {pack}, /*dry_run=*/false, kQuiet);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_EQ(report->packs.size(), 1u);
   EXPECT_EQ(report->packs[0].blobs_salvaged, 1u);
@@ -185,7 +187,7 @@ TEST_F(RepairTest, PacksAreSalvagedBlobByBlob) {
   ASSERT_EQ(report->packs[0].lost.size(), 1u);
   EXPECT_NE(report->packs[0].lost[0].find("data blob " + bad.Hex()), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(PathOf(ObjectKind::kData, pack)));
-  auto reopened = Open();
+  auto reopened = Open(true);
   auto content = reopened->LoadBlob(BlobType::kData, good);
   ASSERT_TRUE(content.ok()) << content.status().ToString();
   EXPECT_EQ(std::string(content->begin(), content->end()), "the good blob");
@@ -199,7 +201,7 @@ TEST_F(RepairTest, PacksAreSalvagedBlobByBlob) {
       << Errors(before_snapshots);
   RepairSnapshotsOptions forget;
   forget.forget = true;
-  auto rewritten = RepairSnapshots(*Open(), forget, kQuiet);
+  auto rewritten = RepairSnapshots(*Open(true), forget, kQuiet);
   ASSERT_TRUE(rewritten.ok());
   ASSERT_EQ(rewritten->rewritten.size(), 1u);
   EXPECT_EQ(rewritten->rewritten[0].original, snapshot);
@@ -209,13 +211,10 @@ TEST_F(RepairTest, PacksAreSalvagedBlobByBlob) {
 
 TEST_F(RepairTest, PacksRefuseWhileAnIndexIsDamaged) {
   auto repository = Init();
-  Id a = SaveData(*repository, "alpha");
-  Tree root;
-  root.nodes = {File("f", {a}, 5)};
-  Snapshot(*repository, root, 1);
+  Id a = OneFileSnapshot(*repository);
   Id pack = repository->FindBlob(BlobType::kData, a)->pack_id;
   Id junk = Plant(ObjectKind::kIndex, RandomBytes(200));
-  auto report = RepairPacks(*Open(false), {pack}, false, kQuiet);
+  auto report = RepairPacks(*Open(), {pack}, false, kQuiet);
   ASSERT_FALSE(report.ok());
   EXPECT_NE(report.status().message().find("index " + junk.Hex()), std::string::npos);
   EXPECT_NE(report.status().message().find("ferry repair index"), std::string::npos);
@@ -243,12 +242,12 @@ TEST_F(RepairTest, SnapshotsAreRewrittenWithoutWhatIsGone) {
 
   RepairSnapshotsOptions dry;
   dry.dry_run = true;
-  auto preview = RepairSnapshots(*Open(), dry, kQuiet);
+  auto preview = RepairSnapshots(*Open(true), dry, kQuiet);
   ASSERT_TRUE(preview.ok()) << preview.status().ToString();
   EXPECT_EQ(preview->rewritten.size(), 1u);
   EXPECT_EQ(Names(ObjectKind::kSnapshot).size(), 3u) << "a dry run changed the snapshots";
 
-  auto report = RepairSnapshots(*Open(), {}, kQuiet);
+  auto report = RepairSnapshots(*Open(true), {}, kQuiet);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->snapshots_intact, 1u);
   ASSERT_EQ(report->removed_damaged.size(), 1u);
@@ -264,7 +263,7 @@ TEST_F(RepairTest, SnapshotsAreRewrittenWithoutWhatIsGone) {
   EXPECT_EQ(rewritten.changes[1],
             "/partial: truncated to 10 of 18 bytes (data blob " + missing.Hex() + " is missing)");
 
-  auto reopened = Open();
+  auto reopened = Open(true);
   auto snapshot = reopened->LoadSnapshot(rewritten.repaired);
   ASSERT_TRUE(snapshot.ok());
   EXPECT_EQ(snapshot->time_ns, 1);
@@ -286,7 +285,7 @@ TEST_F(RepairTest, SnapshotsAreRewrittenWithoutWhatIsGone) {
 
   RepairSnapshotsOptions forget;
   forget.forget = true;
-  auto second = RepairSnapshots(*Open(), forget, kQuiet);
+  auto second = RepairSnapshots(*Open(true), forget, kQuiet);
   ASSERT_TRUE(second.ok());
   EXPECT_FALSE(std::filesystem::exists(PathOf(ObjectKind::kSnapshot, damaged_snapshot)));
   CheckReport after = Check();
@@ -310,7 +309,7 @@ TEST_F(RepairTest, TreesNestedBeyondTheLimitAreCutOff) {
   ASSERT_TRUE(repository->SaveSnapshot(snapshot).ok());
   RepairSnapshotsOptions forget;
   forget.forget = true;
-  auto report = RepairSnapshots(*Open(), forget, kQuiet);
+  auto report = RepairSnapshots(*Open(true), forget, kQuiet);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_EQ(report->rewritten.size(), 1u);
   ASSERT_EQ(report->rewritten[0].changes.size(), 1u);

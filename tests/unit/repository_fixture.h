@@ -23,7 +23,7 @@ class RepositoryFixture : public ::testing::Test {
     EXPECT_TRUE(repository.ok()) << repository.status().ToString();
     return repository.ok() ? std::move(*repository) : nullptr;
   }
-  std::unique_ptr<Repository> Open(bool load_index = true) {
+  std::unique_ptr<Repository> Open(bool load_index = false) {
     auto repository = Repository::Open(std::make_unique<LocalBackend>(Location()), "pw");
     EXPECT_TRUE(repository.ok()) << repository.status().ToString();
     if (!repository.ok()) return nullptr;
@@ -41,12 +41,20 @@ class RepositoryFixture : public ::testing::Test {
   std::string PathOf(ObjectKind kind, const Id& id) const {
     return Location() + "/" + ObjectName{kind, id.Hex()}.Path();
   }
-  // Flips the lowest bit of the byte at `offset` (from the end if negative).
-  void FlipInPlace(ObjectKind kind, const Id& id, int64_t offset) {
+  // A copy of a stored object with one bit flipped, under its own correct name.
+  Id PlantFlippedCopy(ObjectKind kind, const Id& of) {
+    auto bytes = LocalBackend(Location()).Get({kind, of.Hex()}, 0, Backend::kToEnd);
+    EXPECT_TRUE(bytes.ok());
+    if (!bytes.ok()) return of;
+    (*bytes)[bytes->size() / 2] ^= 1;
+    return Plant(kind, *bytes);
+  }
+  // Flips the lowest bit of the byte at `offset` (-1: the middle one).
+  void FlipInPlace(ObjectKind kind, const Id& id, int64_t offset = -1) {
     std::string path = PathOf(kind, id);
     auto bytes = ReadWholeFile(path);
     ASSERT_TRUE(bytes.ok());
-    size_t at = offset < 0 ? bytes->size() + offset : static_cast<size_t>(offset);
+    size_t at = offset < 0 ? bytes->size() / 2 : static_cast<size_t>(offset);
     ASSERT_LT(at, bytes->size());
     (*bytes)[at] ^= 1;
     ASSERT_TRUE(WriteFileAtomic(path, *bytes, 0600).ok());
