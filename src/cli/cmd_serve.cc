@@ -1,4 +1,5 @@
 // ferry serve: run the vault service (docs/protocol.md) until interrupted.
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -43,12 +44,19 @@ int RunServe(GlobalOptions& global, const ServeFlags& flags) {
     Say(global, "admin token: " + (*server)->admin_token_path() +
                     " (use it with FERRY_ADMIN_TOKEN_FILE or --admin-token-file)");
   }
-  // Signals only set a flag; this thread turns it into a clean stop.
+  // Signals only set a flag; this thread turns it into a clean stop. A stop
+  // asked for before the accept loop runs is lost (httplib), so it is asked
+  // for again until Serve returns.
+  std::atomic<bool> served{false};
   std::thread watcher([&] {
     while (!InterruptFlag()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    (*server)->Stop();
+    while (!served) {
+      (*server)->Stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   });
   Status status = (*server)->Serve();
+  served = true;
   InterruptFlag() = true;
   watcher.join();
   if (!status.ok()) return ReportError(global, status);
