@@ -6,6 +6,7 @@
 #include "format/sealed_object.h"
 #include "format/snapshot.h"
 #include "format/tree.h"
+#include "util/clock.h"
 
 namespace ferry {
 namespace {
@@ -124,6 +125,25 @@ TEST(FormatTest, Utf8Validation) {
   EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));      // overlong '/'
   EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // surrogate
   EXPECT_FALSE(IsValidUtf8("\xe2\x82"));      // truncated
+}
+
+// Found by UBSan in ParserRobustnessTest: a snapshot dated 3970 overflowed
+// int64 nanoseconds (signed overflow, undefined behaviour) in ParseTimeRfc3339.
+TEST(FormatTest, TimesOutsideInt64NanosecondsAreRefused) {
+  int64_t nanos = 0;
+  EXPECT_TRUE(ParseTimeRfc3339("2262-04-11T00:00:00Z", &nanos));
+  EXPECT_TRUE(ParseTimeRfc3339("1678-01-01T00:00:00Z", &nanos));
+  for (const char* time : {"3970-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z",
+                           "2263-01-01T00:00:00Z", "0001-01-01T00:00:00Z"})
+    EXPECT_FALSE(ParseTimeRfc3339(time, &nanos)) << time;
+  Snapshot snapshot;
+  Bytes encoded = EncodeSnapshot(snapshot);
+  std::string text(encoded.begin(), encoded.end());
+  size_t at = text.find("\"time\":\"");
+  ASSERT_NE(at, std::string::npos) << text;
+  text.replace(at + 8, 4, "3970");
+  auto parsed = ParseSnapshot(AsBytes(text));
+  EXPECT_EQ(parsed.status().code(), StatusCode::kCorruption) << text;
 }
 
 }  // namespace

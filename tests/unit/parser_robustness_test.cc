@@ -60,7 +60,8 @@ void Hammer(const Bytes& seed, void (*target)(ByteView), int rounds = 3000) {
 }
 
 TEST(ParserRobustnessTest, PackHeader) {
-  PackKeys keys{Bytes(32, 7), Id{}};
+  const Bytes key(32, 7);  // PackKeys only views it (ASan: a temporary was used after free)
+  PackKeys keys{key, Id{}};
   PackBuilder builder(keys);
   for (int i = 0; i < 3; ++i)
     builder.AddBlob(BlobType::kData, Id{}, Compression::kNone, 10, Bytes(10, 1));
