@@ -50,6 +50,8 @@ if [[ ${FERRY_FUZZ_NO_BUILD:-0} != 1 ]]; then
   cmake --build "$build" -j"$(nproc)" --target "${targets[@]/#/fuzz_}" || exit 2
 fi
 
+# Undefined behaviour is a finding, as a crash is: halt (libFuzzer keeps the input).
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 nice_prefix=()
 [[ -n ${FERRY_FUZZ_NICE:-} ]] && nice_prefix=(nice -n "$FERRY_FUZZ_NICE")
 mkdir -p "$build/logs"
