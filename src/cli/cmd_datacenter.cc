@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 
 #include "cli/admin_client.h"
 #include "cli/commands.h"
@@ -47,6 +48,10 @@ class HttpImportService : public ImportService {
       return Status::Corruption(flags_.server + " answered with something that is not a job");
     IngestJob job;
     job.name = answer.value("name", "");
+    // Ingest knows the job by its name (the one on the disks' labels); the
+    // service by its id (VAULT:MACHINE:NAME), which stays unambiguous when
+    // other machines have jobs of the same name.
+    paths_[job.name] = "/import/v1/jobs/" + answer.value("id", job.name);
     ASSIGN_OR_RETURN(job.state, ParseJobState(answer.value("state", "")));
     job.storage_account = answer.value("storage_account", "");
     job.container = answer.value("container", "");
@@ -61,7 +66,7 @@ class HttpImportService : public ImportService {
   }
 
   Status SetJobState(const std::string& job, JobState state, const std::string& message) override {
-    return AdminRequestWithToken(flags_, token_, "POST", "/import/v1/jobs/" + job + "/state",
+    return AdminRequestWithToken(flags_, token_, "POST", JobPath(job) + "/state",
                                  {{"state", JobStateName(state)}, {"message", message}})
         .status();
   }
@@ -79,13 +84,19 @@ class HttpImportService : public ImportService {
       body["unexpected"] = update.unexpected;
     }
     return AdminRequestWithToken(flags_, token_, "POST",
-                                 "/import/v1/jobs/" + job + "/drives/" + update.drive_id, body)
+                                 JobPath(job) + "/drives/" + update.drive_id, body)
         .status();
   }
 
  private:
+  std::string JobPath(const std::string& job) const {
+    auto it = paths_.find(job);
+    return it != paths_.end() ? it->second : "/import/v1/jobs/" + job;
+  }
+
   AdminFlags flags_;
   std::string token_;
+  std::map<std::string, std::string> paths_;  // job name → its URL, from GetJob
 };
 
 nlohmann::json DriveJson(const DriveReport& drive) {

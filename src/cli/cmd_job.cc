@@ -96,8 +96,11 @@ void AddJobCommand(CLI::App& app, GlobalOptions& global, CommandList& commands) 
          std::printf("%-20s %-14s %-24s %-8s %s\n", "Job", "State", "Account/container", "Drives",
                      "Tracking");
          for (const auto& j : *answer)
+           // The admin sees every machine's jobs, whose names may repeat:
+           // show the name it must use (VAULT:MACHINE:NAME).
            std::printf(
-               "%-20s %-14s %-24s %-8zu %s\n", j.value("name", "").c_str(),
+               "%-20s %-14s %-24s %-8zu %s\n",
+               j.value(global.agent_file.empty() ? "id" : "name", j.value("name", "")).c_str(),
                j.value("state", "").c_str(),
                (j.value("storage_account", "") + "/" + j.value("container", "")).c_str(),
                j["drives"].size(),
@@ -116,7 +119,8 @@ void AddJobCommand(CLI::App& app, GlobalOptions& global, CommandList& commands) 
 
   CLI::App* create = job->add_subcommand(
       "create", "Create an import job by hand (ferry diskprep normally does this)");
-  create->add_option("name", flags->name, "Job name (unique)")->required();
+  create->add_option("name", flags->name, "Job name (unique among this machine's jobs)")
+      ->required();
   create->add_option("--storage-account", flags->storage_account, "Storage account")->required();
   create->add_option("--container", flags->container, "Container in the storage account")
       ->required();
@@ -142,7 +146,8 @@ void AddJobCommand(CLI::App& app, GlobalOptions& global, CommandList& commands) 
   CLI::App* ship = job->add_subcommand("ship", "Give the shipment's carrier and tracking number");
   ship->add_option("name", flags->name, "Job name")->required();
   ship->add_option("--carrier", flags->carrier, "Carrier (DHL, UPS, FedEx, …)")->required();
-  ship->add_option("--tracking", flags->tracking, "Tracking number (unique across jobs)")
+  ship->add_option("--tracking", flags->tracking,
+                   "Tracking number (unique across jobs; case and spaces do not count)")
       ->required();
   ship->add_option("--return-address", flags->return_address, "Where the drives go back to");
   ship->add_option("--return-carrier-account", flags->return_carrier_account,

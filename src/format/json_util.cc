@@ -60,4 +60,21 @@ Result<Id> GetId(const nlohmann::json& object, const std::string& key) {
   return id;
 }
 
+Result<int64_t> GetInteger(const nlohmann::json& object, const std::string& key) {
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_number_integer())  // unsigned ones too
+    return Status::Corruption("field '" + key + "' is missing or not an integer");
+  if (it->is_number_unsigned() && it->get<uint64_t>() > uint64_t{INT64_MAX})
+    return Status::Corruption("field '" + key + "' is out of range");
+  return it->get<int64_t>();
+}
+
+Result<uint64_t> GetUnsigned(const nlohmann::json& object, const std::string& key, uint64_t max) {
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_number_unsigned())
+    return Status::Corruption("field '" + key + "' is missing or not a non-negative integer");
+  if (it->get<uint64_t>() > max) return Status::Corruption("field '" + key + "' is out of range");
+  return it->get<uint64_t>();
+}
+
 }  // namespace ferry

@@ -3,6 +3,7 @@
 // that turns a malformed document into a Corruption status, not an exception.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -23,5 +24,13 @@ Result<std::string> GetByteString(const nlohmann::json& object, const std::strin
 Result<nlohmann::json> ParseJson(ByteView text, const std::string& what);
 
 Result<Id> GetId(const nlohmann::json& object, const std::string& key);
+
+// Integer fields that must be JSON integers within range. nlohmann's get<T>()
+// casts whatever number it finds: a fraction or 1e300 into an integer type is
+// undefined behaviour (UBSan, found by fuzzing tree walks), -1 into uint32_t
+// wraps. Missing, another type, a fraction or out of range → Corruption.
+Result<int64_t> GetInteger(const nlohmann::json& object, const std::string& key);
+Result<uint64_t> GetUnsigned(const nlohmann::json& object, const std::string& key,
+                             uint64_t max = UINT64_MAX);
 
 }  // namespace ferry

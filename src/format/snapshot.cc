@@ -50,8 +50,12 @@ Result<Snapshot> ParseSnapshot(ByteView json) {
     }
     ASSIGN_OR_RETURN(s.hostname, GetByteString(j, "hostname"));
     ASSIGN_OR_RETURN(s.username, GetByteString(j, "username"));
-    s.uid = j.at("uid").get<uint32_t>();
-    s.gid = j.at("gid").get<uint32_t>();
+    // GetUnsigned, not get<uint32_t>(): a fraction or 1e300 cast to an
+    // integer is undefined behaviour (json_util.h).
+    ASSIGN_OR_RETURN(uint64_t uid, GetUnsigned(j, "uid", UINT32_MAX));
+    ASSIGN_OR_RETURN(uint64_t gid, GetUnsigned(j, "gid", UINT32_MAX));
+    s.uid = static_cast<uint32_t>(uid);
+    s.gid = static_cast<uint32_t>(gid);
     s.tags = j.at("tags").get<std::vector<std::string>>();
     s.excludes = j.value("excludes", std::vector<std::string>{});
     if (j.contains("parent")) {
@@ -62,14 +66,17 @@ Result<Snapshot> ParseSnapshot(ByteView json) {
     s.program_version = j.value("program_version", "");
     if (auto it = j.find("summary"); it != j.end()) {
       const auto& m = *it;
-      s.summary.files_new = m.value("files_new", uint64_t{0});
-      s.summary.files_changed = m.value("files_changed", uint64_t{0});
-      s.summary.files_unmodified = m.value("files_unmodified", uint64_t{0});
-      s.summary.dirs = m.value("dirs", uint64_t{0});
-      s.summary.bytes_total = m.value("bytes_total", uint64_t{0});
-      s.summary.bytes_read = m.value("bytes_read", uint64_t{0});
-      s.summary.data_added = m.value("data_added", uint64_t{0});
-      s.summary.warnings = m.value("warnings", uint64_t{0});
+      for (auto [key, field] : {std::pair{"files_new", &s.summary.files_new},
+                                {"files_changed", &s.summary.files_changed},
+                                {"files_unmodified", &s.summary.files_unmodified},
+                                {"dirs", &s.summary.dirs},
+                                {"bytes_total", &s.summary.bytes_total},
+                                {"bytes_read", &s.summary.bytes_read},
+                                {"data_added", &s.summary.data_added},
+                                {"warnings", &s.summary.warnings}})
+        if (m.contains(key)) {
+          ASSIGN_OR_RETURN(*field, GetUnsigned(m, key));
+        }
     }
   } catch (const nlohmann::json::exception& e) {
     return Status::Corruption(std::string("snapshot: ") + e.what());

@@ -78,25 +78,29 @@ Result<Node> ParseNode(const nlohmann::json& j) {
   auto it = std::find(std::begin(kTypeNames), std::end(kTypeNames), type);
   if (it == std::end(kTypeNames)) return Status::Corruption("tree node has unknown type " + type);
   node.type = static_cast<NodeType>(it - std::begin(kTypeNames));
-  node.mode = j.at("mode").get<uint32_t>() & 07777;
-  node.uid = j.at("uid").get<uint32_t>();
-  node.gid = j.at("gid").get<uint32_t>();
+  ASSIGN_OR_RETURN(uint64_t mode, GetUnsigned(j, "mode", UINT32_MAX));
+  node.mode = static_cast<uint32_t>(mode) & 07777;
+  ASSIGN_OR_RETURN(uint64_t uid, GetUnsigned(j, "uid", UINT32_MAX));
+  ASSIGN_OR_RETURN(uint64_t gid, GetUnsigned(j, "gid", UINT32_MAX));
+  node.uid = static_cast<uint32_t>(uid);
+  node.gid = static_cast<uint32_t>(gid);
   ASSIGN_OR_RETURN(node.user, GetByteString(j, "user"));
   ASSIGN_OR_RETURN(node.group, GetByteString(j, "group"));
-  node.mtime_ns = j.at("mtime").get<int64_t>();
-  node.ctime_ns = j.at("ctime").get<int64_t>();
-  node.inode = j.at("inode").get<uint64_t>();
-  node.device = j.at("device").get<uint64_t>();
-  node.links = j.at("links").get<uint64_t>();
+  ASSIGN_OR_RETURN(node.mtime_ns, GetInteger(j, "mtime"));
+  ASSIGN_OR_RETURN(node.ctime_ns, GetInteger(j, "ctime"));
+  ASSIGN_OR_RETURN(node.inode, GetUnsigned(j, "inode"));
+  ASSIGN_OR_RETURN(node.device, GetUnsigned(j, "device"));
+  ASSIGN_OR_RETURN(node.links, GetUnsigned(j, "links"));
   switch (node.type) {
-    case NodeType::kFile:
-      node.size = j.at("size").get<uint64_t>();
+    case NodeType::kFile: {
+      ASSIGN_OR_RETURN(node.size, GetUnsigned(j, "size"));
       for (const auto& hex : j.at("content")) {
         auto id = Id::FromHex(hex.get<std::string>());
         if (!id.ok()) return Status::Corruption("tree node content: " + id.status().message());
         node.content.push_back(*id);
       }
       break;
+    }
     case NodeType::kDirectory: {
       ASSIGN_OR_RETURN(node.subtree, GetId(j, "subtree"));
       break;
@@ -106,9 +110,10 @@ Result<Node> ParseNode(const nlohmann::json& j) {
       break;
     }
     case NodeType::kCharDevice:
-    case NodeType::kBlockDevice:
-      node.rdev = j.at("rdev").get<uint64_t>();
+    case NodeType::kBlockDevice: {
+      ASSIGN_OR_RETURN(node.rdev, GetUnsigned(j, "rdev"));
       break;
+    }
     default:
       break;
   }

@@ -13,6 +13,11 @@ Status TreeTooDeep(const std::string& path) {
 
 Status WalkTrees(Repository& repository, const Id& root, const TreeWalkCallbacks& callbacks,
                  const std::atomic<bool>* cancel) {
+  return WalkTrees([&](const Id& id) { return repository.LoadTree(id); }, root, callbacks, cancel);
+}
+
+Status WalkTrees(const TreeLoader& load, const Id& root, const TreeWalkCallbacks& callbacks,
+                 const std::atomic<bool>* cancel) {
   struct Level {
     Tree tree;
     std::string path;  // of the directory this tree lists; "" for the root
@@ -26,7 +31,7 @@ Status WalkTrees(Repository& repository, const Id& root, const TreeWalkCallbacks
       callbacks.tree_error(path, id, TreeTooDeep(path));
       return;
     }
-    auto tree = repository.LoadTree(id);
+    auto tree = load(id);
     if (!tree.ok()) {
       callbacks.tree_error(path, id, tree.status());
       return;

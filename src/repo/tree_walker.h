@@ -33,6 +33,12 @@ struct TreeWalkCallbacks {
 Status WalkTrees(Repository& repository, const Id& root, const TreeWalkCallbacks& callbacks,
                  const std::atomic<bool>* cancel = nullptr);
 
+// The same walk over trees from `load` (Repository::LoadTree above; an
+// in-memory map of hostile trees in the fuzz target tests/fuzz/fuzz_tree_walk).
+using TreeLoader = std::function<Result<Tree>(const Id& tree)>;
+Status WalkTrees(const TreeLoader& load, const Id& root, const TreeWalkCallbacks& callbacks,
+                 const std::atomic<bool>* cancel = nullptr);
+
 // The error a reader reports for a tree below kMaxTreeDepth.
 Status TreeTooDeep(const std::string& path);
 

@@ -395,7 +395,11 @@ Status DiskPrep::ResolveDiskFiles(const std::vector<size_t>& disks) {
   }
 
   BufferBytes buffer(kCopyChunk);
-  for (auto& [id, copies] : present) {
+  for (auto& entry : present) {
+    // Not a structured binding: the lambdas below capture it, which clang
+    // before 16 refuses (the fuzz build, tests/fuzz/run.sh, uses clang).
+    const Id& id = entry.first;
+    auto& copies = entry.second;
     auto remove = [&](size_t index, const std::string& why) -> Status {
       Warn("disk " + disks_[index].path + ": " + ManifestFilePath(id) + " " + why + "; removed");
       std::string path = PackPath(disks_[index].real, id);

@@ -114,6 +114,21 @@ Status TransitionDrive(ImportJob& job, DriveRecord& drive, DriveState to, int64_
   return Status::Ok();
 }
 
+std::string QualifiedJobName(const std::string& vault, const std::string& machine,
+                             const std::string& name) {
+  if (vault.empty() && machine.empty()) return name;
+  return vault + ":" + machine + ":" + name;
+}
+
+std::string NormalizeTrackingNumber(std::string_view tracking_number) {
+  std::string normalized;
+  for (char c : tracking_number) {
+    if (c == ' ' || c == '\t') continue;
+    normalized += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+  }
+  return normalized;
+}
+
 Status ShipJob(ImportJob& job, const ShippingInfo& shipping, int64_t now_ns) {
   ApplyDeadlines(job, now_ns);
   if (job.state == JobState::kExpired)

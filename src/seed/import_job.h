@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/status.h"
@@ -78,6 +79,19 @@ struct JobEvent {
   std::string message;
 };
 
+// A job's key at the import service: "VAULT:MACHINE:NAME" for a machine's job,
+// NAME alone for one the admin created. Job names are chosen by machines, so
+// they are scoped: two machines may both call a job seed-nov, and neither can
+// take, see or learn of the other's. Names never contain ':' (they are entity
+// names, A-Z a-z 0-9 . _ -), so the two forms cannot collide.
+std::string QualifiedJobName(const std::string& vault, const std::string& machine,
+                             const std::string& name);
+
+// A tracking number as the import service compares them: without spaces and in
+// upper case. Carriers print them in groups and people type them in either case
+// ("1z 999 aa1" is 1Z999AA1), and one shipment must not be claimed by two jobs.
+std::string NormalizeTrackingNumber(std::string_view tracking_number);
+
 struct ImportJob {
   std::string name;
   std::string storage_account;
@@ -93,6 +107,8 @@ struct ImportJob {
   std::vector<JobEvent> events;
 
   DriveRecord* FindDrive(const std::string& drive_id);
+  // The job's key at the import service (QualifiedJobName).
+  std::string qualified_name() const { return QualifiedJobName(vault, machine, name); }
 };
 
 // Refuses a transition the state machine does not allow, with a message that

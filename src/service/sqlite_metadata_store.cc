@@ -3,7 +3,10 @@
 // serialize writers anyway, and requests hold it for microseconds).
 #include <sqlite3.h>
 
+#include <cstdio>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 #include "service/metadata_store.h"
 
@@ -113,6 +116,41 @@ class Statement {
   sqlite3* db_;
   sqlite3_stmt* statement_ = nullptr;
 };
+
+// Schema version 1 (PRAGMA user_version): import jobs keyed by their
+// qualified name (VAULT:MACHINE:NAME) and tracking numbers normalised.
+// Databases written before (version 0) keyed jobs by the bare name; rewrite
+// their keys once, at open. A tracking number that collides only once
+// normalised keeps its old spelling (and says so in the log): refusing to
+// open the vault over it would be worse.
+Status MigrateImportJobKeys(sqlite3* db) {
+  Statement version(db, "PRAGMA user_version");
+  if (version.Step() != SQLITE_ROW) return version.Error("read the schema version");
+  if (version.Int(0) >= 1) return Status::Ok();
+  std::vector<std::pair<std::string, ImportJob>> jobs;
+  {
+    Statement select(db, "SELECT name, document FROM import_jobs");
+    while (select.Step() == SQLITE_ROW) {
+      auto job = ParseImportJob(select.Text(1));
+      if (job.ok()) jobs.emplace_back(select.Text(0), std::move(*job));
+    }
+  }
+  for (const auto& [old_key, job] : jobs) {
+    Statement rename(db, "UPDATE import_jobs SET name = ? WHERE name = ?");
+    rename.Bind(1, job.qualified_name()).Bind(2, old_key);
+    if (rename.Step() != SQLITE_DONE) return rename.Error("rename import job " + old_key);
+    if (!job.shipping) continue;
+    Statement tracking(db, "UPDATE import_jobs SET tracking_number = ? WHERE name = ?");
+    tracking.Bind(1, NormalizeTrackingNumber(job.shipping->tracking_number))
+        .Bind(2, job.qualified_name());
+    if (tracking.Step() != SQLITE_DONE)
+      std::fprintf(stderr, "import job %s: tracking number %s is another job's once normalised\n",
+                   job.qualified_name().c_str(), job.shipping->tracking_number.c_str());
+  }
+  Statement bump(db, "PRAGMA user_version = 1");
+  if (bump.Step() != SQLITE_DONE) return bump.Error("write the schema version");
+  return Status::Ok();
+}
 
 class SqliteMetadataStore : public MetadataStore {
  public:
@@ -272,39 +310,49 @@ class SqliteMetadataStore : public MetadataStore {
     return Status::Ok();
   }
 
+  // Jobs are keyed by QualifiedJobName, tracking numbers by their normalised
+  // form (import_job.h): "1z 999 aa1" and "1Z999AA1" are one shipment.
   Status CreateImportJob(const ImportJob& job) override {
     std::lock_guard lock(mutex_);
     Statement insert(db_,
                      "INSERT INTO import_jobs (name, tracking_number, created_ns, document) VALUES "
                      "(?, ?, ?, ?)");
-    insert.Bind(1, job.name).Bind(3, job.created_ns).Bind(4, EncodeImportJob(job));
+    insert.Bind(1, job.qualified_name()).Bind(3, job.created_ns).Bind(4, EncodeImportJob(job));
     if (job.shipping)
-      insert.Bind(2, job.shipping->tracking_number);
+      insert.Bind(2, NormalizeTrackingNumber(job.shipping->tracking_number));
     else
       insert.BindNull(2);
     int rc = insert.Step();
     if (rc == SQLITE_CONSTRAINT)
-      return Status::AlreadyExists("import job " + job.name + " already exists");
+      return Status::AlreadyExists(job.shipping ? "import job " + job.name +
+                                                      " already exists, or its tracking number "
+                                                      "is another job's"
+                                                : "import job " + job.name + " already exists");
     if (rc != SQLITE_DONE) return insert.Error("create import job");
     return Status::Ok();
   }
 
   Status SaveImportJob(const ImportJob& job) override {
     std::lock_guard lock(mutex_);
-    if (job.shipping) {
-      Statement owner(db_, "SELECT name FROM import_jobs WHERE tracking_number = ? AND name <> ?");
-      owner.Bind(1, job.shipping->tracking_number).Bind(2, job.name);
+    std::string key = job.qualified_name();
+    std::optional<std::string> tracking;
+    if (job.shipping) tracking = NormalizeTrackingNumber(job.shipping->tracking_number);
+    if (tracking) {
+      // The other job may be another machine's: never say which.
+      Statement owner(db_, "SELECT 1 FROM import_jobs WHERE tracking_number = ? AND name <> ?");
+      owner.Bind(1, *tracking).Bind(2, key);
       if (owner.Step() == SQLITE_ROW)
-        return Status::AlreadyExists("tracking number " + job.shipping->tracking_number +
-                                     " already belongs to job " + owner.Text(0));
+        return Status::AlreadyExists("tracking number " + *tracking +
+                                     " already belongs to another import job; check the number "
+                                     "on the carrier's receipt");
     }
     Statement update(db_,
                      "UPDATE import_jobs SET tracking_number = ?, document = ? WHERE name = ?");
-    if (job.shipping)
-      update.Bind(1, job.shipping->tracking_number);
+    if (tracking)
+      update.Bind(1, *tracking);
     else
       update.BindNull(1);
-    update.Bind(2, EncodeImportJob(job)).Bind(3, job.name);
+    update.Bind(2, EncodeImportJob(job)).Bind(3, key);
     if (update.Step() != SQLITE_DONE) return update.Error("save import job");
     if (sqlite3_changes(db_) == 0) return Status::NotFound("there is no import job " + job.name);
     return Status::Ok();
@@ -387,6 +435,10 @@ Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(const std::string
     sqlite3_free(error);
     sqlite3_close(db);
     return Status::IOError("cannot prepare metadata database " + path + ": " + message);
+  }
+  if (Status status = MigrateImportJobKeys(db); !status.ok()) {
+    sqlite3_close(db);
+    return status.WithContext("cannot migrate metadata database " + path);
   }
   return std::unique_ptr<MetadataStore>(new SqliteMetadataStore(db));
 }

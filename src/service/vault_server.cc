@@ -14,6 +14,7 @@
 #include "crypto/hash.h"
 #include "seed/pack_copy.h"
 #include "service/buffered_http_server.h"
+#include "service/request_body.h"
 #include "service/token.h"
 #include "storage/local_backend.h"
 #include "util/clock.h"
@@ -35,7 +36,9 @@ using nlohmann::json;
 
 void SendJson(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  // Messages may quote a request's path, which may hold any bytes (%FF): those
+  // are replaced, not thrown about (an exception would be a 500).
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
 void SendError(httplib::Response& res, int status, const std::string& code,
@@ -63,14 +66,6 @@ void SendStatus(httplib::Response& res, const Status& status) {
       std::fprintf(stderr, "internal error: %s\n", status.ToString().c_str());
       return SendError(res, 500, "internal", "internal error (the vault's log has the details)");
   }
-}
-
-bool ValidEntityName(const std::string& name) {
-  if (name.empty() || name.size() > 64 || name[0] == '.') return false;
-  for (char c : name)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
-      return false;
-  return true;
 }
 
 bool ParseObjectName(const std::string& kind, const std::string& name, ObjectName* out) {
@@ -198,18 +193,54 @@ struct VaultServer::Impl {
 
   std::mutex jobs_mutex;  // serializes read-modify-write of import jobs
 
-  // Loads a job, applies the deadlines that have passed (saving the result),
-  // and checks that `token` may see it: admins and operators see every job,
-  // a machine only the jobs it created.
+  // Admins and operators see every job, a machine only the jobs it created.
+  static bool MaySee(const TokenRecord& token, const ImportJob& job) {
+    return !token.machine ||
+           (job.vault == token.machine->vault && job.machine == token.machine->name);
+  }
+  // Applies the deadlines that have passed, saving the result.
+  Status ApplyJobDeadlines(ImportJob& job) {
+    if (ApplyDeadlines(job, clock.NowNanos())) return store->SaveImportJob(job);
+    return Status::Ok();
+  }
+  // The job that `name` (from a request path) means to `token`: for a machine,
+  // its own job of that name (jobs are scoped by vault and machine, so it can
+  // neither reach nor learn of another machine's); for the admin and operators,
+  // VAULT:MACHINE:NAME, or NAME alone when that is unambiguous. Deadlines are
+  // applied (and saved).
   Result<ImportJob> LoadJob(const TokenRecord& token, const std::string& name) {
-    ASSIGN_OR_RETURN(ImportJob job, store->LoadImportJob(name));
-    if (token.machine && (job.vault != token.machine->vault || job.machine != token.machine->name))
-      return Status::NotFound("there is no import job " + name);  // not yours: not there
-    if (ApplyDeadlines(job, clock.NowNanos())) RETURN_IF_ERROR(store->SaveImportJob(job));
+    auto not_there = [&] { return Status::NotFound("there is no import job " + name); };
+    Result<ImportJob> job = not_there();
+    if (token.machine) {
+      std::string key = name.find(':') == std::string::npos
+                            ? QualifiedJobName(token.machine->vault, token.machine->name, name)
+                            : name;
+      job = store->LoadImportJob(key);
+      if (job.ok() && !MaySee(token, *job)) job = not_there();  // not yours: not there
+    } else {
+      job = store->LoadImportJob(name);
+      if (job.status().IsNotFound() && name.find(':') == std::string::npos) {
+        ASSIGN_OR_RETURN(std::vector<ImportJob> jobs, store->ListImportJobs());
+        std::vector<ImportJob> named;
+        for (ImportJob& candidate : jobs)
+          if (candidate.name == name) named.push_back(std::move(candidate));
+        if (named.size() == 1) job = std::move(named[0]);
+        if (named.size() > 1) {
+          std::string which;
+          for (const ImportJob& candidate : named)
+            which += (which.empty() ? "" : ", ") + candidate.qualified_name();
+          return Status::AlreadyExists(std::to_string(named.size()) + " import jobs are named " +
+                                       name + " (" + which + "); name one as VAULT:MACHINE:NAME");
+        }
+      }
+    }
+    if (!job.ok()) return job.status().IsNotFound() ? not_there() : job.status();
+    RETURN_IF_ERROR(ApplyJobDeadlines(*job));
     return job;
   }
   json JobJson(const ImportJob& job) {
     json j = json::parse(EncodeImportJob(job));
+    j["id"] = job.qualified_name();  // what the admin and operators may call it
     j["ship_to"] = options.shipping_address;
     j["warnings"] = DeadlineWarnings(job, clock.NowNanos());
     return j;
@@ -347,12 +378,10 @@ void VaultServer::Impl::Routes() {
 
 void VaultServer::Impl::HandleCreateVault(const httplib::Request& req, httplib::Response& res) {
   if (!Admin(req, res)) return;
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object() || !body.contains("name") ||
-      !body["name"].is_string())
-    return SendError(res, 400, "bad_json", "expected {\"name\": \"VAULT\"}");
-  std::string name = body["name"];
-  if (!ValidEntityName(name))
+  auto name_request = ParseNameRequest(req.body, "VAULT");
+  if (!name_request.ok()) return SendError(res, 400, "bad_json", name_request.status().message());
+  const std::string& name = *name_request;
+  if (!IsEntityName(name))
     return SendError(res, 400, "bad_name", "vault names are 1-64 characters of A-Z a-z 0-9 . _ -");
   auto vault = store->CreateVault(name, clock.NowNanos());
   if (!vault.ok()) return SendStatus(res, vault.status());
@@ -398,12 +427,10 @@ void VaultServer::Impl::HandleRegisterMachine(const httplib::Request& req, httpl
   if (!Admin(req, res)) return;
   auto vault = store->FindVault(req.matches[1]);
   if (!vault.ok()) return SendStatus(res, vault.status());
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object() || !body.contains("name") ||
-      !body["name"].is_string())
-    return SendError(res, 400, "bad_json", "expected {\"name\": \"MACHINE\"}");
-  std::string name = body["name"];
-  if (!ValidEntityName(name))
+  auto name_request = ParseNameRequest(req.body, "MACHINE");
+  if (!name_request.ok()) return SendError(res, 400, "bad_json", name_request.status().message());
+  const std::string& name = *name_request;
+  if (!IsEntityName(name))
     return SendError(res, 400, "bad_name",
                      "machine names are 1-64 characters of A-Z a-z 0-9 . _ -");
   auto machine = store->CreateMachine(*vault, name, clock.NowNanos());
@@ -625,41 +652,25 @@ void VaultServer::Impl::ImportRoutes() {
     if (!token) return;
     if (token->kind == TokenKind::kOperator)
       return SendError(res, 403, "forbidden", "operators do not create import jobs");
-    json body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object())
-      return SendError(res, 400, "bad_json", "expected a JSON object describing the job");
+    auto request = ParseCreateJobRequest(req.body);
+    if (!request.ok()) return SendError(res, 400, "bad_request", request.status().message());
     ImportJob job;
-    job.name = body.value("name", "");
-    job.storage_account = body.value("storage_account", "");
-    job.container = body.value("container", "");
-    job.public_key = body.value("public_key", "");
-    if (!ValidEntityName(job.name) || !ValidEntityName(job.storage_account) ||
-        !ValidEntityName(job.container) || job.public_key.empty())
-      return SendError(res, 400, "bad_request",
-                       "a job needs a name, storage_account and container (A-Z a-z 0-9 . _ -) "
-                       "and the machine's public_key");
+    job.name = request->name;
+    job.storage_account = request->storage_account;
+    job.container = request->container;
+    job.public_key = request->public_key;
+    job.drives = std::move(request->drives);
     if (token->machine) {
       job.vault = token->machine->vault;
       job.machine = token->machine->name;
     }
     job.created_ns = clock.NowNanos();
-    if (body.contains("drives") && body["drives"].is_array()) {
-      for (const auto& d : body["drives"]) {
-        if (!d.is_object() || !d.contains("drive_id") || !d["drive_id"].is_string())
-          return SendError(res, 400, "bad_request", "each drive needs a drive_id");
-        DriveRecord drive;
-        drive.drive_id = d["drive_id"];
-        drive.bytes = d.value("bytes", uint64_t{0});
-        drive.manifest_hash = d.value("manifest_hash", "");
-        if (job.FindDrive(drive.drive_id))
-          return SendError(res, 400, "bad_request", "drive " + drive.drive_id + " is listed twice");
-        job.drives.push_back(std::move(drive));
-      }
-    }
     job.events.push_back({job.created_ns, "job created with " + std::to_string(job.drives.size()) +
                                               " drive(s) for " + job.storage_account + "/" +
                                               job.container});
     std::lock_guard lock(jobs_mutex);
+    // The name is unique within the machine's scope only: a taken name is
+    // always one of the caller's own jobs, so the 409 tells it nothing new.
     Status status = store->CreateImportJob(job);
     if (!status.ok()) return SendStatus(res, status);
     SendJson(res, 201, JobJson(job));
@@ -667,13 +678,15 @@ void VaultServer::Impl::ImportRoutes() {
   server->Get("/import/v1/jobs", [this](const httplib::Request& req, httplib::Response& res) {
     auto token = Authenticate(req, res);
     if (!token) return;
+    std::lock_guard lock(jobs_mutex);
     auto jobs = store->ListImportJobs();
     if (!jobs.ok()) return SendStatus(res, jobs.status());
     json list = json::array();
-    std::lock_guard lock(jobs_mutex);
-    for (const ImportJob& listed : *jobs) {
-      auto job = LoadJob(*token, listed.name);
-      if (job.ok()) list.push_back(JobJson(*job));
+    for (ImportJob& job : *jobs) {
+      if (!MaySee(*token, job)) continue;
+      Status status = ApplyJobDeadlines(job);
+      if (!status.ok()) return SendStatus(res, status);
+      list.push_back(JobJson(job));
     }
     SendJson(res, 200, list);
   });
@@ -693,22 +706,18 @@ void VaultServer::Impl::ImportRoutes() {
     if (!token) return;
     if (token->kind == TokenKind::kOperator)
       return SendError(res, 403, "forbidden", "shipping and cancelling are for the job's owner");
+    std::optional<ShippingInfo> shipping;
+    if (req.matches[2] == "ship") {
+      auto parsed = ParseShipJobRequest(req.body);
+      if (!parsed.ok()) return SendError(res, 400, "bad_request", parsed.status().message());
+      shipping = std::move(*parsed);
+    }
     std::lock_guard lock(jobs_mutex);
     auto job = LoadJob(*token, req.matches[1]);
     if (!job.ok()) return SendStatus(res, job.status());
-    Status status;
-    if (req.matches[2] == "ship") {
-      json body = json::parse(req.body, nullptr, false);
-      if (body.is_discarded() || !body.is_object())
-        return SendError(res, 400, "bad_json", "expected shipping information as JSON");
-      ShippingInfo shipping{body.value("carrier", ""), body.value("tracking_number", ""),
-                            body.value("return_address", ""),
-                            body.value("return_carrier_account", "")};
-      status = ShipJob(*job, shipping, clock.NowNanos());
-    } else {
-      status =
-          TransitionJob(*job, JobState::kCancelled, clock.NowNanos(), "cancelled by its owner");
-    }
+    Status status = shipping ? ShipJob(*job, *shipping, clock.NowNanos())
+                             : TransitionJob(*job, JobState::kCancelled, clock.NowNanos(),
+                                             "cancelled by its owner");
     if (!status.ok()) return SendError(res, 409, "conflict", status.message());
     status = store->SaveImportJob(*job);
     if (!status.ok()) return SendStatus(res, status);  // e.g. a tracking number of another job
@@ -721,14 +730,12 @@ void VaultServer::Impl::ImportRoutes() {
     if (!token) return;
     if (token->kind != TokenKind::kOperator && token->kind != TokenKind::kAdmin)
       return SendError(res, 403, "forbidden", "only the datacenter moves a job's state");
-    json body = json::parse(req.body, nullptr, false);
-    auto state = body.is_object() ? ParseJobState(body.value("state", ""))
-                                  : Result<JobState>(Status::InvalidArgument("expected JSON"));
-    if (!state.ok()) return SendError(res, 400, "bad_request", state.status().message());
+    auto request = ParseJobStateRequest(req.body);
+    if (!request.ok()) return SendError(res, 400, "bad_request", request.status().message());
     std::lock_guard lock(jobs_mutex);
     auto job = LoadJob(*token, req.matches[1]);
     if (!job.ok()) return SendStatus(res, job.status());
-    Status status = TransitionJob(*job, *state, clock.NowNanos(), body.value("message", ""));
+    Status status = TransitionJob(*job, request->state, clock.NowNanos(), request->message);
     if (!status.ok()) return SendError(res, 409, "conflict", status.message());
     status = store->SaveImportJob(*job);
     if (!status.ok()) return SendStatus(res, status);
@@ -740,9 +747,8 @@ void VaultServer::Impl::ImportRoutes() {
     if (!token) return;
     if (token->kind != TokenKind::kOperator && token->kind != TokenKind::kAdmin)
       return SendError(res, 403, "forbidden", "only the datacenter reports on drives");
-    json body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object())
-      return SendError(res, 400, "bad_json", "expected a JSON object");
+    auto update = ParseDriveUpdateRequest(req.body);
+    if (!update.ok()) return SendError(res, 400, "bad_request", update.status().message());
     std::lock_guard lock(jobs_mutex);
     auto job = LoadJob(*token, req.matches[1]);
     if (!job.ok()) return SendStatus(res, job.status());
@@ -750,19 +756,17 @@ void VaultServer::Impl::ImportRoutes() {
     if (!drive)
       return SendError(res, 404, "not_found",
                        "job " + job->name + " has no drive " + std::string(req.matches[2]));
-    if (body.contains("state")) {
-      auto state = ParseDriveState(body.value("state", ""));
-      if (!state.ok()) return SendError(res, 400, "bad_request", state.status().message());
-      Status status =
-          TransitionDrive(*job, *drive, *state, clock.NowNanos(), body.value("reason", ""));
+    if (update->state) {
+      Status status = TransitionDrive(*job, *drive, *update->state, clock.NowNanos(),
+                                      update->reason.value_or(""));
       if (!status.ok()) return SendError(res, 409, "conflict", status.message());
     }
-    drive->bytes_succeeded = body.value("bytes_succeeded", drive->bytes_succeeded);
-    drive->percent_complete = body.value("percent_complete", drive->percent_complete);
-    drive->reason = body.value("reason", drive->reason);
-    drive->missing = body.value("missing", drive->missing);
-    drive->corrupt = body.value("corrupt", drive->corrupt);
-    drive->unexpected = body.value("unexpected", drive->unexpected);
+    if (update->bytes_succeeded) drive->bytes_succeeded = *update->bytes_succeeded;
+    if (update->percent_complete) drive->percent_complete = *update->percent_complete;
+    if (update->reason) drive->reason = *update->reason;
+    if (update->missing) drive->missing = std::move(*update->missing);
+    if (update->corrupt) drive->corrupt = std::move(*update->corrupt);
+    if (update->unexpected) drive->unexpected = std::move(*update->unexpected);
     Status status = store->SaveImportJob(*job);
     if (!status.ok()) return SendStatus(res, status);
     SendJson(res, 200, JobJson(*job));
@@ -904,30 +908,12 @@ void VaultServer::Impl::SeedRoutes() {
     auto token = Machine(req, res);
     if (!token) return;
     std::string job = req.matches[1];
-    json body = json::parse(req.body, nullptr, false);
-    if (!ValidEntityName(job) || body.is_discarded() || !body.is_object() ||
-        !body.contains("packs") || !body["packs"].is_array())
-      return SendError(res, 400, "bad_request",
-                       "expected {\"storage_account\", \"container\", \"packs\": [{\"id\", "
-                       "\"size\"}]} for a job name of A-Z a-z 0-9 . _ -");
-    for (const char* field : {"storage_account", "container", "staging"})
-      if (body.contains(field) && !body[field].is_string())
-        return SendError(res, 400, "bad_request", std::string(field) + " must be a string");
-    if (body.contains("since_ns") && !body["since_ns"].is_number_integer())
-      return SendError(res, 400, "bad_request", "since_ns must be an integer (nanoseconds)");
-    std::string account = body.value("storage_account", ""),
-                container = body.value("container", "");
-    if (!ValidEntityName(account) || !ValidEntityName(container))
-      return SendError(res, 400, "bad_request",
-                       "storage_account and container are 1-64 characters of A-Z a-z 0-9 . _ -");
-    std::vector<SeedPack> packs;
-    for (const auto& item : body["packs"]) {
-      if (!item.is_object() || !item.contains("id") || !item["id"].is_string() ||
-          !IsObjectId(item["id"]) || !item.contains("size") || !item["size"].is_number_unsigned())
-        return SendError(res, 400, "bad_request",
-                         "packs: each pack needs an id (64 hex digits) and a size (bytes)");
-      packs.push_back({*Id::FromHex(item["id"].get<std::string>()), item["size"].get<uint64_t>()});
-    }
+    if (!IsEntityName(job))
+      return SendError(res, 400, "bad_name", "job names are 1-64 characters of A-Z a-z 0-9 . _ -");
+    auto request = ParseSeedRegistrationRequest(req.body);
+    if (!request.ok()) return SendError(res, 400, "bad_request", request.status().message());
+    const std::string& account = request->storage_account;
+    const std::string& container = request->container;
     auto backend = MachineBackend(*token->machine);
     if (!backend.ok()) return SendStatus(res, backend.status());
     std::lock_guard lock(seeds_mutex);
@@ -946,10 +932,10 @@ void VaultServer::Impl::SeedRoutes() {
     } else if (seed->state == SeedState::kCleanedUp) {
       return SendError(res, 409, "conflict", "seed " + job + " was cleaned up; use a new job");
     }
-    int64_t since = body.value("since_ns", int64_t{0});
+    int64_t since = request->since_ns;
     if (since > 0 && (seed->since_ns == 0 || since < seed->since_ns)) seed->since_ns = since;
-    if (body.contains("staging") && body["staging"].is_string()) seed->staging = body["staging"];
-    size_t added = AddSeedPacks(*seed, packs);
+    if (request->staging) seed->staging = *request->staging;
+    size_t added = AddSeedPacks(*seed, request->packs);
     Status status = store->SaveSeed(token->machine->id, *seed);
     if (!status.ok()) return SendStatus(res, status);
     json answer = SeedJson(token->machine->id, *seed, **backend, false);

@@ -1,5 +1,6 @@
 #include "util/clock.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
@@ -44,7 +45,13 @@ bool ParseTimeRfc3339(const std::string& text, int64_t* unix_nanos) {
     for (; digits < 9; ++digits) nanos *= 10;
   }
   if (pos + 1 != text.size() || text[pos] != 'Z') return false;
-  *unix_nanos = static_cast<int64_t>(timegm(&tm_utc)) * 1000000000 + nanos;
+  // Nanoseconds since 1970 fit in 64 bits from 1678 to 2262. Times are read
+  // from repositories and disks: one outside that range is refused, not
+  // multiplied into an overflow (undefined behaviour, found by UBSan).
+  constexpr int64_t kMaxSeconds = INT64_MAX / 1000000000 - 1;
+  int64_t seconds = static_cast<int64_t>(timegm(&tm_utc));
+  if (seconds > kMaxSeconds || seconds < -kMaxSeconds) return false;
+  *unix_nanos = seconds * 1000000000 + nanos;
   return true;
 }
 

@@ -4,7 +4,8 @@
 # shipped job, an operator token. Covers: two good disks → Completed and a
 # byte-identical container; a flipped bit, an edited manifest and a lost disk
 # reported precisely (corrupt list, Failed, NeverReceived); kill -9 mid-ingest
-# and a re-run that completes; a machine token is refused.
+# and a re-run that completes; a machine token is refused; a job name another
+# machine uses too is given as VAULT:MACHINE:NAME.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 source "$E2E/vault_lib.sh"
 
@@ -45,8 +46,23 @@ grep -qi "datacenter" "$ERR" || fail "machine-token refusal does not say why: $(
 FERRY_OPERATOR_TOKEN_FILE= expect_exit 1 "$FERRY" datacenter ingest seed-a --disk "$WORK/a1"
 grep -q "operator-token" "$ERR" || fail "missing token error does not name the fix: $(cat "$ERR")"
 
+log "another machine's job of the same name: the operator names the job VAULT:MACHINE:NAME"
+vault_register prod m2 "$WORK/m2.json"
+key=$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')
+expect_exit 0 "$FERRY" --agent "$WORK/m2.json" job create seed-a --storage-account acct \
+  --container other --public-key "$key" --drive m2d1
+expect_exit 1 "$FERRY" datacenter ingest seed-a --disk "$WORK/a1" --disk "$WORK/a2"
+grep -q "prod:m1:seed-a" "$ERR" && grep -q "prod:m2:seed-a" "$ERR" ||
+  fail "an ambiguous job name does not list the jobs: $(cat "$ERR")"
+[[ $(job_state seed-a) == Shipping ]] || fail "a refused ingest changed the job"
+
 log "two good disks → Completed, container byte-identical to staging"
-expect_exit 0 "$FERRY" datacenter ingest seed-a --disk "$WORK/a1" --disk "$WORK/a2"
+# Every request of the ingest (job, state, drives) goes to m1's job by its id, never by the
+# name that is ambiguous now.
+log_lines=$(wc -l <"$VLOG")
+expect_exit 0 "$FERRY" datacenter ingest prod:m1:seed-a --disk "$WORK/a1" --disk "$WORK/a2"
+tail -n +$((log_lines + 1)) "$VLOG" | grep -E '/import/v1/jobs/seed-a/' &&
+  fail "ingest addressed the job by its ambiguous name (lines above)"
 grep -q "Completed" "$OUT" || fail "ingest output lacks the drive states: $(cat "$OUT")"
 [[ $(job_state seed-a) == Completed ]] || fail "seed-a is $(job_state seed-a), not Completed"
 for d in a1 a2; do
@@ -57,8 +73,9 @@ done
 same_packs "$WORK/staging-seed-a" "$STORAGE/acct/box-seed-a"
 job_json seed-a | grep -q "package received with 2 drives" || fail "no 'package received' event"
 # A re-run changes nothing and still succeeds.
-expect_exit 0 "$FERRY" --json datacenter ingest seed-a --disk "$WORK/a1" --disk "$WORK/a2"
+expect_exit 0 "$FERRY" --json datacenter ingest prod:m1:seed-a --disk "$WORK/a1" --disk "$WORK/a2"
 [[ $(json_field "$OUT" bytes_copied) == 0 ]] || fail "a re-run of a finished job copied again"
+
 
 log "flipped bit, edited manifest, lost disk: CompletedMoreInfo, Failed, NeverReceived"
 make_staging "$WORK/staging-seed-b" seed-b 15 200 1200

@@ -6,6 +6,7 @@
 #include "format/sealed_object.h"
 #include "format/snapshot.h"
 #include "format/tree.h"
+#include "util/clock.h"
 
 namespace ferry {
 namespace {
@@ -124,6 +125,81 @@ TEST(FormatTest, Utf8Validation) {
   EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));      // overlong '/'
   EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // surrogate
   EXPECT_FALSE(IsValidUtf8("\xe2\x82"));      // truncated
+}
+
+// Found by UBSan in ParserRobustnessTest: a snapshot dated 3970 overflowed
+// int64 nanoseconds (signed overflow, undefined behaviour) in ParseTimeRfc3339.
+TEST(FormatTest, TimesOutsideInt64NanosecondsAreRefused) {
+  int64_t nanos = 0;
+  EXPECT_TRUE(ParseTimeRfc3339("2262-04-11T00:00:00Z", &nanos));
+  EXPECT_TRUE(ParseTimeRfc3339("1678-01-01T00:00:00Z", &nanos));
+  for (const char* time : {"3970-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z",
+                           "2263-01-01T00:00:00Z", "0001-01-01T00:00:00Z"})
+    EXPECT_FALSE(ParseTimeRfc3339(time, &nanos)) << time;
+  Snapshot snapshot;
+  Bytes encoded = EncodeSnapshot(snapshot);
+  std::string text(encoded.begin(), encoded.end());
+  size_t at = text.find("\"time\":\"");
+  ASSERT_NE(at, std::string::npos) << text;
+  text.replace(at + 8, 4, "3970");
+  auto parsed = ParseSnapshot(AsBytes(text));
+  EXPECT_EQ(parsed.status().code(), StatusCode::kCorruption) << text;
+}
+
+// Found by fuzz_tree_walk (UBSan): "mtime": 7.7e116 was cast to int64_t
+// (undefined behaviour) and "uid": -1 wrapped to 4294967295.
+TEST(FormatTest, TreeIntegersMustBeIntegersInRange) {
+  Node node;
+  node.name = "f";
+  Bytes encoded = EncodeTree({{node}});
+  std::string good(encoded.begin(), encoded.end());
+  ASSERT_TRUE(ParseTree(AsBytes(good)).ok());
+  for (const auto& [field, value] :
+       std::vector<std::pair<std::string, std::string>>{{"mtime", "7.77778e+116"},
+                                                        {"mtime", "1.5"},
+                                                        {"ctime", "18446744073709551615"},
+                                                        {"uid", "-1"},
+                                                        {"gid", "4294967296"},
+                                                        {"mode", "\"755\""},
+                                                        {"size", "-5"},
+                                                        {"links", "1e3"}}) {
+    std::string text = good;
+    size_t at = text.find("\"" + field + "\":");
+    ASSERT_NE(at, std::string::npos) << field;
+    size_t start = at + field.size() + 3, end = text.find_first_of(",}", start);
+    text.replace(start, end - start, value);
+    auto tree = ParseTree(AsBytes(text));
+    EXPECT_EQ(tree.status().code(), StatusCode::kCorruption) << text;
+  }
+}
+
+// The same for snapshots and the config (get<uint32_t>() of 1e300 is
+// undefined behaviour; of -1 it wraps).
+TEST(FormatTest, SnapshotAndConfigIntegersMustBeIntegersInRange) {
+  auto replace = [](Bytes encoded, const std::string& field, const std::string& value) {
+    std::string text(encoded.begin(), encoded.end());
+    size_t at = text.find("\"" + field + "\":");
+    EXPECT_NE(at, std::string::npos) << field << " in " << text;
+    if (at == std::string::npos) return text;
+    size_t start = at + field.size() + 3, end = text.find_first_of(",}", start);
+    return text.replace(start, end - start, value);
+  };
+  Snapshot snapshot;
+  snapshot.summary.files_new = 1;
+  ASSERT_TRUE(ParseSnapshot(EncodeSnapshot(snapshot)).ok());
+  for (const auto& [field, value] : std::vector<std::pair<std::string, std::string>>{
+           {"uid", "1e300"}, {"gid", "-1"}, {"files_new", "2.5"}})
+    EXPECT_EQ(
+        ParseSnapshot(AsBytes(replace(EncodeSnapshot(snapshot), field, value))).status().code(),
+        StatusCode::kCorruption)
+        << field;
+  RepositoryConfig config;
+  ASSERT_TRUE(ParseConfig(EncodeConfig(config)).ok());
+  for (const auto& [field, value] : std::vector<std::pair<std::string, std::string>>{
+           {"pack_size", "1e300"}, {"compression_level", "1e300"}, {"version", "-1"}})
+    EXPECT_NE(ParseConfig(AsBytes(replace(EncodeConfig(config), field, value))).status().code(),
+              StatusCode::kOk)
+        << field;
 }
 
 }  // namespace
