@@ -41,13 +41,6 @@ Result<Bytes> GetBase64(const nlohmann::json& j, const std::string& field, size_
   return bytes;
 }
 
-Result<uint64_t> GetUnsigned(const nlohmann::json& j, const std::string& field) {
-  auto it = j.find(field);
-  if (it == j.end() || !it->is_number_unsigned())
-    return Status::Corruption("field '" + field + "' is missing or not an unsigned integer");
-  return it->get<uint64_t>();
-}
-
 // "64 MiB", not HumanBytes' "64.0 MiB": the bounds are whole units, and a
 // refused value is shown as exactly as it is written.
 std::string MemoryText(uint64_t bytes) {
