@@ -210,3 +210,20 @@ log "--state-dir / FERRY_STATE_DIR override the config directory"
 expect_exit 0 "$FERRY" --repo "$P" --state-dir "$WORK/state2" snapshots
 [[ -n $(find "$WORK/state2/trust/locations" -type f) ]] || fail "--state-dir was not used"
 expect_exit 0 env FERRY_STATE_DIR="$WORK/state2" "$FERRY" --repo "$P" snapshots
+
+# ---------------------------------------------------------------------------------------
+log "this machine's own deliberate removals (ferry repair) never trip the guard"
+R=(--repo "$WORK/repaired")
+expect_exit 0 "$FERRY" "${R[@]}" init
+expect_exit 0 "$FERRY" "${R[@]}" backup --json "$SRC"
+SNAP_R1=$(json_field "$OUT" snapshot_id)
+expect_exit 0 "$FERRY" "${R[@]}" backup --json "$SRC"
+SNAP_R2=$(json_field "$OUT" snapshot_id)
+python3 "$E2E/repo_tool.py" flip "$WORK/repaired/snapshots/$SNAP_R1" >/dev/null
+expect_exit 0 "$FERRY" "${R[@]}" repair index
+expect_exit 0 "$FERRY" "${R[@]}" repair snapshots --forget
+[[ ! -e $WORK/repaired/snapshots/$SNAP_R1 ]] || fail "repair snapshots left the damaged snapshot"
+expect_exit 0 "$FERRY" "${R[@]}" check
+expect_exit 0 "$FERRY" "${R[@]}" trust show
+output_mentions "$SNAP_R1" && fail "trust show still expects the snapshot repair removed"
+names "$SNAP_R2"
