@@ -178,7 +178,7 @@ Result<RepositoryLocation> LocationFor(const GlobalOptions& options) {
   if (options.agent_file.empty()) {
     if (options.repository.empty())
       return Status::InvalidArgument("no repository given: use --repo or set FERRY_REPOSITORY");
-    return LocalPathLocation(options.repository);
+    return StorageRepositoryLocation(options.repository);
   }
   ASSIGN_OR_RETURN(AgentCredentials credentials, LoadAgentCredentials(options.agent_file));
   return VaultLocation(credentials.server, credentials.vault, credentials.machine);

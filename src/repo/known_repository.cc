@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/hash.h"
+#include "storage/backend_registry.h"
 #include "util/file_util.h"
 
 namespace ferry {
@@ -34,6 +35,13 @@ RepositoryLocation LocalPathLocation(const std::string& path) {
     while (canonical.size() > 1 && canonical.back() == '/') canonical.pop_back();
   }
   return {"path:" + canonical, canonical};
+}
+
+Result<RepositoryLocation> StorageRepositoryLocation(const std::string& location) {
+  ASSIGN_OR_RETURN(StorageLocation parsed, ParseStorageLocation(location));
+  if (parsed.scheme == "local") return LocalPathLocation(parsed.address);
+  std::string key = parsed.scheme + "://" + parsed.address;
+  return RepositoryLocation{key, key};
 }
 
 RepositoryLocation VaultLocation(const std::string& server, const std::string& vault,

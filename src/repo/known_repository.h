@@ -47,6 +47,10 @@ struct RepositoryLocation {
 // resolved, so that two ways of naming it share one pin). A path that does
 // not exist (yet) is made absolute without resolving.
 RepositoryLocation LocalPathLocation(const std::string& path);
+// A --repo location string (storage/backend_registry.h): a directory, plain
+// or "local:PATH", is LocalPathLocation(PATH), so both spellings share a pin;
+// any other scheme is "SCHEME://ADDRESS" as given.
+Result<RepositoryLocation> StorageRepositoryLocation(const std::string& location);
 // A machine's repository in a vault: "vault:VAULT/MACHINE", without the
 // server's address, which may change (a proxy, a move) while the repository
 // stays the same (the metadata cache is keyed the same way).

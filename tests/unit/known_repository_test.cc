@@ -73,6 +73,10 @@ TEST_F(KnownRepositoryTest, APathIsPinnedByWhatItResolvesTo) {
   EXPECT_EQ(LocalPathLocation(dir_.path() + "/link").key, LocalPathLocation(real).key);
   EXPECT_EQ(LocalPathLocation(real + "/").key, LocalPathLocation(real).key);
   EXPECT_EQ(LocalPathLocation(real).key.rfind("path:/", 0), 0u);
+  // Both spellings of a directory (storage/backend_registry.h) share a pin.
+  EXPECT_EQ(StorageRepositoryLocation("local:" + real)->key, LocalPathLocation(real).key);
+  EXPECT_EQ(StorageRepositoryLocation(real)->key, LocalPathLocation(real).key);
+  EXPECT_EQ(StorageRepositoryLocation("memory://x")->key, "memory://x");
 }
 
 TEST_F(KnownRepositoryTest, TheRefusalNamesBothIdsAndHowToAccept) {
