@@ -38,6 +38,26 @@ Status SaveAgentCredentials(const std::string& path, const AgentCredentials& c) 
   return WriteFileAtomic(path, AsBytes(j.dump(2) + "\n"), 0600);
 }
 
+Result<std::string> LoadAgentRepositoryId(const std::string& path) {
+  ASSIGN_OR_RETURN(Bytes bytes, ReadWholeFile(path));
+  auto j = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  if (!j.is_object() || !j.contains("repository_id")) return std::string();
+  if (!j["repository_id"].is_string())
+    return Status::InvalidArgument("agent credentials " + path + ": repository_id is not a string");
+  return j["repository_id"].get<std::string>();
+}
+
+Status RecordRepositoryInAgentFile(const std::string& path, const std::string& repository_id) {
+  // Re-read the raw JSON rather than SaveAgentCredentials(Load…): fields this
+  // version does not know must survive.
+  ASSIGN_OR_RETURN(Bytes bytes, ReadWholeFile(path));
+  auto j = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  if (!j.is_object()) return Status::InvalidArgument("agent credentials " + path + " is not JSON");
+  j["repository_id"] = repository_id;
+  return WriteFileAtomic(path, AsBytes(j.dump(2) + "\n"), 0600)
+      .WithContext("recording the repository's ID in " + path);
+}
+
 Result<std::unique_ptr<Backend>> OpenAgentBackend(const AgentCredentials& c) {
   HttpClientOptions options;
   options.server = c.server;

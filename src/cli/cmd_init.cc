@@ -19,6 +19,10 @@ void AddInitCommand(CLI::App& app, GlobalOptions& global, CommandList& commands)
          std::string location = (*backend)->Location();
          auto repository = Repository::Init(std::move(*backend), *password);
          if (!repository.ok()) return ReportError(global, repository.status());
+         // Trust on first use starts here: this machine created it, so this is
+         // the repository it expects at this location from now on (a re-init
+         // after deleting one replaces the old pin, and says so).
+         PinRepository(global, (*repository)->config().id);
          if (global.json) {
            PrintJson({{"message_type", "initialized"},
                       {"id", (*repository)->config().id.Hex()},

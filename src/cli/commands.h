@@ -34,5 +34,6 @@ void AddJobCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddDiskPrepCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddDatacenterCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddSeedCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddTrustCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 
 }  // namespace ferry

@@ -36,6 +36,10 @@ void GlobalOptions::Register(CLI::App& app) {
                  "Where to cache a vault repository's metadata (trees, indexes, snapshots) "
                  "[default: $XDG_CACHE_HOME/ferry or ~/.cache/ferry]")
       ->envname("FERRY_CACHE_DIR");
+  app.add_option("--state-dir", state_dir,
+                 "Where this machine remembers repositories (their IDs, the snapshots and "
+                 "indexes it wrote) [default: $XDG_CONFIG_HOME/ferry or ~/.config/ferry]")
+      ->envname("FERRY_STATE_DIR");
   app.add_flag("--no-cache", no_cache, "Read all metadata from the vault (no local cache)");
   app.add_flag("--json", json, "Machine-readable, line-delimited JSON output");
   app.add_flag("-q,--quiet", quiet, "No progress and no informational output");
@@ -161,19 +165,146 @@ Result<std::unique_ptr<Backend>> OpenBackendFor(const GlobalOptions& options) {
   return backend;
 }
 
+std::string StateDir(const GlobalOptions& options) {
+  if (!options.state_dir.empty()) return options.state_dir;
+  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg)
+    return std::string(xdg) + "/ferry";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return std::string(home) + "/.config/ferry";
+  return "";
+}
+
+Result<RepositoryLocation> LocationFor(const GlobalOptions& options) {
+  if (options.agent_file.empty()) {
+    if (options.repository.empty())
+      return Status::InvalidArgument("no repository given: use --repo or set FERRY_REPOSITORY");
+    return StorageRepositoryLocation(options.repository);
+  }
+  ASSIGN_OR_RETURN(AgentCredentials credentials, LoadAgentCredentials(options.agent_file));
+  return VaultLocation(credentials.server, credentials.vault, credentials.machine);
+}
+
+namespace {
+// The ID the agent file pins (nullopt without --agent or before the first
+// open).
+Result<std::optional<Id>> AgentFilePin(const GlobalOptions& options) {
+  if (options.agent_file.empty()) return std::optional<Id>();
+  ASSIGN_OR_RETURN(std::string pinned, LoadAgentRepositoryId(options.agent_file));
+  if (pinned.empty()) return std::optional<Id>();
+  auto id = Id::FromHex(pinned);
+  if (!id.ok())
+    return Status::InvalidArgument("agent credentials " + options.agent_file +
+                                   ": repository_id is not a repository ID (" +
+                                   id.status().message() + ")");
+  return std::optional<Id>(*id);
+}
+
+// Refuses a repository other than the pinned one (both pins, when there are
+// two: either may be the one an attacker could not reach); pins it where no
+// pin exists yet.
+Status CheckPins(const GlobalOptions& options, const Id& served) {
+  ASSIGN_OR_RETURN(RepositoryLocation location, LocationFor(options));
+  ASSIGN_OR_RETURN(std::optional<Id> agent_pin, AgentFilePin(options));
+  if (agent_pin && *agent_pin != served)
+    return RepositoryChangedError(location, *agent_pin, served,
+                                  "the agent file " + options.agent_file);
+  std::string state = StateDir(options);
+  if (state.empty()) {
+    Warn(options,
+         "no configuration directory (neither XDG_CONFIG_HOME nor HOME is set, no "
+         "--state-dir): this machine cannot remember which repository it uses");
+  } else {
+    KnownRepositories known(state);
+    ASSIGN_OR_RETURN(std::optional<RepositoryPin> pin, known.Find(location));
+    if (pin && pin->repository_id != served)
+      return RepositoryChangedError(location, pin->repository_id, served, known.PinPath(location));
+    if (!pin)
+      if (Status pinned = known.Pin(location, served); !pinned.ok())
+        Warn(options, pinned.message() + ": this machine does not pin the repository");
+  }
+  if (!options.agent_file.empty() && !agent_pin)
+    if (Status pinned = RecordRepositoryInAgentFile(options.agent_file, served.Hex()); !pinned.ok())
+      Warn(options, pinned.message());
+  return Status::Ok();
+}
+
+// What the NoRepository error adds when this machine knew a repository there:
+// a vault that answers "no repository" may be hiding one.
+std::string PinnedHint(const GlobalOptions& options) {
+  std::string state = StateDir(options);
+  auto location = LocationFor(options);
+  if (state.empty() || !location.ok()) return "";
+  auto pin = KnownRepositories(state).Find(*location);
+  if (!pin.ok() || !*pin) return "";
+  return "; this machine used repository " + (*pin)->repository_id.Short() +
+         " there: if nobody deleted it, it was lost or is being hidden";
+}
+}  // namespace
+
+void PinRepository(const GlobalOptions& options, const Id& id) {
+  auto location = LocationFor(options);
+  if (!location.ok()) {
+    Warn(options, location.status().message() + ": the repository is not pinned");
+    return;
+  }
+  if (std::string state = StateDir(options); !state.empty()) {
+    KnownRepositories known(state);
+    auto pin = known.Find(*location);
+    if (pin.ok() && *pin && (*pin)->repository_id != id)
+      Say(options, "this machine no longer expects repository " + (*pin)->repository_id.Short() +
+                       " at " + location->description + ": it now expects " + id.Short());
+    if (Status pinned = known.Pin(*location, id); !pinned.ok())
+      Warn(options, pinned.message() + ": this machine does not pin the repository");
+  }
+  if (!options.agent_file.empty())
+    if (Status pinned = RecordRepositoryInAgentFile(options.agent_file, id.Hex()); !pinned.ok())
+      Warn(options, pinned.message());
+}
+
+Status RecordDeliberateRemoval(const GlobalOptions& options, const Repository& repository,
+                               ObjectKind kind, const std::vector<Id>& ids) {
+  std::string state = StateDir(options);
+  if (state.empty()) return Status::Ok();
+  return HistoryGuard(state, repository.config().id).RecordRemoved(kind, ids);
+}
+
 Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options, bool load_index) {
-  ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, OpenBackendFor(options));
+  return OpenRepositoryWith(options, load_index, TrustChecks::kAll);
+}
+
+Result<std::unique_ptr<Repository>> OpenRepositoryWith(const GlobalOptions& options,
+                                                       bool load_index, TrustChecks checks) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Backend> inner, OpenBackendFor(options));
   // Fail on a missing repository before asking for a password.
-  auto config = backend->Stat(ObjectName::Config());
+  auto config = inner->Stat(ObjectName::Config());
   if (!config.ok() && config.status().IsNotFound())
-    return Status::NoRepository("there is no repository at " + backend->Location() +
-                                " (create one with 'ferry init')");
+    return Status::NoRepository("there is no repository at " + inner->Location() +
+                                " (create one with 'ferry init')" + PinnedHint(options));
   ASSIGN_OR_RETURN(std::string password, ReadPassword(options, false));
+  auto recording = std::make_unique<HistoryRecordingBackend>(std::move(inner));
+  HistoryRecordingBackend* backend = recording.get();
   ASSIGN_OR_RETURN(std::unique_ptr<Repository> repository,
-                   Repository::Open(std::move(backend), password));
+                   Repository::Open(std::move(recording), password));
   // Skipped key files (damaged, refused, unknown): on stderr also with --json,
   // whose stdout may be one JSON document.
   WarnDamaged(options, *repository, ObjectKind::kKey, /*json_to_stderr=*/true);
+  const Id& id = repository->config().id;
+  if (checks != TrustChecks::kNone) RETURN_IF_ERROR(CheckPins(options, id));
+  if (std::string state = StateDir(options); !state.empty() && checks != TrustChecks::kNone) {
+    auto guard = std::make_shared<HistoryGuard>(state, id);
+    if (checks == TrustChecks::kAll) {
+      ASSIGN_OR_RETURN(std::vector<MissingObject> missing, guard->FindMissing(*backend));
+      if (!missing.empty()) {
+        ASSIGN_OR_RETURN(RepositoryLocation location, LocationFor(options));
+        return HistoryMissingError(location.description, id, missing);
+      }
+    }
+    // A copy: the repository may outlive the options it was opened with.
+    backend->Attach(guard, [options](const Status& status) {
+      Warn(options,
+           status.message() + ": this machine will not notice if the storage loses that object");
+    });
+  }
   if (load_index) {
     RETURN_IF_ERROR(repository->LoadIndex());
     WarnDamaged(options, *repository, ObjectKind::kIndex);
@@ -246,6 +377,12 @@ int ReportError(const GlobalOptions& options, const Status& status) {
       break;
     case StatusCode::kNoRepository:
       code = kExitNoRepository;
+      break;
+    case StatusCode::kRepositoryChanged:
+      code = kExitRepositoryChanged;
+      break;
+    case StatusCode::kHistoryMissing:
+      code = kExitHistoryMissing;
       break;
     default:
       break;

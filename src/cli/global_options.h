@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "repo/history_guard.h"
+#include "repo/known_repository.h"
 #include "repo/lock.h"
 #include "repo/repository.h"
 
@@ -23,6 +25,8 @@ enum ExitCode {
   kExitNoRepository = 10,
   kExitLocked = 11,
   kExitWrongPassword = 12,
+  kExitRepositoryChanged = 13,  // the location serves another repository than pinned
+  kExitHistoryMissing = 14,     // snapshots or indexes this machine wrote are gone
   kExitInterrupted = 130,
 };
 
@@ -35,6 +39,9 @@ struct GlobalOptions {
   // default, $XDG_CACHE_HOME/ferry or ~/.cache/ferry.
   std::string cache_dir;
   bool no_cache = false;
+  // What this machine remembers about repositories (pins, written snapshots
+  // and indexes); empty: $XDG_CONFIG_HOME/ferry or ~/.config/ferry.
+  std::string state_dir;
   bool json = false;
   bool quiet = false;
 
@@ -58,8 +65,39 @@ Result<std::unique_ptr<Backend>> OpenBackendFor(const GlobalOptions& options);
 // Opens the repository (asking for the password) and loads its index,
 // warning about each index object it had to skip (WarnDamaged).
 // `load_index` false: for check, which reads each index itself.
+//
+// Before the index is loaded it verifies what this machine remembers
+// (repo/known_repository.h, repo/history_guard.h): the repository must be the
+// one pinned at this location (else kRepositoryChanged, exit 13; the first
+// open pins it), and every snapshot and index object this machine wrote must
+// still be listed (else kHistoryMissing, exit 14). The repository then records
+// the snapshots and indexes it writes, and the ones removed through its
+// backend() (deliberate removals: see history_guard.h).
 Result<std::unique_ptr<Repository>> OpenRepository(const GlobalOptions& options,
                                                    bool load_index = true);
+
+// Which of those checks an open makes. Only `ferry trust` weakens them: to
+// accept a changed repository (kNone) or its missing objects (kPinOnly).
+enum class TrustChecks { kAll, kPinOnly, kNone };
+Result<std::unique_ptr<Repository>> OpenRepositoryWith(const GlobalOptions& options,
+                                                       bool load_index, TrustChecks checks);
+
+// This machine's ferry state directory: --state-dir / FERRY_STATE_DIR, else
+// $XDG_CONFIG_HOME/ferry, else ~/.config/ferry; "" if there is no such place.
+std::string StateDir(const GlobalOptions& options);
+// The location the options point at, as pins name it.
+Result<RepositoryLocation> LocationFor(const GlobalOptions& options);
+// Pins `id` at the options' location, in the state directory and (with
+// --agent) in the agent file; says so when it replaces another pin. For init
+// and `trust accept-repository`. A pin that cannot be written is a warning.
+void PinRepository(const GlobalOptions& options, const Id& id);
+// The API for commands that delete snapshot or index objects on purpose
+// (forget, prune, repair) by a way other than `repository.backend().Remove()`
+// (which records by itself, see repo/history_guard.h): call after the
+// removal succeeded, so that this machine's next open does not report the
+// objects missing. No-op without a state directory.
+Status RecordDeliberateRemoval(const GlobalOptions& options, const Repository& repository,
+                               ObjectKind kind, const std::vector<Id>& ids);
 
 // Where this machine remembers the unreadable locks it has seen (LockOptions):
 // "locks" below the cache root (--cache-dir, $XDG_CACHE_HOME/ferry or

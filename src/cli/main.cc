@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   AddRepairCommand(app, global, commands);
   AddUnlockCommand(app, global, commands);
   AddKeyCommand(app, global, commands);
+  AddTrustCommand(app, global, commands);
   AddScheduleCommand(app, global, commands);
   AddServeCommand(app, global, commands);
   AddVaultCommand(app, global, commands);

@@ -31,6 +31,10 @@ const char* CodeName(StatusCode code) {
       return "interrupted";
     case StatusCode::kNoRepository:
       return "no repository";
+    case StatusCode::kRepositoryChanged:
+      return "repository changed";
+    case StatusCode::kHistoryMissing:
+      return "objects missing";
     case StatusCode::kInternal:
       return "internal error";
   }

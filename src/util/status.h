@@ -34,6 +34,12 @@ enum class StatusCode {
   kUnsupported,
   kInterrupted,
   kNoRepository,  // the location holds no repository (exit code 10)
+  // The location serves another repository than the one this machine pinned
+  // there (repo/known_repository.h; exit code 13).
+  kRepositoryChanged,
+  // Snapshots or index objects this machine wrote are no longer listed
+  // (repo/history_guard.h; exit code 14).
+  kHistoryMissing,
   kInternal,
 };
 
@@ -59,6 +65,12 @@ class [[nodiscard]] Status {
   static Status Unsupported(std::string m) { return {StatusCode::kUnsupported, std::move(m)}; }
   static Status Interrupted(std::string m) { return {StatusCode::kInterrupted, std::move(m)}; }
   static Status NoRepository(std::string m) { return {StatusCode::kNoRepository, std::move(m)}; }
+  static Status RepositoryChanged(std::string m) {
+    return {StatusCode::kRepositoryChanged, std::move(m)};
+  }
+  static Status HistoryMissing(std::string m) {
+    return {StatusCode::kHistoryMissing, std::move(m)};
+  }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }

@@ -69,7 +69,7 @@ T_FULL=""
 for i in 1 2; do
   chmod -R u+rwx "$FERRY_REPOSITORY" 2>/dev/null || true
   rm -rf "$FERRY_REPOSITORY"
-  expect_exit 0 "$FERRY" init
+  expect_exit 0 "$FERRY" init   # a deliberate re-init: it re-pins the path (docs/cli.md, "ferry trust")
   t0=$(now)
   expect_exit 0 "$FERRY" backup "$SRC"
   t=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
@@ -95,7 +95,7 @@ for delay in $DELAYS; do
   log "round: kill -9 the first backup of a fresh repository after ${delay}s"
   chmod -R u+rwx "$FERRY_REPOSITORY" 2>/dev/null || true
   rm -rf "$FERRY_REPOSITORY"
-  expect_exit 0 "$FERRY" init
+  expect_exit 0 "$FERRY" init   # a deliberate re-init: it re-pins the path (docs/cli.md, "ferry trust")
   interrupt_backup "$delay" KILL
   [[ $KILLED == 1 ]] && KILLS=$((KILLS + 1))
   recover "kill -9 at ${delay}s"

@@ -10,6 +10,9 @@
 #               (kept when KEEP_WORK=1, or on failure when KEEP_WORK=failed)
 #   FERRY_REPOSITORY=$WORK/repo, FERRY_PASSWORD_FILE=$WORK/password (exported)
 #   XDG_CACHE_HOME=$WORK/cache (exported): vault metadata caches stay in $WORK
+#   XDG_CONFIG_HOME=$WORK/config (exported): what ferry remembers per machine (repository
+#               pins, the snapshots and indexes it wrote: `ferry trust`) stays in $WORK, so
+#               tests neither write to ~ nor see each other's pins
 #   $OUT, $ERR  files holding stdout/stderr of the last expect_exit
 #   fail MSG                  print MSG (and where) and exit 1
 #   log MSG                   print a progress line
@@ -79,8 +82,9 @@ _cleanup() {
 trap _cleanup EXIT
 trap 'exit 130' INT TERM
 
-unset FERRY_PASSWORD FERRY_CACHE_DIR
+unset FERRY_PASSWORD FERRY_CACHE_DIR FERRY_STATE_DIR
 export XDG_CACHE_HOME=$WORK/cache
+export XDG_CONFIG_HOME=$WORK/config
 export FERRY_REPOSITORY=$WORK/repo
 export FERRY_PASSWORD_FILE=$WORK/password
 printf 'correct horse battery staple\n' >"$FERRY_PASSWORD_FILE"
