@@ -1,7 +1,7 @@
 // ferry forget: remove snapshots by a retention policy (repo/retention_policy.h)
 // or by ID. Only snapshot objects go: the data they alone used stays until
 // prune. Takes the exclusive lock; on a vault, needs the maintenance token.
-#include <cstdio>
+#include <algorithm>
 
 #include "cli/commands.h"
 #include "repo/retention_policy.h"

@@ -1,6 +1,5 @@
 // RepairIndex (repo/repair.h): the index from the packs' own headers.
 #include <map>
-#include <set>
 
 #include "format/index_file.h"
 #include "repo/pack_header.h"
