@@ -119,13 +119,19 @@ Result<std::string> ReadPassword(const GlobalOptions& options, bool confirm,
 }
 
 namespace {
-std::string CacheRoot(const GlobalOptions& options) {
-  if (!options.cache_dir.empty()) return options.cache_dir;
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
-    return std::string(xdg) + "/ferry";
+// `chosen` if given, else $XDG_VARIABLE/ferry, else ~/HOME_FALLBACK/ferry
+// (the XDG base directory rules); "" if there is no home either.
+std::string XdgDirectory(const std::string& chosen, const char* variable,
+                         const char* home_fallback) {
+  if (!chosen.empty()) return chosen;
+  if (const char* xdg = std::getenv(variable); xdg && *xdg) return std::string(xdg) + "/ferry";
   if (const char* home = std::getenv("HOME"); home && *home)
-    return std::string(home) + "/.cache/ferry";
+    return std::string(home) + "/" + home_fallback + "/ferry";
   return "";
+}
+
+std::string CacheRoot(const GlobalOptions& options) {
+  return XdgDirectory(options.cache_dir, "XDG_CACHE_HOME", ".cache");
 }
 
 // The cache directory for one vault repository: one below the cache root per
@@ -166,12 +172,7 @@ Result<std::unique_ptr<Backend>> OpenBackendFor(const GlobalOptions& options) {
 }
 
 std::string StateDir(const GlobalOptions& options) {
-  if (!options.state_dir.empty()) return options.state_dir;
-  if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg)
-    return std::string(xdg) + "/ferry";
-  if (const char* home = std::getenv("HOME"); home && *home)
-    return std::string(home) + "/.config/ferry";
-  return "";
+  return XdgDirectory(options.state_dir, "XDG_CONFIG_HOME", ".config");
 }
 
 Result<RepositoryLocation> LocationFor(const GlobalOptions& options) {
