@@ -17,3 +17,18 @@ if ((${#missing[@]})); then
   $sudo apt-get update
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
+
+# The storage services the tests run on loopback (Azurite for Azure Blob,
+# s3rver for S3) come from npm, pinned by tests/servers/package-lock.json.
+# Debian's nodejs only where the machine has no Node.js of its own.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo=sudo
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends nodejs npm
+fi
+servers="$(cd "$(dirname "$0")/.." && pwd)/tests/servers"
+if [[ ! -x $servers/node_modules/.bin/azurite-blob || ! -x $servers/node_modules/.bin/s3rver ||
+      $servers/package-lock.json -nt $servers/node_modules/.package-lock.json ]]; then
+  (cd "$servers" && npm ci --no-audit --no-fund --loglevel=error)
+fi
