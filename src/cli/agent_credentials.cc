@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "storage/http_backend.h"
+#include "storage/retry_backend.h"
 #include "util/file_util.h"
 
 namespace ferry {
@@ -64,9 +65,12 @@ Result<std::unique_ptr<Backend>> OpenAgentBackend(const AgentCredentials& c) {
   options.token = c.token;
   options.ca_file = c.ca_file;
   options.label = "vault " + c.vault + ", machine " + c.machine;
+  // One retry policy for every backend: RetryBackend's, not the client's.
+  options.retry_seconds = 0;
   auto backend = std::make_unique<HttpBackend>(options);
-  RETURN_IF_ERROR(backend->CheckVersion());
-  return std::unique_ptr<Backend>(std::move(backend));
+  // Carries the first request across a restart of the vault, as every later one.
+  RETURN_IF_ERROR(Retrier().Run([&](int) { return backend->CheckVersion(); }));
+  return std::unique_ptr<Backend>(std::make_unique<RetryBackend>(std::move(backend)));
 }
 
 }  // namespace ferry

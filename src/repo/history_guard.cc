@@ -178,6 +178,12 @@ Status HistoryRecordingBackend::Put(const ObjectName& name, ByteView data) {
   return Status::Ok();
 }
 
+Status HistoryRecordingBackend::PutIfAbsent(const ObjectName& name, ByteView data) {
+  RETURN_IF_ERROR(inner_->PutIfAbsent(name, data));
+  Recorded(name, /*removed=*/false);
+  return Status::Ok();
+}
+
 Status HistoryRecordingBackend::Remove(const ObjectName& name) {
   Status status = inner_->Remove(name);
   // NotFound: it is gone, as the caller meant; the record must not keep it.

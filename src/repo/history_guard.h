@@ -116,6 +116,7 @@ class HistoryRecordingBackend : public Backend {
 
   Status Create() override { return inner_->Create(); }
   Status Put(const ObjectName& name, ByteView data) override;
+  Status PutIfAbsent(const ObjectName& name, ByteView data) override;
   Result<Bytes> Get(const ObjectName& name, uint64_t offset, uint64_t length) override {
     return inner_->Get(name, offset, length);
   }

@@ -45,6 +45,7 @@ class DiskSource : public Backend {
   // A disk is never written or listed through this class.
   Status Create() override { return ReadOnly(); }
   Status Put(const ObjectName&, ByteView) override { return ReadOnly(); }
+  Status PutIfAbsent(const ObjectName&, ByteView) override { return ReadOnly(); }
   Status List(ObjectKind, const std::function<Status(const std::string&, uint64_t)>&) override {
     return ReadOnly();
   }

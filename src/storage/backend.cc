@@ -1,6 +1,5 @@
 #include "storage/backend.h"
 
-
 namespace ferry {
 
 const char* ObjectKindName(ObjectKind kind) {
@@ -59,6 +58,13 @@ class BufferingWriter : public ObjectWriter {
   Bytes buffer_;
 };
 }  // namespace
+
+Status Backend::PutIfAbsent(const ObjectName& name, ByteView data) {
+  auto existing = Stat(name);
+  if (existing.ok()) return Status::AlreadyExists(Location() + ": " + name.Path() + " exists");
+  if (!existing.status().IsNotFound()) return existing.status();
+  return Put(name, data);
+}
 
 Result<std::unique_ptr<ObjectWriter>> Backend::OpenWriter(const ObjectName& name) {
   return std::unique_ptr<ObjectWriter>(new BufferingWriter(*this, name));

@@ -9,6 +9,8 @@
 //    the end of the object is Corruption (it is shorter than its reader
 //    expects), not a short read.
 //  - List reports every complete object of a kind, never a temporary.
+//  - PutIfAbsent stores the object only if no object has the name, atomically
+//    where the service can (write-once); otherwise AlreadyExists.
 //  - Remove of a missing object returns NotFound.
 //  - All methods are safe to call from several threads at once.
 #pragma once
@@ -67,6 +69,10 @@ class Backend {
   // Prepares an empty repository layout. Fails with AlreadyExists if a config exists.
   virtual Status Create() = 0;
   virtual Status Put(const ObjectName& name, ByteView data) = 0;
+  // Write-once Put: AlreadyExists if the name is taken. The default (Stat,
+  // then Put) leaves a window in which two writers both succeed; backends
+  // whose service has a conditional write override it.
+  virtual Status PutIfAbsent(const ObjectName& name, ByteView data);
   virtual Result<Bytes> Get(const ObjectName& name, uint64_t offset = 0,
                             uint64_t length = kToEnd) = 0;
   // Size in bytes; NotFound if the object does not exist.

@@ -86,6 +86,12 @@ Status CacheBackend::Put(const ObjectName& name, ByteView data) {
   return Status::Ok();
 }
 
+Status CacheBackend::PutIfAbsent(const ObjectName& name, ByteView data) {
+  RETURN_IF_ERROR(remote_->PutIfAbsent(name, data));
+  if (Cached(name)) Keep(name, data);
+  return Status::Ok();
+}
+
 Result<Bytes> CacheBackend::Get(const ObjectName& name, uint64_t offset, uint64_t length) {
   if (!Cached(name)) return remote_->Get(name, offset, length);
   if (Verified(name)) {

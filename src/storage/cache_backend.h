@@ -29,6 +29,7 @@ class CacheBackend : public Backend {
   Status Create() override { return remote_->Create(); }
   // Stored remotely first; a metadata object is then kept in the cache too.
   Status Put(const ObjectName& name, ByteView data) override;
+  Status PutIfAbsent(const ObjectName& name, ByteView data) override;
   Result<Bytes> Get(const ObjectName& name, uint64_t offset, uint64_t length) override;
   Result<uint64_t> Stat(const ObjectName& name) override { return remote_->Stat(name); }
   // The remote's listing; cached indexes and snapshots it no longer lists

@@ -17,6 +17,9 @@ class FallbackBackend : public Backend {
 
   Status Create() override { return primary_->Create(); }
   Status Put(const ObjectName& name, ByteView data) override { return primary_->Put(name, data); }
+  Status PutIfAbsent(const ObjectName& name, ByteView data) override {
+    return primary_->PutIfAbsent(name, data);
+  }
   Result<Bytes> Get(const ObjectName& name, uint64_t offset, uint64_t length) override;
   Result<uint64_t> Stat(const ObjectName& name) override;
   Status List(ObjectKind kind,

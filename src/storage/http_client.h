@@ -1,27 +1,26 @@
-// HttpClient: HTTP requests with libcurl for ferry's network clients (the
-// vault backend, the vault admin commands, the import service client).
+// HttpClient: the vault protocol (docs/protocol.md) over HttpTransport, for
+// the vault backend, the vault admin commands and the import service client:
+// the server's address, the bearer token, the protocol header, the vault's
+// JSON error documents.
 //
-// Connections are pooled (one easy handle per concurrent request, reused), so
-// uploaders keep their connections alive. Each failed attempt becomes a
-// Status that says whether a retry can help (Status::retryable()): transport
-// failures (refused, dropped or stalled connections, truncated answers) and
-// transient server answers (5xx other than 507, 408, 429) are retryable and
-// are retried with exponential backoff (0.25 s doubling to 8 s) for up to
-// `retry_seconds`, which carries a backup across a restart of the server.
-// Everything else is final at once: 4xx answers are returned to the caller,
-// 507 ("the vault is out of space") is a permanent NoSpace error, and so are
-// a bad URL or a certificate that does not verify. A streamed download cut
-// off half-way is resumed with a range from the first byte its sink has not
-// yet had, so the sink sees every byte exactly once.
+// Each failed attempt becomes a Status that says whether a retry can help
+// (Status::retryable()): transport failures and transient server answers
+// (5xx other than 507, 408, 429) are retryable and are retried with
+// Retrier's backoff for up to `retry_seconds` (0 for the vault backend,
+// which RetryBackend wraps instead). Everything else is final at once: 4xx
+// answers are returned to the caller, 507 ("the vault is out of space") is a
+// permanent NoSpace error, and so are a bad URL or a certificate that does
+// not verify. A streamed download that fails after its sink had bytes is not
+// retried here (the sink would see them twice): RetryBackend::ReadStream
+// resumes it with a range from the first byte the sink has not had.
 #pragma once
 
-#include <atomic>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <vector>
 
 #include "storage/backend.h"
+#include "storage/http_transport.h"
+#include "storage/retry_policy.h"
 
 namespace ferry {
 
@@ -54,7 +53,7 @@ struct HttpResponse {
 class HttpClient {
  public:
   explicit HttpClient(HttpClientOptions options);
-  ~HttpClient();
+  ~HttpClient() = default;
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
@@ -67,19 +66,15 @@ class HttpClient {
   // "label at server" for messages.
   std::string Describe() const;
   const HttpClientOptions& options() const { return options_; }
-  BackendStats stats() const { return {bytes_sent_, bytes_received_, requests_}; }
+  BackendStats stats() const { return transport_.stats(); }
 
  private:
-  // One attempt. `streamed` counts the 2xx body bytes handed to the
-  // request's sink, so that a retry can resume after them.
-  Result<HttpResponse> PerformOnce(const HttpRequest& request, uint64_t* streamed);
-  void* TakeHandle();
-  void ReturnHandle(void* handle);
+  // One attempt; `delivered` becomes true once the request's sink has had bytes.
+  Result<HttpResponse> PerformOnce(const HttpRequest& request, bool* delivered);
 
   HttpClientOptions options_;
-  std::mutex handles_mutex_;
-  std::vector<void*> handles_;
-  std::atomic<uint64_t> bytes_sent_{0}, bytes_received_{0}, requests_{0};
+  HttpTransport transport_;
+  Retrier retrier_;
 };
 
 }  // namespace ferry

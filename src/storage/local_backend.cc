@@ -43,6 +43,21 @@ Status LocalBackend::Put(const ObjectName& name, ByteView data) {
   return WriteFileAtomic(FullPath(name), data, 0600);
 }
 
+// link(2) refuses an existing name: the object appears whole, once.
+Status LocalBackend::PutIfAbsent(const ObjectName& name, ByteView data) {
+  std::string path = FullPath(name);
+  std::string temp = TempPathFor(path);
+  RETURN_IF_ERROR(WriteFileAtomic(temp, data, 0600));
+  int linked = ::link(temp.c_str(), path.c_str());
+  int err = errno;
+  ::unlink(temp.c_str());
+  if (linked != 0) {
+    if (err == EEXIST) return Status::AlreadyExists(path + " exists");
+    return ErrnoStatus("link " + temp + " to " + path, err);
+  }
+  return ObjectRenamed(path.substr(0, path.rfind('/')));
+}
+
 namespace {
 // An open object file and the checked byte range to read from it.
 class RangeReader {

@@ -17,6 +17,7 @@ class LocalBackend : public Backend {
   // (a staging directory, a disk, a storage container).
   Status CreateDataDirectories();
   Status Put(const ObjectName& name, ByteView data) override;
+  Status PutIfAbsent(const ObjectName& name, ByteView data) override;
   Result<Bytes> Get(const ObjectName& name, uint64_t offset, uint64_t length) override;
   Result<uint64_t> Stat(const ObjectName& name) override;
   Status List(ObjectKind kind,

@@ -27,6 +27,14 @@ Status MemoryBackend::Put(const ObjectName& name, ByteView data) {
   return Status::Ok();
 }
 
+Status MemoryBackend::PutIfAbsent(const ObjectName& name, ByteView data) {
+  auto object = std::make_shared<const Bytes>(data.begin(), data.end());
+  std::lock_guard lock(store_->mutex);
+  if (!store_->objects.emplace(name.Path(), std::move(object)).second)
+    return Status::AlreadyExists(location_ + ": " + name.Path() + " exists");
+  return Status::Ok();
+}
+
 std::shared_ptr<const Bytes> MemoryBackend::Find(const ObjectName& name) {
   std::lock_guard lock(store_->mutex);
   auto found = store_->objects.find(name.Path());

@@ -30,6 +30,7 @@ class MemoryBackend : public Backend {
 
   Status Create() override;
   Status Put(const ObjectName& name, ByteView data) override;
+  Status PutIfAbsent(const ObjectName& name, ByteView data) override;
   Result<Bytes> Get(const ObjectName& name, uint64_t offset, uint64_t length) override;
   Result<uint64_t> Stat(const ObjectName& name) override;
   Status List(ObjectKind kind,

@@ -1,46 +1,11 @@
 #include "storage/retry_backend.h"
 
 #include <algorithm>
-#include <chrono>
-#include <thread>
 
 namespace ferry {
 
 RetryBackend::RetryBackend(std::unique_ptr<Backend> inner, RetryPolicy policy)
-    : inner_(std::move(inner)), policy_(std::move(policy)), random_(std::random_device{}()) {
-  if (!policy_.sleep)
-    policy_.sleep = [](double seconds) {
-      std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-    };
-  if (!policy_.now)
-    policy_.now = [] {
-      return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-          .count();
-    };
-}
-
-// Full jitter (AWS's "exponential backoff and jitter"): a random wait up to
-// the doubled ceiling, so that clients cut off together do not come back
-// together.
-double RetryBackend::NextDelay(double ceiling) {
-  std::lock_guard lock(random_mutex_);
-  return std::uniform_real_distribution<double>(ceiling / 2, ceiling)(random_);
-}
-
-Status RetryBackend::Run(const std::function<Status(int attempt)>& attempt) {
-  double deadline = policy_.now() + policy_.budget_seconds;
-  double ceiling = policy_.first_delay_seconds;
-  for (int number = 0;; ++number) {
-    Status status = attempt(number);
-    if (status.ok() || !status.retryable()) return status;
-    double wait = NextDelay(ceiling);
-    if (policy_.now() + wait > deadline)
-      return status.WithContext("gave up after " + std::to_string(number + 1) + " attempt(s)");
-    ++retries_;
-    policy_.sleep(wait);
-    ceiling = std::min(ceiling * 2, policy_.max_delay_seconds);
-  }
-}
+    : inner_(std::move(inner)), retrier_(std::move(policy)) {}
 
 Status RetryBackend::Create() {
   return Run([&](int) { return inner_->Create(); });
@@ -49,6 +14,19 @@ Status RetryBackend::Create() {
 Status RetryBackend::Put(const ObjectName& name, ByteView data) {
   // Putting again is safe: a Put replaces the object whole.
   return Run([&](int) { return inner_->Put(name, data); });
+}
+
+Status RetryBackend::PutIfAbsent(const ObjectName& name, ByteView data) {
+  return Run([&](int attempt) {
+    Status written = inner_->PutIfAbsent(name, data);
+    if (attempt == 0 || written.code() != StatusCode::kAlreadyExists) return written;
+    // An earlier attempt may have written it and lost only its answer.
+    auto existing = inner_->Get(name, 0, kToEnd);
+    if (existing.ok() && existing->size() == data.size() &&
+        std::equal(existing->begin(), existing->end(), data.begin()))
+      return Status::Ok();
+    return written;
+  });
 }
 
 Result<Bytes> RetryBackend::Get(const ObjectName& name, uint64_t offset, uint64_t length) {

@@ -9,29 +9,19 @@
 // What a retry must not do twice: a listing that failed after it had visited
 // names is not restarted (the caller would see them twice; the error is
 // returned), and a streamed read resumes after the bytes its sink already
-// took. A Remove retried after an attempt whose answer was lost may find the
-// object gone: that counts as removed. Streamed writes (OpenWriter) are not
-// retried here: their bytes are gone once written; the caller re-uploads.
+// took. A write-once Put retried after an attempt whose answer was lost may
+// find its own object: the same bytes under the name count as written. A Remove retried after an
+// attempt whose answer was lost may find the object gone: that counts as removed. Streamed writes
+// (OpenWriter) are not retried here: their bytes are gone once written; the caller re-uploads.
 #pragma once
 
-#include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <random>
 
 #include "storage/backend.h"
+#include "storage/retry_policy.h"
 
 namespace ferry {
-
-struct RetryPolicy {
-  double budget_seconds = 120;  // from the first attempt; 0: no retries
-  double first_delay_seconds = 0.25;
-  double max_delay_seconds = 8;
-  // How to wait, and what time it is (seconds): tests replace them.
-  std::function<void(double seconds)> sleep;
-  std::function<double()> now;
-};
 
 class RetryBackend : public Backend {
  public:
@@ -39,6 +29,7 @@ class RetryBackend : public Backend {
 
   Status Create() override;
   Status Put(const ObjectName& name, ByteView data) override;
+  Status PutIfAbsent(const ObjectName& name, ByteView data) override;
   Result<Bytes> Get(const ObjectName& name, uint64_t offset, uint64_t length) override;
   Result<uint64_t> Stat(const ObjectName& name) override;
   Status List(ObjectKind kind,
@@ -54,19 +45,13 @@ class RetryBackend : public Backend {
 
   Backend& inner() { return *inner_; }
   // Attempts that failed and were retried, over this backend's life.
-  uint64_t retries() const { return retries_; }
+  uint64_t retries() const { return retrier_.retries(); }
 
  private:
-  // Runs `attempt` until it returns a Status that is OK, permanent, or the
-  // budget is spent; `attempt` gets the attempt's number (0 first).
-  Status Run(const std::function<Status(int attempt)>& attempt);
-  double NextDelay(double previous);
+  Status Run(const std::function<Status(int attempt)>& attempt) { return retrier_.Run(attempt); }
 
   std::unique_ptr<Backend> inner_;
-  RetryPolicy policy_;
-  std::mutex random_mutex_;
-  std::mt19937_64 random_;
-  std::atomic<uint64_t> retries_{0};
+  Retrier retrier_;
 };
 
 }  // namespace ferry

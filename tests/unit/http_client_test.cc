@@ -1,6 +1,8 @@
 // HttpClient's retry decision against a real server: a transient 503 is retried, a 507
-// (the vault is out of space) and a 4xx are not, and a streamed download cut off half-way
-// is resumed from the first byte its sink has not had, so the sink sees every byte once.
+// (the vault is out of space) and a 4xx are not; a streamed download cut off half-way is
+// not retried by the client (its sink has had bytes) but resumed by RetryBackend around
+// the vault backend from the first byte its sink has not had, so the sink sees every byte
+// once.
 #include "storage/http_client.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +12,8 @@
 #include <thread>
 
 #include "service/buffered_http_server.h"
+#include "storage/http_backend.h"
+#include "storage/retry_backend.h"
 
 namespace ferry {
 namespace {
@@ -26,7 +30,8 @@ class HttpClientTest : public ::testing::Test {
                       "application/json");
     });
     // The first answer breaks off half-way; later ones honour the range.
-    server_.Get("/object", [this](const httplib::Request& req, httplib::Response& res) {
+    server_.Get("/vault/v1/repository/data/(.*)", [this](const httplib::Request& req,
+                                                         httplib::Response& res) {
       bool cut = requests_++ == 0;
       res.set_content_provider(body_.size(), "application/octet-stream",
                                [this, cut](size_t offset, size_t length, httplib::DataSink& sink) {
@@ -87,16 +92,34 @@ TEST_F(HttpClientTest, TransientServerErrorIsRetriedUntilTheDeadline) {
   EXPECT_GT(requests_, 1);
 }
 
-TEST_F(HttpClientTest, StreamCutOffHalfWayResumesWhereTheSinkStopped) {
+TEST_F(HttpClientTest, StreamCutOffHalfWayIsNotRetriedByTheClient) {
   HttpClient client = Client(60);
   std::string received;
   std::function<Status(ByteView)> sink = [&](ByteView data) {
     received.append(reinterpret_cast<const char*>(data.data()), data.size());
     return Status::Ok();
   };
-  auto result = client.Perform({"GET", "/object", {}, "", "", &sink});
-  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  auto result = client.Perform({"GET", "/vault/v1/repository/data/x", {}, "", "", &sink});
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(result.status().retryable()) << "the caller may resume it";
+  EXPECT_EQ(requests_, 1);
+  EXPECT_EQ(received.size(), body_.size() / 2);
+}
+
+TEST_F(HttpClientTest, StreamCutOffHalfWayResumesWhereTheSinkStopped) {
+  HttpClientOptions options;
+  options.server = "http://127.0.0.1:" + std::to_string(port_);
+  options.retry_seconds = 0;
+  RetryBackend backend(std::make_unique<HttpBackend>(options));
+  std::string received;
+  ObjectName name{ObjectKind::kData, std::string(64, 'a')};
+  Status read = backend.ReadStream(name, 0, Backend::kToEnd, [&](ByteView data) {
+    received.append(reinterpret_cast<const char*>(data.data()), data.size());
+    return Status::Ok();
+  });
+  ASSERT_TRUE(read.ok()) << read.ToString();
   EXPECT_GE(requests_, 2);
+  EXPECT_EQ(backend.retries(), 1u);
   EXPECT_EQ(received.size(), body_.size());
   EXPECT_TRUE(received == body_) << "the sink saw bytes twice or out of order";
 }

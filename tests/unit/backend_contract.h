@@ -1,0 +1,38 @@
+// The Backend contract (storage/backend.h) as a value-parameterised suite:
+// each backend's test binary instantiates it (INSTANTIATE_TEST_SUITE_P) with
+// a maker of fresh, empty backends, so that local, in-memory, vault, Azure
+// and S3 storage all pass the same tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "storage/backend.h"
+#include "test_util.h"
+
+namespace ferry {
+
+// Each backend the suite runs on: a name for the test's output and a maker
+// of a fresh, empty backend (`dir` is a scratch directory of the test's own;
+// a service-backed maker uses a new prefix each time). The suite calls Create().
+struct BackendUnderTest {
+  const char* name;
+  std::function<std::unique_ptr<Backend>(const std::string& dir)> make;
+};
+
+class BackendContractTest : public ::testing::TestWithParam<BackendUnderTest> {
+ protected:
+  void SetUp() override;
+  ObjectName Name(ObjectKind kind, ByteView data);
+
+  TempDir dir_;
+  std::unique_ptr<Backend> backend_;
+};
+
+// For INSTANTIATE_TEST_SUITE_P's last argument.
+std::string BackendName(const ::testing::TestParamInfo<BackendUnderTest>& info);
+
+}  // namespace ferry
