@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "service/vault_server.h"
+#include "storage/backend_registry.h"
 
 namespace ferry {
 
@@ -16,6 +17,7 @@ struct ServeFlags {
   std::string tls_key;
   std::string shipping_address;
   std::string storage_root;
+  std::string storage;
 };
 
 int RunServe(GlobalOptions& global, const ServeFlags& flags) {
@@ -31,6 +33,19 @@ int RunServe(GlobalOptions& global, const ServeFlags& flags) {
   options.tls_key = flags.tls_key;
   if (!flags.shipping_address.empty()) options.shipping_address = flags.shipping_address;
   options.storage_root = flags.storage_root;
+  if (!flags.storage.empty()) {
+    // One location for everything the vault stores: repositories below
+    // STORAGE/repositories, storage accounts (unless --storage-root says
+    // otherwise) below STORAGE/accounts.
+    auto repositories = StorageLocationChild(flags.storage, "repositories");
+    if (!repositories.ok()) return ReportError(global, repositories.status());
+    options.repository_store = *repositories;
+    if (options.storage_root.empty()) {
+      auto accounts = StorageLocationChild(flags.storage, "accounts");
+      if (!accounts.ok()) return ReportError(global, accounts.status());
+      options.storage_root = *accounts;
+    }
+  }
   auto server = VaultServer::Open(options);
   if (!server.ok()) return ReportError(global, server.status());
   auto port = (*server)->Bind();
@@ -80,6 +95,11 @@ void AddServeCommand(CLI::App& app, GlobalOptions& global, CommandList& commands
                    "Storage accounts that datacenter ingest fills, as ROOT/ACCOUNT/CONTAINER "
                    "(default DATA/storage)")
       ->envname("FERRY_STORAGE_ROOT");
+  command
+      ->add_option("--storage", flags->storage,
+                   "Where the repositories (and, without --storage-root, the storage accounts) "
+                   "live: a directory, azure://… or s3://… (docs/storage.md; default DATA)")
+      ->envname("FERRY_VAULT_STORAGE");
   commands.push_back({command, [&global, flags] { return RunServe(global, *flags); }});
 }
 

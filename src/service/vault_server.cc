@@ -16,7 +16,7 @@
 #include "service/buffered_http_server.h"
 #include "service/request_body.h"
 #include "service/token.h"
-#include "storage/local_backend.h"
+#include "storage/backend_registry.h"
 #include "util/clock.h"
 #include "util/file_util.h"
 
@@ -102,7 +102,7 @@ struct VaultServer::Impl {
   // storage root becomes "(vault storage)".
   std::string HidePaths(const std::string& text) const {
     std::string out = text;
-    for (const std::string& root : {StorageRoot(), options.data_dir}) {
+    for (const std::string& root : {StorageRoot(), RepositoryStore(), options.data_dir}) {
       if (root.empty()) continue;
       for (size_t at; (at = out.find(root)) != std::string::npos;) {
         size_t end = out.find_first_of(" \"':,", at + root.size());
@@ -136,10 +136,14 @@ struct VaultServer::Impl {
     std::lock_guard lock(backends_mutex);
     auto it = backends.find(machine.id);
     if (it != backends.end()) return it->second.get();
-    std::string root = options.data_dir + "/repositories/" + machine.vault + "/" + machine.name;
-    auto backend = std::make_unique<LocalBackend>(root);
-    struct stat st;
-    if (::stat((root + "/data").c_str(), &st) != 0) RETURN_IF_ERROR(backend->Create());
+    // Names were checked when the machine was registered: plain path parts.
+    ASSIGN_OR_RETURN(std::string location,
+                     StorageLocationChild(RepositoryStore(), machine.vault + "/" + machine.name));
+    ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend, OpenBackend(location));
+    // Create lays out what a repository needs (directories, a container);
+    // it refuses only once the machine's config exists, which is fine.
+    Status created = backend->Create();
+    if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return created;
     Backend* raw = backend.get();
     backends.emplace(machine.id, std::move(backend));
     return raw;
@@ -257,6 +261,18 @@ struct VaultServer::Impl {
   ~Impl() {
     stopping = true;
     for (auto& [key, thread] : adoptions) thread.join();
+  }
+  // Where the machines' repositories live: any storage location.
+  std::string RepositoryStore() const {
+    return options.repository_store.empty() ? options.data_dir + "/repositories"
+                                            : options.repository_store;
+  }
+  // A seed's container in the storage accounts below StorageRoot().
+  Result<std::unique_ptr<Backend>> OpenContainer(const SeedRecord& seed) const {
+    ASSIGN_OR_RETURN(
+        std::string location,
+        StorageLocationChild(StorageRoot(), seed.storage_account + "/" + seed.container));
+    return OpenBackend(location);
   }
   std::string StorageRoot() const {
     return options.storage_root.empty() ? options.data_dir + "/storage" : options.storage_root;
@@ -846,13 +862,17 @@ void VaultServer::Impl::AdoptSeed(MachineRecord machine, std::string job) {
     std::fprintf(stderr, "seed %s: %s\n", job.c_str(), repository.status().ToString().c_str());
     return finish([](SeedRecord& s) { s.state = SeedState::kAwaiting; });
   }
-  LocalBackend container(StorageRoot() + "/" + seed.storage_account + "/" + seed.container);
+  auto container = OpenContainer(seed);
+  if (!container.ok()) {
+    std::fprintf(stderr, "seed %s: %s\n", job.c_str(), container.status().ToString().c_str());
+    return finish([](SeedRecord& s) { s.state = SeedState::kAwaiting; });
+  }
   uint64_t copied = 0, copied_bytes = 0;
   std::vector<Id> missing, corrupt;
   for (const SeedPack& pack : seed.packs) {
     if (stopping) return finish([](SeedRecord&) {});  // stays "adopting"; resumes on request
     if (!(*repository)->Stat({ObjectKind::kData, pack.id.Hex()}).ok()) {
-      auto size = CopyVerifiedPack(container, **repository, pack.id);
+      auto size = CopyVerifiedPack(**container, **repository, pack.id);
       if (size.ok()) {
         ++copied;
         copied_bytes += *size;
@@ -999,10 +1019,11 @@ void VaultServer::Impl::SeedRoutes() {
                            std::to_string(report["absent"].size()) + " of " +
                            std::to_string(seed->packs.size()) +
                            " missing); adopt it first: ferry seed adopt " + seed->job);
-    LocalBackend container(StorageRoot() + "/" + seed->storage_account + "/" + seed->container);
+    auto container = OpenContainer(*seed);
+    if (!container.ok()) return SendStatus(res, container.status());
     uint64_t removed = 0;
     for (const SeedPack& pack : seed->packs) {
-      Status status = container.Remove({ObjectKind::kData, pack.id.Hex()});
+      Status status = (*container)->Remove({ObjectKind::kData, pack.id.Hex()});
       if (status.ok())
         ++removed;
       else if (!status.IsNotFound())
@@ -1025,10 +1046,16 @@ Result<std::unique_ptr<VaultServer>> VaultServer::Open(const VaultServerOptions&
   if (options.tls_certificate.empty() != options.tls_key.empty())
     return Status::InvalidArgument("TLS needs both --tls-cert and --tls-key");
   auto impl = std::make_unique<Impl>(options, clock);
-  RETURN_IF_ERROR(MakeDirectories(options.data_dir + "/repositories", 0700));
-  // Uploads cut off by a crash of the server leave temp files beside the
-  // objects; at startup none can still be in progress, so all are garbage.
-  RemoveTempFiles(options.data_dir + "/repositories");
+  RETURN_IF_ERROR(MakeDirectories(options.data_dir, 0700));
+  if (options.repository_store.empty()) {
+    RETURN_IF_ERROR(MakeDirectories(options.data_dir + "/repositories", 0700));
+    // Uploads cut off by a crash of the server leave temp files beside the
+    // objects; at startup none can still be in progress, so all are garbage.
+    RemoveTempFiles(options.data_dir + "/repositories");
+  }
+  // A location no backend understands fails now, not at a machine's first request.
+  for (const std::string& location : {impl->RepositoryStore(), impl->StorageRoot()})
+    RETURN_IF_ERROR(OpenBackend(location).status().WithContext("the vault's storage"));
   ASSIGN_OR_RETURN(impl->store, OpenSqliteMetadataStore(options.data_dir + "/vault.db"));
   RETURN_IF_ERROR(impl->EnsureAdminToken());
   if (!options.tls_certificate.empty()) {

@@ -22,6 +22,9 @@ struct VaultServerOptions {
   int port = 8470;              // 0: any free port
   std::string tls_certificate;  // PEM files; both or neither
   std::string tls_key;
+  // Where the machines' repositories live (docs/storage.md): any storage
+  // location, each machine's below it at VAULT/MACHINE; default DATA/repositories.
+  std::string repository_store;
   // The storage accounts that datacenter ingest fills, as directories
   // ROOT/ACCOUNT/CONTAINER (Azure Blob and S3 come later); default DATA/storage.
   std::string storage_root;

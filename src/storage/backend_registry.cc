@@ -1,5 +1,7 @@
 #include "storage/backend_registry.h"
 
+#include <algorithm>
+
 #include "storage/local_backend.h"
 #include "storage/memory_backend.h"
 
@@ -46,6 +48,25 @@ Result<StorageLocation> ParseStorageLocation(const std::string& text) {
     location.address = text.substr(6);
   }
   return location;
+}
+
+Result<std::string> StorageLocationChild(const std::string& base, const std::string& relative) {
+  ASSIGN_OR_RETURN(StorageLocation location, ParseStorageLocation(base));
+  bool plain = !relative.empty() && relative.front() != '/' && relative.back() != '/';
+  for (size_t start = 0; plain && start <= relative.size();) {
+    size_t end = std::min(relative.find('/', start), relative.size());
+    std::string part = relative.substr(start, end - start);
+    plain = !part.empty() && part != "." && part != ".." && part.find('?') == std::string::npos;
+    start = end + 1;
+  }
+  if (!plain)
+    return Status::InvalidArgument("'" + relative + "' is not a plain relative storage path");
+  std::string text = location.text;
+  size_t query = location.scheme == "local" ? std::string::npos : text.find('?');
+  std::string head = text.substr(0, query),
+              tail = query == std::string::npos ? "" : text.substr(query);
+  while (head.size() > 1 && head.ends_with('/') && !head.ends_with("://")) head.pop_back();
+  return head + (head.ends_with("://") ? "" : "/") + relative + tail;
 }
 
 BackendRegistry& BackendRegistry::Default() {

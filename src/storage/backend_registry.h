@@ -33,6 +33,12 @@ struct StorageLocation {
 // empty string or a malformed scheme, naming what is wrong.
 Result<StorageLocation> ParseStorageLocation(const std::string& text);
 
+// The location of `relative` ("repositories/prod/fileserver01") below
+// `base`, for any scheme: a directory below a path, a longer prefix before an
+// object store's query ("azure://c/p?account=a" → "azure://c/p/REL?account=a").
+// `relative` must be a plain relative path (no "..", no empty parts).
+Result<std::string> StorageLocationChild(const std::string& base, const std::string& relative);
+
 class BackendRegistry {
  public:
   using Factory = std::function<Result<std::unique_ptr<Backend>>(const StorageLocation&)>;

@@ -44,6 +44,22 @@ TEST(BackendRegistryTest, UnknownSchemesNameTheKnownOnes) {
   EXPECT_NE(opened.status().message().find("memory://NAME"), std::string::npos);
 }
 
+TEST(BackendRegistryTest, ChildLocationsKeepSchemeAndQuery) {
+  EXPECT_EQ(*StorageLocationChild("/srv/vault/", "repositories/v/m"),
+            "/srv/vault/repositories/v/m");
+  EXPECT_EQ(*StorageLocationChild("local:/srv", "a/b"), "local:/srv/a/b");
+  EXPECT_EQ(*StorageLocationChild("memory://x", "a"), "memory://x/a");
+  EXPECT_EQ(*StorageLocationChild("azure://data/p?account=acct1", "r/v/m"),
+            "azure://data/p/r/v/m?account=acct1");
+  EXPECT_EQ(*StorageLocationChild("s3://bucket?endpoint=http://h:9000&region=r", "a"),
+            "s3://bucket/a?endpoint=http://h:9000&region=r");
+  // A local path may hold a '?': it is part of the directory's name.
+  EXPECT_EQ(*StorageLocationChild("/odd?dir", "a"), "/odd?dir/a");
+  for (const char* bad : {"", "/abs", "a/../b", "a//b", "a/", "..", "a?x=1"})
+    EXPECT_EQ(StorageLocationChild("s3://b", bad).status().code(), StatusCode::kInvalidArgument)
+        << bad;
+}
+
 TEST(BackendRegistryTest, MemoryLocationsAreSharedByName) {
   auto first = OpenBackend("memory://shared-by-name");
   auto second = OpenBackend("memory://shared-by-name");
