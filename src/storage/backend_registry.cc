@@ -1,5 +1,6 @@
 #include "storage/backend_registry.h"
 
+#include "storage/azure_blob_backend.h"
 #include "storage/local_backend.h"
 #include "storage/memory_backend.h"
 
@@ -28,6 +29,7 @@ void RegisterBuiltins(BackendRegistry& registry) {
                       return std::unique_ptr<Backend>(
                           new MemoryBackend(MemoryBackend::Named(location.address), location.text));
                     });
+  RegisterAzureBlobBackend(registry);
 }
 
 }  // namespace
