@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "storage/azure_blob_backend.h"
 #include "storage/local_backend.h"
 #include "storage/memory_backend.h"
 
@@ -30,6 +31,7 @@ void RegisterBuiltins(BackendRegistry& registry) {
                       return std::unique_ptr<Backend>(
                           new MemoryBackend(MemoryBackend::Named(location.address), location.text));
                     });
+  RegisterAzureBlobBackend(registry);
 }
 
 }  // namespace
