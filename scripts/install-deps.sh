@@ -5,7 +5,7 @@ packages=(
   build-essential cmake ninja-build pkg-config python3 attr
   libssl-dev libsodium-dev libzstd-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libcurl4-openssl-dev libcpp-httplib-dev libsqlite3-dev curl openssl
-  libgtest-dev libgmock-dev libbenchmark-dev tzdata
+  libgtest-dev libgmock-dev libbenchmark-dev tzdata libexpat1-dev
 )
 missing=()
 for package in "${packages[@]}"; do
