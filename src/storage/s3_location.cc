@@ -1,0 +1,183 @@
+#include "storage/s3_location.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "storage/http_transport.h"
+
+namespace ferry {
+
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// %XX decoding of a query value; a stray "%" is an error.
+Result<std::string> Unescape(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size() || HexValue(text[i + 1]) < 0 || HexValue(text[i + 2]) < 0)
+      return Status::InvalidArgument("a '%' not followed by two hex digits");
+    out += static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2]));
+    i += 2;
+  }
+  return out;
+}
+
+// S3's bucket naming rules (the strict, DNS-compatible ones every service accepts).
+bool IsBucketName(const std::string& name) {
+  if (name.size() < 3 || name.size() > 63) return false;
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-')) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  return alnum(name.front()) && alnum(name.back()) && name.find("..") == std::string::npos;
+}
+
+bool IsRegionName(const std::string& region) {
+  if (region.empty() || region.size() > 64) return false;
+  return std::all_of(region.begin(), region.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+}  // namespace
+
+std::string S3Location::BucketUrl() const {
+  if (path_style) return endpoint + "/" + bucket;
+  size_t host = endpoint.find("://") + 3;
+  return endpoint.substr(0, host) + bucket + "." + endpoint.substr(host) + "/";
+}
+
+std::string S3Location::ObjectUrl(const std::string& key) const {
+  std::string base = BucketUrl();
+  if (base.back() != '/') base += '/';
+  return base + PercentEncode(key, true);
+}
+
+std::string S3Location::Key(const std::string& path) const {
+  return prefix.empty() ? path : prefix + "/" + path;
+}
+
+std::string S3Location::ToString() const {
+  std::string text = "s3://" + bucket + (prefix.empty() ? "" : "/" + prefix);
+  text += "?endpoint=" + endpoint + "&region=" + region;
+  bool default_style = endpoint_given;  // custom endpoints default to path style
+  if (path_style != default_style)
+    text += std::string("&addressing=") + (path_style ? "path" : "virtual");
+  return text;
+}
+
+Result<S3Location> ParseS3Location(const StorageLocation& location) {
+  const std::string& text = location.text;
+  auto refuse = [&](const std::string& why) {
+    return Status::InvalidArgument(
+        "storage location '" + text + "': " + why +
+        " (the form is s3://BUCKET[/PREFIX]?endpoint=URL&region=R[&addressing=path|virtual])");
+  };
+  std::string address = location.address;
+  std::string query;
+  if (size_t mark = address.find('?'); mark != std::string::npos) {
+    query = address.substr(mark + 1);
+    address = address.substr(0, mark);
+  }
+  S3Location parsed;
+  size_t slash = address.find('/');
+  parsed.bucket = address.substr(0, slash);
+  if (slash != std::string::npos) parsed.prefix = address.substr(slash + 1);
+  if (parsed.bucket.empty()) return refuse("no bucket given");
+  if (!IsBucketName(parsed.bucket))
+    return refuse("'" + parsed.bucket +
+                  "' is not a bucket name (3 to 63 lower-case letters, digits, '.' and '-')");
+  while (!parsed.prefix.empty() && parsed.prefix.back() == '/') parsed.prefix.pop_back();
+  if (!parsed.prefix.empty()) {
+    size_t start = 0;
+    while (true) {
+      size_t end = parsed.prefix.find('/', start);
+      std::string segment = parsed.prefix.substr(start, end - start);
+      if (segment.empty() || segment == "." || segment == "..")
+        return refuse("the prefix has an empty, '.' or '..' part");
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+    for (unsigned char c : parsed.prefix)
+      if (c < 0x20 || c == 0x7f) return refuse("the prefix holds a control character");
+  }
+  std::string addressing;
+  bool region_given = false, addressing_given = false;
+  size_t start = 0;
+  while (!query.empty() && start <= query.size()) {
+    size_t end = query.find('&', start);
+    if (end == std::string::npos) end = query.size();
+    std::string item = query.substr(start, end - start);
+    start = end + 1;
+    if (item.empty()) continue;
+    size_t equals = item.find('=');
+    if (equals == std::string::npos) return refuse("'" + item + "' has no value");
+    std::string name = item.substr(0, equals);
+    auto value = Unescape(item.substr(equals + 1));
+    if (!value.ok()) return refuse(name + ": " + value.status().message());
+    if (name == "endpoint") {
+      if (parsed.endpoint_given) return refuse("endpoint is given twice");
+      parsed.endpoint = *value;
+      parsed.endpoint_given = true;
+    } else if (name == "region") {
+      if (region_given) return refuse("region is given twice");
+      parsed.region = *value;
+      region_given = true;
+    } else if (name == "addressing") {
+      if (addressing_given) return refuse("addressing is given twice");
+      addressing = *value;
+      addressing_given = true;
+    } else {
+      return refuse("unknown parameter '" + name + "' (endpoint, region and addressing are known)");
+    }
+  }
+  if (!region_given) parsed.region = "us-east-1";
+  if (!IsRegionName(parsed.region)) return refuse("'" + parsed.region + "' is not a region name");
+  if (parsed.endpoint_given) {
+    std::string& endpoint = parsed.endpoint;
+    size_t scheme_end = endpoint.find("://");
+    std::string scheme = scheme_end == std::string::npos ? "" : endpoint.substr(0, scheme_end);
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (scheme != "http" && scheme != "https")
+      return refuse("the endpoint '" + endpoint + "' is not an http:// or https:// URL");
+    std::string rest = endpoint.substr(scheme_end + 3);
+    while (!rest.empty() && rest.back() == '/') rest.pop_back();
+    if (rest.empty()) return refuse("the endpoint has no host");
+    if (rest.find('@') != std::string::npos)
+      return refuse(
+          "the endpoint holds user information (credentials never go in a location: set "
+          "FERRY_S3_ACCESS_KEY_ID and FERRY_S3_SECRET_ACCESS_KEY)");
+    if (rest.find_first_of("/?#") != std::string::npos)
+      return refuse("the endpoint has a path, query or fragment (give only scheme://host[:port])");
+    for (unsigned char c : rest)
+      if (c <= 0x20 || c >= 0x7f) return refuse("the endpoint holds a blank or control character");
+    endpoint = scheme + "://" + rest;
+  } else {
+    parsed.endpoint = "https://s3." + parsed.region + ".amazonaws.com";
+  }
+  if (addressing_given) {
+    if (addressing != "path" && addressing != "virtual")
+      return refuse("addressing is '" + addressing + "', not path or virtual");
+    parsed.path_style = addressing == "path";
+  } else {
+    parsed.path_style = parsed.endpoint_given;
+  }
+  if (!parsed.path_style && parsed.bucket.find('.') != std::string::npos &&
+      parsed.endpoint.rfind("https://", 0) == 0)
+    return refuse("bucket '" + parsed.bucket +
+                  "' has a '.', which breaks TLS with virtual-host addressing: add "
+                  "addressing=path");
+  return parsed;
+}
+
+}  // namespace ferry
