@@ -49,17 +49,6 @@ TransportRequest MakeRequest(std::string method, std::string url) {
   return request;
 }
 
-bool ParseSize(const std::string& text, uint64_t* value) {
-  if (text.empty() || text.size() > 19) return false;
-  uint64_t result = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    result = result * 10 + static_cast<uint64_t>(c - '0');
-  }
-  *value = result;
-  return true;
-}
-
 }  // namespace
 
 Result<AzureBlobLocation> ParseAzureBlobLocation(const std::string& address) {
@@ -267,7 +256,7 @@ Result<uint64_t> AzureBlobBackend::Stat(const ObjectName& name) {
   if (response.status == 404) return Status::NotFound(what + ": no such object");
   if (response.status / 100 != 2) return AnswerStatus(response, what);
   uint64_t size = 0;
-  if (!ParseSize(response.Header("content-length"), &size))
+  if (!ParseDecimalDigits(response.Header("content-length"), &size))
     return Status::Corruption(what + ": the service answered without a valid Content-Length")
         .Retryable();
   return size;

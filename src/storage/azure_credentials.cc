@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "storage/http_transport.h"
 #include "util/file_util.h"
 
 namespace ferry {
@@ -21,12 +22,7 @@ bool IsPrintableWithoutSpace(const std::string& text) {
 }
 
 // Azure's own rules for a field name are case-insensitive.
-bool SameName(const std::string& a, const char* b) {
-  std::string lower_a, lower_b(b);
-  for (char c : a) lower_a += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (char& c : lower_b) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower_a == lower_b;
-}
+bool SameName(const std::string& a, const char* b) { return AsciiLower(a) == AsciiLower(b); }
 
 }  // namespace
 

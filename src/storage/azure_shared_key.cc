@@ -13,12 +13,6 @@ namespace ferry {
 
 namespace {
 
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 std::string Trim(const std::string& text) {
   size_t first = text.find_first_not_of(" \t");
   if (first == std::string::npos) return "";
@@ -26,31 +20,7 @@ std::string Trim(const std::string& text) {
   return text.substr(first, last - first + 1);
 }
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
-
-Result<std::string> PercentDecode(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    int high = i + 2 < text.size() ? HexDigit(text[i + 1]) : -1;
-    int low = i + 2 < text.size() ? HexDigit(text[i + 2]) : -1;
-    if (high < 0 || low < 0) return Status::InvalidArgument("a '%' not followed by two hex digits");
-    out += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
-  return out;
-}
 
 Result<std::string> SharedKeyStringToSign(const TransportRequest& request,
                                           const std::string& account) {
@@ -78,7 +48,7 @@ Result<std::string> SharedKeyStringToSign(const TransportRequest& request,
 
   std::map<std::string, std::string> ms_headers;
   for (const auto& header : request.headers) {
-    std::string name = Lower(header.name);
+    std::string name = AsciiLower(header.name);
     if (name.rfind("x-ms-", 0) == 0) ms_headers[name] = Trim(header.value);
   }
   for (const auto& [name, value] : ms_headers) text += name + ":" + value + "\n";
@@ -98,7 +68,7 @@ Result<std::string> SharedKeyStringToSign(const TransportRequest& request,
       auto value = PercentDecode(equals == std::string::npos ? "" : pair.substr(equals + 1));
       if (!name.ok() || !value.ok())
         return Status::InvalidArgument("cannot sign a URL whose query has a broken escape");
-      parameters[Lower(*name)].push_back(*value);
+      parameters[AsciiLower(*name)].push_back(*value);
     }
     start = end + 1;
   }

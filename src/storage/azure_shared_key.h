@@ -40,7 +40,4 @@ std::string HttpDate(int64_t unix_seconds);
 // header to `request`.
 Status SignSharedKey(TransportRequest& request, const std::string& account, ByteView key);
 
-// "%20" → " ": the decoding of a query parameter; fails on a broken escape.
-Result<std::string> PercentDecode(const std::string& text);
-
 }  // namespace ferry

@@ -2,6 +2,8 @@
 
 #include <expat.h>
 
+#include "util/bytes.h"
+
 namespace ferry {
 
 namespace {
@@ -40,17 +42,6 @@ void AppendText(ElementStack& stack, const char* text, int length) {
     return;
   }
   stack.text.append(text, static_cast<size_t>(length));
-}
-
-bool ParseSize(const std::string& text, uint64_t* value) {
-  if (text.empty() || text.size() > 19) return false;  // < 10^19 fits in uint64_t
-  uint64_t result = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    result = result * 10 + static_cast<uint64_t>(c - '0');
-  }
-  *value = result;
-  return true;
 }
 
 }  // namespace
@@ -100,7 +91,7 @@ struct AzureListParser::State {
       state->blobs.back().name = stack.text;
       state->blob_has_name = true;
     } else if (stack.Is({"EnumerationResults", "Blobs", "Blob", "Properties", "Content-Length"})) {
-      if (!ParseSize(stack.text, &state->blobs.back().size))
+      if (!ParseDecimalDigits(stack.text, &state->blobs.back().size))
         return state->Fail(Status::Corruption("a blob size that is not a number"));
       state->blob_has_size = true;
     } else if (stack.Is({"EnumerationResults", "Blobs", "Blob"})) {

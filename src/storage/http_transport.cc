@@ -14,16 +14,10 @@ struct CurlGlobal {
   CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 };
 
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 std::string FindHeader(const std::vector<HttpHeader>& headers, const std::string& name) {
-  std::string wanted = Lower(name);
+  std::string wanted = AsciiLower(name);
   for (const auto& header : headers)
-    if (Lower(header.name) == wanted) return header.value;
+    if (AsciiLower(header.name) == wanted) return header.value;
   return "";
 }
 
@@ -118,7 +112,7 @@ size_t HeaderCallback(char* data, size_t size, size_t count, void* user) {
   value = first == std::string::npos ? "" : value.substr(first);
   constexpr size_t kMaxHeaders = 200;
   if (response.headers.size() < kMaxHeaders)
-    response.headers.push_back({Lower(line.substr(0, colon)), value});
+    response.headers.push_back({AsciiLower(line.substr(0, colon)), value});
   return n;
 }
 
@@ -148,9 +142,9 @@ std::string TransportRequest::Header(const std::string& name) const {
 }
 
 void TransportRequest::SetHeader(const std::string& name, std::string value) {
-  std::string wanted = Lower(name);
+  std::string wanted = AsciiLower(name);
   for (auto& header : headers)
-    if (Lower(header.name) == wanted) {
+    if (AsciiLower(header.name) == wanted) {
       header.value = std::move(value);
       return;
     }
@@ -266,8 +260,9 @@ Result<TransportResponse> HttpTransport::Perform(const TransportRequest& unsigne
 }
 
 Status StatusForHttpAnswer(long status, const std::string& what, const std::string& detail) {
-  std::string message = what + ": " + (detail.empty() ? "HTTP " + std::to_string(status) : detail);
-  auto with_code = [&] { return message + " (HTTP " + std::to_string(status) + ")"; };
+  std::string code = "HTTP " + std::to_string(status);
+  std::string message = what + ": " + (detail.empty() ? code : detail);
+  auto with_code = [&] { return detail.empty() ? message : message + " (" + code + ")"; };
   if (status == 507) return Status::NoSpace(with_code());
   if (status >= 500 || status == 408 || status == 429)
     return Status::IOError(with_code()).Retryable();
@@ -305,6 +300,29 @@ std::string PercentEncode(const std::string& text, bool keep_slashes) {
     }
   }
   return out;
+}
+
+Result<std::string> PercentDecode(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    int high = i + 2 < text.size() ? HexDigitValue(text[i + 1]) : -1;
+    int low = i + 2 < text.size() ? HexDigitValue(text[i + 2]) : -1;
+    if (high < 0 || low < 0) return Status::InvalidArgument("a '%' not followed by two hex digits");
+    out += static_cast<char>(high * 16 + low);
+    i += 2;
+  }
+  return out;
+}
+
+std::string AsciiLower(std::string text) {
+  for (char& c : text)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return text;
 }
 
 }  // namespace ferry

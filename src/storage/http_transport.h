@@ -106,5 +106,10 @@ Status StatusForHttpAnswer(long status, const std::string& what, const std::stri
 // RFC 3986 percent-encoding of everything but unreserved characters; with
 // `keep_slashes`, "/" stays as it is (object keys in a URL path).
 std::string PercentEncode(const std::string& text, bool keep_slashes = false);
+// The inverse: each "%XX" becomes its byte; a "%" without two hex digits
+// after it is InvalidArgument.
+Result<std::string> PercentDecode(const std::string& text);
+// ASCII lower case (header names, URL schemes), whatever the locale.
+std::string AsciiLower(std::string text);
 
 }  // namespace ferry

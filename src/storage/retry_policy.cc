@@ -32,7 +32,8 @@ Status Retrier::Run(const std::function<Status(int attempt)>& attempt) {
   double ceiling = policy_.first_delay_seconds;
   for (int number = 0;; ++number) {
     Status status = attempt(number);
-    if (status.ok() || !status.retryable()) return status;
+    // No budget: no retries were meant, so none "gave up".
+    if (status.ok() || !status.retryable() || policy_.budget_seconds <= 0) return status;
     double wait = NextDelay(ceiling);
     if (policy_.now() + wait > deadline)
       return status.WithContext("gave up after " + std::to_string(number + 1) + " attempt(s)");

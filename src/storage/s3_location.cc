@@ -9,29 +9,6 @@ namespace ferry {
 
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// %XX decoding of a query value; a stray "%" is an error.
-Result<std::string> Unescape(const std::string& text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size() || HexValue(text[i + 1]) < 0 || HexValue(text[i + 2]) < 0)
-      return Status::InvalidArgument("a '%' not followed by two hex digits");
-    out += static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2]));
-    i += 2;
-  }
-  return out;
-}
-
 // S3's bucket naming rules (the strict, DNS-compatible ones every service accepts).
 bool IsBucketName(const std::string& name) {
   if (name.size() < 3 || name.size() > 63) return false;
@@ -122,7 +99,7 @@ Result<S3Location> ParseS3Location(const StorageLocation& location) {
     size_t equals = item.find('=');
     if (equals == std::string::npos) return refuse("'" + item + "' has no value");
     std::string name = item.substr(0, equals);
-    auto value = Unescape(item.substr(equals + 1));
+    auto value = PercentDecode(item.substr(equals + 1));
     if (!value.ok()) return refuse(name + ": " + value.status().message());
     if (name == "endpoint") {
       if (parsed.endpoint_given) return refuse("endpoint is given twice");
@@ -146,8 +123,7 @@ Result<S3Location> ParseS3Location(const StorageLocation& location) {
     std::string& endpoint = parsed.endpoint;
     size_t scheme_end = endpoint.find("://");
     std::string scheme = scheme_end == std::string::npos ? "" : endpoint.substr(0, scheme_end);
-    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    scheme = AsciiLower(scheme);
     if (scheme != "http" && scheme != "https")
       return refuse("the endpoint '" + endpoint + "' is not an http:// or https:// URL");
     std::string rest = endpoint.substr(scheme_end + 3);

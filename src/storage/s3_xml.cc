@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "util/bytes.h"
+
 namespace ferry {
 
 namespace {
@@ -140,14 +142,9 @@ S3Error ParseS3Error(ByteView body) {
 }
 
 Result<uint64_t> ParseDecimal(const std::string& text, const std::string& what) {
-  if (text.empty() || text.size() > 19)
-    return Status::Corruption(what + " '" + text.substr(0, 40) + "' is not a decimal number");
   uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9')
-      return Status::Corruption(what + " '" + text.substr(0, 40) + "' is not a decimal number");
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-  }
+  if (!ParseDecimalDigits(text, &value))
+    return Status::Corruption(what + " '" + text.substr(0, 40) + "' is not a decimal number");
   return value;
 }
 

@@ -13,19 +13,6 @@ namespace {
 constexpr const char* kAlgorithm = "AWS4-HMAC-SHA256";
 constexpr const char* kService = "s3";
 
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // A header value as SigV4 canonicalises it: leading and trailing blanks
 // dropped, runs of blanks inside folded to one space.
 std::string TrimValue(const std::string& value) {
@@ -59,7 +46,7 @@ Result<SplitUrl> Split(const std::string& url) {
   if (scheme_end == std::string::npos)
     return Status::InvalidArgument("cannot sign '" + url.substr(0, url.find('?')) +
                                    "': not an absolute URL");
-  std::string scheme = Lower(url.substr(0, scheme_end));
+  std::string scheme = AsciiLower(url.substr(0, scheme_end));
   if (scheme != "http" && scheme != "https")
     return Status::InvalidArgument("cannot sign a " + scheme + ":// URL");
   size_t authority_start = scheme_end + 3;
@@ -116,7 +103,7 @@ std::string SigV4Encode(const std::string& component, bool keep_slashes) {
   decoded.reserve(component.size());
   for (size_t i = 0; i < component.size(); ++i) {
     if (component[i] == '%' && i + 2 < component.size()) {
-      int high = HexValue(component[i + 1]), low = HexValue(component[i + 2]);
+      int high = HexDigitValue(component[i + 1]), low = HexDigitValue(component[i + 2]);
       if (high >= 0 && low >= 0) {
         decoded += static_cast<char>(high * 16 + low);
         i += 2;
@@ -156,7 +143,7 @@ Result<SigV4Parts> SigV4Signer::Compute(const std::string& method, const std::st
     return Status::InvalidArgument("x-amz-date '" + amz_date + "' is not YYYYMMDDTHHMMSSZ");
   std::vector<std::pair<std::string, std::string>> canonical;
   for (const HttpHeader& header : headers) {
-    std::string name = Lower(header.name);
+    std::string name = AsciiLower(header.name);
     std::string value = TrimValue(header.value);
     for (char c : value)
       if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
@@ -197,8 +184,9 @@ Result<SigV4Parts> SigV4Signer::Compute(const std::string& method, const std::st
 Status SigV4Signer::Sign(TransportRequest& request) const {
   ASSIGN_OR_RETURN(std::string authority, UrlAuthority(request.url));
   // An Authorization left from an earlier attempt must not be signed itself.
-  std::erase_if(request.headers,
-                [](const HttpHeader& header) { return Lower(header.name) == "authorization"; });
+  std::erase_if(request.headers, [](const HttpHeader& header) {
+    return AsciiLower(header.name) == "authorization";
+  });
   request.SetHeader("host", authority);
   request.SetHeader("x-amz-date", AmzDate(now_()));
   std::string payload_hash = request.Header("x-amz-content-sha256");

@@ -18,21 +18,30 @@ std::string HexEncode(ByteView data) {
   return out;
 }
 
-namespace {
-int HexValue(char c) {
+int HexDigitValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-}  // namespace
+
+bool ParseDecimalDigits(std::string_view text, uint64_t* value) {
+  if (text.empty() || text.size() > 19) return false;  // < 10^19 fits in uint64_t
+  uint64_t result = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    result = result * 10 + static_cast<uint64_t>(c - '0');
+  }
+  *value = result;
+  return true;
+}
 
 Result<Bytes> HexDecode(std::string_view hex) {
   if (hex.size() % 2 != 0) return Status::InvalidArgument("hex string has odd length");
   Bytes out(hex.size() / 2);
   for (size_t i = 0; i < out.size(); ++i) {
-    int hi = HexValue(hex[2 * i]);
-    int lo = HexValue(hex[2 * i + 1]);
+    int hi = HexDigitValue(hex[2 * i]);
+    int lo = HexDigitValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0)
       return Status::InvalidArgument("not a hex string: '" + std::string(hex) + "'");
     out[i] = static_cast<uint8_t>(hi << 4 | lo);

@@ -73,6 +73,12 @@ std::string HexEncode(ByteView data);
 std::string HumanBytes(uint64_t bytes);
 // Fails on odd length or a non-hex character.
 Result<Bytes> HexDecode(std::string_view hex);
+// The value of one hex digit (either case), or -1.
+int HexDigitValue(char c);
+// A size or count from outside (a header, a listing): decimal digits only —
+// no sign, no blanks, no leading "+" — and at most 19 of them, so that it
+// cannot overflow. False otherwise, leaving `value` alone.
+bool ParseDecimalDigits(std::string_view text, uint64_t* value);
 
 std::string Base64Encode(ByteView data);
 Result<Bytes> Base64Decode(std::string_view text);

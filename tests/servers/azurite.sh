@@ -21,38 +21,15 @@ usage() { echo "usage: $0 start|stop STATE_DIR" >&2; exit 2; }
 [[ $# -eq 2 ]] || usage
 command=$1 state=$2
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Any HTTP answer (Azurite refuses an unsigned request with 403) means it is listening.
-answers() { [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1?comp=list") != 000 ]]; }
-
-stop() {
-  [[ -f $state/pid ]] || return 0
-  local pid
-  pid=$(cat "$state/pid")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid"
-    local deadline=$((SECONDS + 30))
-    while kill -0 "$pid" 2>/dev/null; do
-      if ((SECONDS > deadline)); then
-        echo "azurite (pid $pid) did not exit within 30 s of SIGTERM: killing it" >&2
-        kill -9 "$pid" 2>/dev/null || true
-        break
-      fi
-      sleep 0.1
-    done
-  fi
-  rm -f "$state/pid" "$state/env"
-}
+name=azurite
+source "$here/server_lib.sh"
 
 start() {
   if [[ ! -x $binary ]]; then
     echo "$binary is missing: run 'npm ci' in $here (scripts/install-deps.sh does)" >&2
     exit 1
   fi
-  stop
+  stop_server
   rm -rf "$state/data"
   mkdir -p "$state/data"
   local attempt port pid endpoint debug=()
@@ -65,17 +42,7 @@ start() {
       --skipApiVersionCheck --loose --disableTelemetry "${debug[@]}" \
       >"$state/log" 2>&1 </dev/null &
     pid=$!
-    local deadline=$((SECONDS + 60))
-    while kill -0 "$pid" 2>/dev/null && ! answers "$endpoint"; do
-      if ((SECONDS > deadline)); then
-        kill "$pid" 2>/dev/null || true
-        echo "azurite did not answer on $endpoint within 60 s; its log:" >&2
-        cat "$state/log" >&2
-        exit 1
-      fi
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
+    if await_server "$pid" "$endpoint?comp=list"; then
       echo "$pid" >"$state/pid"
       cat >"$state/env" <<ENV
 AZURITE_ENDPOINT=$endpoint
@@ -94,6 +61,6 @@ ENV
 
 case $command in
   start) mkdir -p "$state" && start ;;
-  stop) stop ;;
+  stop) stop_server ;;
   *) usage ;;
 esac

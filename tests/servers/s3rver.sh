@@ -22,56 +22,31 @@ state=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 binary=$here/node_modules/.bin/s3rver
 
-stop() {
-  [[ -f $state/pid ]] || return 0
-  local pid
-  pid=$(cat "$state/pid")
-  if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + 30))
-    while kill -0 "$pid" 2>/dev/null; do
-      if ((SECONDS > deadline)); then
-        kill -9 "$pid" 2>/dev/null || true
-        break
-      fi
-      sleep 0.1
-    done
-  fi
-  rm -f "$state/pid" "$state/env"
-}
+name=s3rver
+source "$here/server_lib.sh"
 
 start() {
   if [[ ! -x $binary ]]; then
     echo "$0: $binary is missing: run 'cd $here && npm ci --no-audit --no-fund' (or scripts/install-deps.sh)" >&2
     exit 1
   fi
-  stop # a server left from an earlier run
+  stop_server # a server left from an earlier run
   mkdir -p "$state"
   rm -rf "$state/data"
   mkdir -p "$state/data"
   local port
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  port=$(free_port)
   # Without the legacy provider, OpenSSL 3 refuses the cipher s3rver encrypts
   # continuation tokens with, and every paged listing fails with a 500.
   NODE_OPTIONS=--openssl-legacy-provider setsid "$binary" -d "$state/data" -a 127.0.0.1 \
     -p "$port" --configure-bucket ferry-test --silent >"$state/log" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$state/pid"
-  local deadline=$((SECONDS + 60))
-  until [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/" || true) != 000 ]]; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "$0: s3rver exited at start; its log:" >&2
-      cat "$state/log" >&2
-      exit 1
-    fi
-    if ((SECONDS > deadline)); then
-      echo "$0: s3rver did not answer on port $port within 60 s; its log:" >&2
-      cat "$state/log" >&2
-      stop
-      exit 1
-    fi
-    sleep 0.2
-  done
+  if ! await_server "$pid" "http://127.0.0.1:$port/"; then
+    echo "$0: s3rver exited at start; its log:" >&2
+    cat "$state/log" >&2
+    exit 1
+  fi
   cat >"$state/env" <<EOF
 S3_ENDPOINT=http://127.0.0.1:$port
 S3_REGION=us-east-1
@@ -84,6 +59,6 @@ EOF
 
 case $action in
   start) start ;;
-  stop) stop ;;
+  stop) stop_server ;;
   *) usage ;;
 esac

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "storage/backend.h"
@@ -22,6 +23,9 @@ struct BackendUnderTest {
   const char* name;
   std::function<std::unique_ptr<Backend>(const std::string& dir)> make;
 };
+
+// gtest shows a parameter by this (ctest -N, failures): its name, not its bytes.
+inline void PrintTo(const BackendUnderTest& backend, std::ostream* out) { *out << backend.name; }
 
 class BackendContractTest : public ::testing::TestWithParam<BackendUnderTest> {
  protected:

@@ -203,5 +203,24 @@ TEST_F(RetryBackendTest, ARemoveWhoseAnswerWasLostCountsAsDone) {
   EXPECT_TRUE(backend_->Remove(name).IsNotFound());
 }
 
+// A client with no retry budget (the vault backend's HttpClient, which a
+// RetryBackend wraps) makes one attempt and reports its failure as it was,
+// without claiming to have given up on retries it never meant to make.
+TEST(RetrierTest, NoBudgetMeansOneAttemptAndTheFailureUnchanged) {
+  RetryPolicy policy;
+  policy.budget_seconds = 0;
+  policy.sleep = [](double) { ADD_FAILURE() << "a retrier without budget waited"; };
+  Retrier retrier(policy);
+  int attempts = 0;
+  Status status = retrier.Run([&](int) {
+    ++attempts;
+    return Status::IOError("connection reset").Retryable();
+  });
+  EXPECT_EQ(attempts, 1);
+  EXPECT_TRUE(status.retryable());
+  EXPECT_EQ(status.message(), "connection reset");
+  EXPECT_EQ(retrier.retries(), 0u);
+}
+
 }  // namespace
 }  // namespace ferry
