@@ -56,69 +56,32 @@ Result<AzureBlobLocation> ParseAzureBlobLocation(const std::string& address) {
     return Status::InvalidArgument("storage location 'azure://" + address + "': " + why +
                                    " (azure://CONTAINER[/PREFIX]?account=NAME[&endpoint=URL])");
   };
+  auto split = SplitObjectStoreAddress(address, {"account", "endpoint"});
+  if (!split.ok()) return invalid(split.status().message());
   AzureBlobLocation location;
-  size_t question = address.find('?');
-  std::string path = address.substr(0, question);
-  std::string query = question == std::string::npos ? "" : address.substr(question + 1);
-  size_t slash = path.find('/');
-  location.container = path.substr(0, slash);
+  location.container = split->name;
+  location.prefix = split->prefix;
   if (!IsContainerName(location.container))
     return invalid("'" + location.container +
                    "' is not a container name (3-63 lower-case letters, digits and hyphens)");
-  if (slash != std::string::npos) {
-    std::string prefix = path.substr(slash + 1);
-    while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-    size_t start = 0;
-    while (!prefix.empty() && start <= prefix.size()) {
-      size_t end = prefix.find('/', start);
-      if (end == std::string::npos) end = prefix.size();
-      std::string segment = prefix.substr(start, end - start);
-      if (segment.empty() || segment == "." || segment == "..")
-        return invalid("the prefix has an empty, '.' or '..' part");
-      start = end + 1;
-    }
-    for (unsigned char c : prefix)
-      if (c < 0x20 || c == 0x7f || c == '\\' || c == '#')
-        return invalid("the prefix has a control character, '\\' or '#'");
-    if (prefix.size() > 512) return invalid("the prefix is longer than 512 characters");
-    location.prefix = prefix;
+  if (auto account = split->parameters.find("account"); account != split->parameters.end()) {
+    if (!IsAccountName(account->second))
+      return invalid("'" + account->second +
+                     "' is not a storage account name (3-24 lower-case letters and digits)");
+    location.account = account->second;
   }
-  bool seen_account = false, seen_endpoint = false;
-  size_t start = 0;
-  while (!query.empty() && start <= query.size()) {
-    size_t end = query.find('&', start);
-    if (end == std::string::npos) end = query.size();
-    std::string pair = query.substr(start, end - start);
-    start = end + 1;
-    if (pair.empty()) continue;
-    size_t equals = pair.find('=');
-    std::string name = pair.substr(0, equals);
-    auto value = PercentDecode(equals == std::string::npos ? "" : pair.substr(equals + 1));
-    if (!value.ok()) return invalid("parameter '" + name + "' has a broken %-escape");
-    if (name == "account") {
-      if (seen_account) return invalid("account is given twice");
-      seen_account = true;
-      if (!IsAccountName(*value))
-        return invalid("'" + *value +
-                       "' is not a storage account name (3-24 lower-case letters and digits)");
-      location.account = *value;
-    } else if (name == "endpoint") {
-      if (seen_endpoint) return invalid("endpoint is given twice");
-      seen_endpoint = true;
-      std::string endpoint = *value;
-      while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-      bool http = endpoint.rfind("http://", 0) == 0, https = endpoint.rfind("https://", 0) == 0;
-      size_t host = endpoint.find("://") + 3;
-      if ((!http && !https) || endpoint.size() <= host)
-        return invalid("the endpoint must be an http:// or https:// URL");
-      if (endpoint.find_first_of("?#@ ", host) != std::string::npos)
-        return invalid(
-            "the endpoint must not have a query, a fragment, user information or "
-            "spaces (credentials go in FERRY_AZURE_*)");
-      location.endpoint = endpoint;
-    } else {
-      return invalid("unknown parameter '" + name + "'");
-    }
+  if (auto given = split->parameters.find("endpoint"); given != split->parameters.end()) {
+    std::string endpoint = given->second;
+    while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+    bool http = endpoint.rfind("http://", 0) == 0, https = endpoint.rfind("https://", 0) == 0;
+    size_t host = endpoint.find("://") + 3;
+    if ((!http && !https) || endpoint.size() <= host)
+      return invalid("the endpoint must be an http:// or https:// URL");
+    if (endpoint.find_first_of("?#@ ", host) != std::string::npos)
+      return invalid(
+          "the endpoint must not have a query, a fragment, user information or "
+          "spaces (credentials go in FERRY_AZURE_*)");
+    location.endpoint = endpoint;
   }
   return location;
 }

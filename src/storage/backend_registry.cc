@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "storage/azure_blob_backend.h"
+#include "storage/http_transport.h"
 #include "storage/local_backend.h"
 #include "storage/memory_backend.h"
 
@@ -69,6 +70,52 @@ Result<std::string> StorageLocationChild(const std::string& base, const std::str
               tail = query == std::string::npos ? "" : text.substr(query);
   while (head.size() > 1 && head.ends_with('/') && !head.ends_with("://")) head.pop_back();
   return head + (head.ends_with("://") ? "" : "/") + relative + tail;
+}
+
+Result<ObjectStoreAddress> SplitObjectStoreAddress(const std::string& address,
+                                                   const std::vector<std::string>& known) {
+  ObjectStoreAddress split;
+  size_t question = address.find('?');
+  std::string path = address.substr(0, question);
+  std::string query = question == std::string::npos ? "" : address.substr(question + 1);
+  size_t slash = path.find('/');
+  split.name = path.substr(0, slash);
+  if (slash != std::string::npos) {
+    std::string prefix = path.substr(slash + 1);
+    while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+    for (size_t start = 0; !prefix.empty() && start <= prefix.size();) {
+      size_t end = std::min(prefix.find('/', start), prefix.size());
+      std::string part = prefix.substr(start, end - start);
+      if (part.empty() || part == "." || part == "..")
+        return Status::InvalidArgument("the prefix has an empty, '.' or '..' part");
+      start = end + 1;
+    }
+    for (unsigned char c : prefix)
+      if (c < 0x20 || c == 0x7f || c == '\\' || c == '#')
+        return Status::InvalidArgument("the prefix has a control character, '\\' or '#'");
+    if (prefix.size() > 512)
+      return Status::InvalidArgument("the prefix is longer than 512 characters");
+    split.prefix = prefix;
+  }
+  for (size_t start = 0; !query.empty() && start <= query.size();) {
+    size_t end = std::min(query.find('&', start), query.size());
+    std::string item = query.substr(start, end - start);
+    start = end + 1;
+    if (item.empty()) continue;
+    size_t equals = item.find('=');
+    if (equals == std::string::npos) return Status::InvalidArgument("'" + item + "' has no value");
+    std::string key = item.substr(0, equals);
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      std::string names;
+      for (const std::string& name : known) names += (names.empty() ? "" : ", ") + name;
+      return Status::InvalidArgument("unknown parameter '" + key + "' (" + names + " are known)");
+    }
+    auto value = PercentDecode(item.substr(equals + 1));
+    if (!value.ok()) return Status::InvalidArgument(key + ": " + value.status().message());
+    if (!split.parameters.emplace(key, *value).second)
+      return Status::InvalidArgument(key + " is given twice");
+  }
+  return split;
 }
 
 BackendRegistry& BackendRegistry::Default() {

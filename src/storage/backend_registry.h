@@ -39,6 +39,21 @@ Result<StorageLocation> ParseStorageLocation(const std::string& text);
 // `relative` must be a plain relative path (no "..", no empty parts).
 Result<std::string> StorageLocationChild(const std::string& base, const std::string& relative);
 
+// An object store's address (what follows "azure://" or "s3://"):
+// NAME[/PREFIX][?KEY=VALUE&…], split and checked the same way for every
+// store. The prefix loses a trailing "/" and may have no empty, "." or ".."
+// part, no control character, '\\' or '#', and at most 512 bytes; each
+// parameter must be one of `known`, given once, with a value, which is
+// %-decoded. The name is left to the store's own naming rules.
+struct ObjectStoreAddress {
+  std::string name;  // the container or bucket
+  std::string prefix;
+  std::map<std::string, std::string> parameters;
+};
+// InvalidArgument says what is wrong; the caller adds the location and its syntax.
+Result<ObjectStoreAddress> SplitObjectStoreAddress(const std::string& address,
+                                                   const std::vector<std::string>& known);
+
 class BackendRegistry {
  public:
   using Factory = std::function<Result<std::unique_ptr<Backend>>(const StorageLocation&)>;

@@ -59,64 +59,25 @@ Result<S3Location> ParseS3Location(const StorageLocation& location) {
         "storage location '" + text + "': " + why +
         " (the form is s3://BUCKET[/PREFIX]?endpoint=URL&region=R[&addressing=path|virtual])");
   };
-  std::string address = location.address;
-  std::string query;
-  if (size_t mark = address.find('?'); mark != std::string::npos) {
-    query = address.substr(mark + 1);
-    address = address.substr(0, mark);
-  }
+  auto split = SplitObjectStoreAddress(location.address, {"endpoint", "region", "addressing"});
+  if (!split.ok()) return refuse(split.status().message());
   S3Location parsed;
-  size_t slash = address.find('/');
-  parsed.bucket = address.substr(0, slash);
-  if (slash != std::string::npos) parsed.prefix = address.substr(slash + 1);
+  parsed.bucket = split->name;
+  parsed.prefix = split->prefix;
   if (parsed.bucket.empty()) return refuse("no bucket given");
   if (!IsBucketName(parsed.bucket))
     return refuse("'" + parsed.bucket +
                   "' is not a bucket name (3 to 63 lower-case letters, digits, '.' and '-')");
-  while (!parsed.prefix.empty() && parsed.prefix.back() == '/') parsed.prefix.pop_back();
-  if (!parsed.prefix.empty()) {
-    size_t start = 0;
-    while (true) {
-      size_t end = parsed.prefix.find('/', start);
-      std::string segment = parsed.prefix.substr(start, end - start);
-      if (segment.empty() || segment == "." || segment == "..")
-        return refuse("the prefix has an empty, '.' or '..' part");
-      if (end == std::string::npos) break;
-      start = end + 1;
-    }
-    for (unsigned char c : parsed.prefix)
-      if (c < 0x20 || c == 0x7f) return refuse("the prefix holds a control character");
-  }
+  auto parameter = [&](const char* key, std::string* value) {
+    auto found = split->parameters.find(key);
+    if (found == split->parameters.end()) return false;
+    *value = found->second;
+    return true;
+  };
   std::string addressing;
-  bool region_given = false, addressing_given = false;
-  size_t start = 0;
-  while (!query.empty() && start <= query.size()) {
-    size_t end = query.find('&', start);
-    if (end == std::string::npos) end = query.size();
-    std::string item = query.substr(start, end - start);
-    start = end + 1;
-    if (item.empty()) continue;
-    size_t equals = item.find('=');
-    if (equals == std::string::npos) return refuse("'" + item + "' has no value");
-    std::string name = item.substr(0, equals);
-    auto value = PercentDecode(item.substr(equals + 1));
-    if (!value.ok()) return refuse(name + ": " + value.status().message());
-    if (name == "endpoint") {
-      if (parsed.endpoint_given) return refuse("endpoint is given twice");
-      parsed.endpoint = *value;
-      parsed.endpoint_given = true;
-    } else if (name == "region") {
-      if (region_given) return refuse("region is given twice");
-      parsed.region = *value;
-      region_given = true;
-    } else if (name == "addressing") {
-      if (addressing_given) return refuse("addressing is given twice");
-      addressing = *value;
-      addressing_given = true;
-    } else {
-      return refuse("unknown parameter '" + name + "' (endpoint, region and addressing are known)");
-    }
-  }
+  parsed.endpoint_given = parameter("endpoint", &parsed.endpoint);
+  bool region_given = parameter("region", &parsed.region);
+  bool addressing_given = parameter("addressing", &addressing);
   if (!region_given) parsed.region = "us-east-1";
   if (!IsRegionName(parsed.region)) return refuse("'" + parsed.region + "' is not a region name");
   if (parsed.endpoint_given) {

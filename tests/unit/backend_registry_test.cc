@@ -60,6 +60,34 @@ TEST(BackendRegistryTest, ChildLocationsKeepSchemeAndQuery) {
         << bad;
 }
 
+TEST(BackendRegistryTest, ObjectStoreAddressesAreSplitAndCheckedOneWay) {
+  auto split = SplitObjectStoreAddress("bucket/a b/c/?region=eu%2D1&endpoint=http://h:9",
+                                       {"endpoint", "region"});
+  ASSERT_TRUE(split.ok()) << split.status().ToString();
+  EXPECT_EQ(split->name, "bucket");
+  EXPECT_EQ(split->prefix, "a b/c");
+  EXPECT_EQ(split->parameters.at("region"), "eu-1");
+  EXPECT_EQ(split->parameters.at("endpoint"), "http://h:9");
+  EXPECT_TRUE(SplitObjectStoreAddress("bucket", {})->prefix.empty());
+  const std::pair<const char*, const char*> refused[] = {
+      {"b/x//y", "empty, '.' or '..'"},
+      {"b/../y", "empty, '.' or '..'"},
+      {"b/x#y", "'#'"},
+      {"b?colour=blue", "unknown parameter 'colour' (region"},
+      {"b?region", "has no value"},
+      {"b?region=a&region=b", "region is given twice"},
+      {"b?region=%zz", "region: "},
+  };
+  for (const auto& [address, why] : refused) {
+    auto result = SplitObjectStoreAddress(address, {"region"});
+    ASSERT_FALSE(result.ok()) << address;
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(result.status().message().find(why), std::string::npos)
+        << address << ": " << result.status().message();
+  }
+  EXPECT_FALSE(SplitObjectStoreAddress("b/" + std::string(513, 'p'), {}).ok());
+}
+
 TEST(BackendRegistryTest, MemoryLocationsAreSharedByName) {
   auto first = OpenBackend("memory://shared-by-name");
   auto second = OpenBackend("memory://shared-by-name");
