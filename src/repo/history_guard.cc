@@ -184,6 +184,12 @@ Status HistoryRecordingBackend::PutIfAbsent(const ObjectName& name, ByteView dat
   return Status::Ok();
 }
 
+Status HistoryRecordingBackend::CopyFrom(Backend& source, const ObjectName& name) {
+  RETURN_IF_ERROR(inner_->CopyFrom(source, name));
+  Recorded(name, /*removed=*/false);
+  return Status::Ok();
+}
+
 Status HistoryRecordingBackend::Remove(const ObjectName& name) {
   Status status = inner_->Remove(name);
   // NotFound: it is gone, as the caller meant; the record must not keep it.

@@ -131,6 +131,8 @@ class HistoryRecordingBackend : public Backend {
                     const std::function<Status(ByteView)>& sink) override {
     return inner_->ReadStream(name, offset, length, sink);
   }
+  Status CopyFrom(Backend& source, const ObjectName& name) override;
+  Backend& Undecorated() override { return inner_->Undecorated(); }
   std::string Location() const override { return inner_->Location(); }
   BackendStats stats() const override { return inner_->stats(); }
 

@@ -430,9 +430,7 @@ Result<std::unique_ptr<ObjectWriter>> AzureBlobBackend::OpenWriter(const ObjectN
 }
 
 Status AzureBlobBackend::CopyFrom(Backend& source_backend, const ObjectName& name) {
-  Backend* inner = &source_backend;
-  if (auto* retrying = dynamic_cast<RetryBackend*>(inner)) inner = &retrying->inner();
-  auto* source = dynamic_cast<AzureBlobBackend*>(inner);
+  auto* source = dynamic_cast<AzureBlobBackend*>(&source_backend.Undecorated());
   std::string what = Location() + ": copying " + name.Path() + " from " + source_backend.Location();
   if (!source) return Status::Unsupported(what + ": the source is not on Azure Blob");
   std::string source_url = source->BlobUrl(name);

@@ -75,7 +75,7 @@ class AzureBlobBackend : public Backend {
   // RetryBackend) with a server-side Copy Blob, waiting while the copy is
   // pending. The source must be in the same account or reachable with its
   // SAS token. Unsupported if `source` is not on Azure Blob.
-  Status CopyFrom(Backend& source, const ObjectName& name);
+  Status CopyFrom(Backend& source, const ObjectName& name) override;
 
   // The URL of an object, percent-encoded, without any SAS.
   std::string BlobUrl(const ObjectName& name) const;

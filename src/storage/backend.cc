@@ -76,4 +76,23 @@ Status Backend::ReadStream(const ObjectName& name, uint64_t offset, uint64_t len
   return sink(data);
 }
 
+Status Backend::CopyFrom(Backend& source, const ObjectName& name) {
+  return Status::Unsupported(Location() + ": no server-side copy of " + name.Path() + " from " +
+                             source.Location());
+}
+
+Status CopyObject(Backend& source, Backend& target, const ObjectName& name, bool* server_side) {
+  if (server_side) *server_side = false;
+  Status copied = target.CopyFrom(source, name);
+  if (copied.ok()) {
+    if (server_side) *server_side = true;
+    return copied;
+  }
+  if (copied.code() != StatusCode::kUnsupported) return copied;
+  ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> writer, target.OpenWriter(name));
+  RETURN_IF_ERROR(source.ReadStream(name, 0, Backend::kToEnd,
+                                    [&](ByteView piece) { return writer->Write(piece); }));
+  return writer->Commit();
+}
+
 }  // namespace ferry

@@ -89,6 +89,15 @@ class Backend {
   virtual Result<std::unique_ptr<ObjectWriter>> OpenWriter(const ObjectName& name);
   virtual Status ReadStream(const ObjectName& name, uint64_t offset, uint64_t length,
                             const std::function<Status(ByteView)>& sink);
+  // Copies `name` from `source` inside the storage service (Azure Copy Blob,
+  // S3 CopyObject), so that its bytes never pass through ferry. Unsupported
+  // when the two backends are not on one service that can copy between them;
+  // the caller then streams the object itself (CopyObject below does both).
+  // The copy is not verified here: a caller that must trust it reads it back.
+  virtual Status CopyFrom(Backend& source, const ObjectName& name);
+  // The backend under any decorators (retry, cache…), so that a server-side
+  // copy can recognise a source of its own kind however it is wrapped.
+  virtual Backend& Undecorated() { return *this; }
   // Where this backend points, for messages ("/srv/backup/repo").
   virtual std::string Location() const = 0;
   // Traffic so far; local backends report nothing.
@@ -97,6 +106,12 @@ class Backend {
 
 // The names of every object of `kind`.
 Result<std::vector<std::string>> ListNames(Backend& backend, ObjectKind kind);
+
+// Copies `name` from `source` into `target`: server-side where the two share
+// a service (Backend::CopyFrom), streamed through this process otherwise.
+// `server_side`, if given, tells which way it went.
+Status CopyObject(Backend& source, Backend& target, const ObjectName& name,
+                  bool* server_side = nullptr);
 
 // True if `name` is 64 lower-case hex digits (object IDs); temp files are not.
 bool IsObjectId(const std::string& name);

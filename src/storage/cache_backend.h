@@ -42,6 +42,11 @@ class CacheBackend : public Backend {
   }
   Status ReadStream(const ObjectName& name, uint64_t offset, uint64_t length,
                     const std::function<Status(ByteView)>& sink) override;
+  // Into the remote; a copied object is cached when it is first read.
+  Status CopyFrom(Backend& source, const ObjectName& name) override {
+    return remote_->CopyFrom(source, name);
+  }
+  Backend& Undecorated() override { return remote_->Undecorated(); }
   std::string Location() const override { return remote_->Location(); }
   BackendStats stats() const override { return remote_->stats(); }
 

@@ -76,6 +76,11 @@ Status RetryBackend::Remove(const ObjectName& name) {
   });
 }
 
+Status RetryBackend::CopyFrom(Backend& source, const ObjectName& name) {
+  // Copying again is safe: the copy replaces the target whole.
+  return Run([&](int) { return inner_->CopyFrom(source, name); });
+}
+
 Status RetryBackend::ReadStream(const ObjectName& name, uint64_t offset, uint64_t length,
                                 const std::function<Status(ByteView)>& sink) {
   uint64_t delivered = 0;

@@ -40,6 +40,8 @@ class RetryBackend : public Backend {
   }
   Status ReadStream(const ObjectName& name, uint64_t offset, uint64_t length,
                     const std::function<Status(ByteView)>& sink) override;
+  Status CopyFrom(Backend& source, const ObjectName& name) override;
+  Backend& Undecorated() override { return inner_->Undecorated(); }
   std::string Location() const override { return inner_->Location(); }
   BackendStats stats() const override { return inner_->stats(); }
 

@@ -219,4 +219,25 @@ TEST_P(BackendContractTest, MissingObjectsStreamNotFound) {
   EXPECT_TRUE(backend_->Get(name, 10, 5).status().IsNotFound());
 }
 
+// CopyObject between two stores of the same kind: server-side where the
+// backend can, streamed otherwise; either way every byte arrives, the source
+// keeps its copy, and a missing source is NotFound with nothing written.
+TEST_P(BackendContractTest, CopyObjectFromAnotherStoreOfTheSameKind) {
+  TempDir other_dir;
+  std::unique_ptr<Backend> source = GetParam().make(other_dir.path() + "/repo");
+  ASSERT_NE(source, nullptr);
+  ASSERT_TRUE(source->Create().ok());
+  Bytes data = RandomBytes((5 << 20) + 17);
+  ObjectName name = Name(ObjectKind::kData, data);
+  ASSERT_TRUE(source->Put(name, data).ok());
+  Status copied = CopyObject(*source, *backend_, name);
+  ASSERT_TRUE(copied.ok()) << copied.ToString();
+  EXPECT_EQ(*backend_->Get(name), data);
+  EXPECT_EQ(*source->Get(name), data);
+
+  ObjectName missing = Name(ObjectKind::kData, AsBytes("never written"));
+  EXPECT_TRUE(CopyObject(*source, *backend_, missing).IsNotFound());
+  EXPECT_TRUE(backend_->Stat(missing).status().IsNotFound());
+}
+
 }  // namespace ferry
