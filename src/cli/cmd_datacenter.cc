@@ -56,6 +56,8 @@ class HttpImportService : public ImportService {
     job.storage_account = answer.value("storage_account", "");
     job.container = answer.value("container", "");
     job.public_key = answer.value("public_key", "");
+    if (answer.contains("container_location") && answer["container_location"].is_string())
+      job.container_location = answer["container_location"].get<std::string>();
     for (const auto& d : answer["drives"]) {
       if (!d.is_object()) continue;
       ASSIGN_OR_RETURN(DriveState state, ParseDriveState(d.value("state", "")));
@@ -151,11 +153,6 @@ void PrintReport(const IngestReport& report, double seconds) {
 int RunIngest(const GlobalOptions& global, const DatacenterFlags& flags) {
   auto token = OperatorToken(flags);
   if (!token.ok()) return ReportError(global, token.status());
-  if (flags.storage_root.empty())
-    return ReportError(
-        global, Status::InvalidArgument("give the storage account root with --storage-root or "
-                                        "FERRY_STORAGE_ROOT (the job's container is "
-                                        "ROOT/ACCOUNT/CONTAINER)"));
   HttpImportService service(flags.admin, *token);
   IngestOptions options;
   options.job = flags.job;
@@ -250,7 +247,9 @@ void AddDatacenterCommand(CLI::App& app, GlobalOptions& global, CommandList& com
   ingest->add_option("--disk", flags->disks, "A disk's mount point (repeatable)")->required();
   ingest
       ->add_option("--storage-root", flags->storage_root,
-                   "Storage account root: the job's container is ROOT/ACCOUNT/CONTAINER")
+                   "Storage account root, any storage location (a directory, azure://…, "
+                   "s3://…): the job's container is ROOT/ACCOUNT/CONTAINER. Default: where the "
+                   "import service keeps it")
       ->envname("FERRY_STORAGE_ROOT");
   ingest
       ->add_option("--operator-token-file", flags->operator_token_file,

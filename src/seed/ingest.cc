@@ -18,9 +18,9 @@
 #include "crypto/signature.h"
 #include "format/disk_manifest.h"
 #include "format/staging_info.h"
-#include "seed/container_backend.h"
 #include "seed/disk_source.h"
 #include "seed/diskprep_journal.h"
+#include "seed/ingest_container.h"
 #include "seed/pack_copy.h"
 #include "util/confined_dir.h"
 #include "util/directory_walk.h"
@@ -41,48 +41,12 @@ constexpr size_t kMaxUnexpectedListed = 10000;
 constexpr int kMaxWalkDepth = 16;
 constexpr uint64_t kMaxWalkExtraEntries = 1u << 20;
 
-// While other ingests copy into the same container (several operators may
-// ingest drives of one job at once), a temp file is only known to be a killed
-// run's when it has not been written to for this long.
-constexpr int64_t kStaleTempSeconds = 10 * 60;
-
-// Every ingest holds a shared flock on the container directory while it copies
-// into it (the kernel drops it when the process dies, kill -9 included). One
-// that gets the lock exclusively knows no other ingest is running, so every
-// temp file there is a killed run's and goes at once; otherwise only stale ones.
-class ContainerLock {
- public:
-  static Result<ContainerLock> Acquire(const std::string& container) {
-    ContainerLock lock;
-    lock.fd_ = ::open(container.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (lock.fd_ < 0) return ErrnoStatus("open container " + container, errno);
-    bool alone = ::flock(lock.fd_, LOCK_EX | LOCK_NB) == 0;
-    RemoveTempFiles(container + "/data", alone ? 0 : kStaleTempSeconds);
-    if (::flock(lock.fd_, LOCK_SH) != 0) return ErrnoStatus("lock container " + container, errno);
-    return lock;
-  }
-  ContainerLock(ContainerLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  ContainerLock& operator=(ContainerLock&&) = delete;
-  ~ContainerLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
- private:
-  ContainerLock() = default;
-  int fd_ = -1;
-};
-
 bool IsDriveDone(DriveState state) {
   return state == DriveState::kCompleted || state == DriveState::kCompletedMoreInfo ||
          state == DriveState::kFailed || state == DriveState::kShippedBack;
 }
 
 bool IsFinal(DriveState state) { return IsDriveDone(state) || state == DriveState::kNeverReceived; }
-
-// An account or container name becomes a directory below the storage root.
-bool SafePathComponent(const std::string& name) {
-  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
-}
 
 std::string Plural(uint64_t n, const std::string& one, const std::string& many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
@@ -236,7 +200,7 @@ enum class Outcome { kPending, kPresent, kCopied, kMissing, kCorrupt };
 class DriveIngest {
  public:
   DriveIngest(const IngestOptions& options, ImportService& service, IngestProgress* progress,
-              const IngestJob& job, ContainerBackend& container, DiskSource& source,
+              const IngestJob& job, IngestContainer& container, DiskSource& source,
               DriveReport& report)
       : options_(options),
         service_(service),
@@ -349,7 +313,7 @@ class DriveIngest {
     ObjectName name{ObjectKind::kData, file.id.Hex()};
     std::string path = ManifestFilePath(file.id);
     // Committed copies were verified against their name: a re-run skips them.
-    auto present = container_.Stat(name);
+    auto present = container_.backend().Stat(name);
     if (present.ok() && *present == file.size) {
       *outcome = Outcome::kPresent;
       return Status::Ok();
@@ -367,7 +331,7 @@ class DriveIngest {
       return Status::Ok();
     }
     DiskSource::ClearDiskFailure();
-    auto copied = CopyVerifiedPack(source_, container_, file.id, file.size);
+    auto copied = CopyVerifiedPack(source_, container_.backend(), file.id, file.size);
     if (copied.ok()) {
       *outcome = Outcome::kCopied;
       if (progress_) progress_->bytes_copied += *copied;
@@ -388,7 +352,7 @@ class DriveIngest {
       return Status::Ok();
     }
     return copied.status().WithContext("copying pack " + file.id.Hex() + " into " +
-                                       container_.Location());
+                                       container_.location());
   }
 
   Status Finish() {
@@ -447,7 +411,7 @@ class DriveIngest {
     final_state_ = final_state;
     report_.state = DriveStateName(final_state);
     // The service hears "Completed" only once the copies are durable.
-    RETURN_IF_ERROR(container_.SyncDirectories().WithContext("syncing " + container_.Location()));
+    RETURN_IF_ERROR(container_.MakeDurable());
     DriveUpdate update = Progress(bytes_in_container);
     update.state = final_state;
     update.reason = report_.reason;
@@ -464,7 +428,7 @@ class DriveIngest {
   IngestProgress* progress_;
   DriveState final_state_ = DriveState::kTransferring;
   const IngestJob& job_;
-  ContainerBackend& container_;
+  IngestContainer& container_;
   DriveReport& report_;
   DiskSource& source_;
   std::vector<ManifestFile> files_;
@@ -524,13 +488,19 @@ Result<IngestReport> Ingest(const IngestOptions& options, ImportService& service
   };
   if (options.disks.empty()) return Status::InvalidArgument("no disk given (--disk PATH)");
   ASSIGN_OR_RETURN(IngestJob job, service.GetJob(options.job));
-  if (!SafePathComponent(job.storage_account) || !SafePathComponent(job.container))
-    return Status::InvalidArgument("job " + job.name + " names storage account '" +
-                                   job.storage_account + "' and container '" + job.container +
-                                   "', which cannot be directories below the storage root");
+  // The operator's --storage-root, else where the import service keeps the job's container.
+  std::string location = job.container_location;
+  if (!options.storage_root.empty()) {
+    auto below_root = ContainerLocation(options.storage_root, job.storage_account, job.container);
+    if (!below_root.ok()) return below_root.status().WithContext("job " + job.name);
+    location = *below_root;
+  }
+  if (location.empty())
+    return Status::InvalidArgument("the import service does not say where job " + job.name +
+                                   "'s container is: give the storage account root with "
+                                   "--storage-root or FERRY_STORAGE_ROOT");
   IngestReport report;
   report.job = job.name;
-  report.container = options.storage_root + "/" + job.storage_account + "/" + job.container;
 
   // Labels first: which presented disks are drives of this job.
   // Each disk is opened once, and everything on it is reached through that
@@ -574,9 +544,11 @@ Result<IngestReport> Ingest(const IngestOptions& options, ImportService& service
                                    ": the datacenter ingests a job once it has shipped "
                                    "(Shipping, Received, Transferring, Packaging, or Completed "
                                    "for late drives)");
-  ContainerBackend container(report.container);
-  RETURN_IF_ERROR(container.CreateDataDirectories().WithContext("preparing the container"));
-  ASSIGN_OR_RETURN(ContainerLock lock, ContainerLock::Acquire(report.container));
+  auto opened = IngestContainer::Open(location);
+  if (!opened.ok())
+    return opened.status().WithContext("job " + job.name + ": the storage container");
+  IngestContainer& container = **opened;
+  report.container = container.location();
 
   // The package: Shipping → Received → Transferring. A re-run finds the job
   // further along; a late drive may arrive after the job completed.

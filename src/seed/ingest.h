@@ -45,6 +45,9 @@ struct IngestJob {
   std::string storage_account;
   std::string container;
   std::string public_key;  // Ed25519, base64
+  // Where the import service keeps the job's container (a storage location;
+  // seed/ingest_container.h); empty if it does not say.
+  std::string container_location;
   std::vector<IngestDrive> drives;
 };
 
@@ -74,7 +77,10 @@ class ImportService {
 struct IngestOptions {
   std::string job;
   std::vector<std::string> disks;  // mount points (or directories) of the disks
-  // The storage account root: the job's container is ROOT/ACCOUNT/CONTAINER.
+  // The storage account root, a storage location of any scheme (a directory,
+  // azure://…, s3://…): the job's container is ROOT/ACCOUNT/CONTAINER
+  // (seed/ingest_container.h). Empty: the job's container_location, where the
+  // import service (and so the vault, which adopts from it) keeps it.
   std::string storage_root;
   // Packs copied at once: while one waits for the device (reads and writes
   // bypass the page cache), another is hashed. 4 measured best on 2 cores.
@@ -115,7 +121,7 @@ struct DriveReport {
 
 struct IngestReport {
   std::string job;
-  std::string container;  // its directory
+  std::string container;  // its storage location
   std::string job_state;  // at the end
   std::vector<DriveReport> drives;
   std::vector<std::string> never_received;  // drives marked NeverReceived by this run

@@ -35,6 +35,26 @@ Result<uint64_t> CopyVerifiedPack(Backend& from, Backend& to, const Id& id,
   return size;
 }
 
+Result<uint64_t> CopyVerifiedPackServerSide(Backend& from, Backend& to, const Id& id,
+                                            bool* server_side) {
+  if (server_side) *server_side = false;
+  ObjectName name{ObjectKind::kData, id.Hex()};
+  Status copied = to.CopyFrom(from, name);
+  if (copied.code() == StatusCode::kUnsupported) return CopyVerifiedPack(from, to, id);
+  RETURN_IF_ERROR(copied);
+  auto verified = VerifyPack(to, id);
+  if (verified.status().IsCorruption()) {
+    Status removed = to.Remove(name);
+    if (!removed.ok() && !removed.IsNotFound())
+      return verified.status().WithContext("and removing the bad copy failed: " +
+                                           removed.ToString());
+    return Status::Corruption("pack " + id.Hex() + " in " + from.Location() +
+                              " does not hash to its name (the server-side copy was removed)");
+  }
+  if (verified.ok() && server_side) *server_side = true;
+  return verified;
+}
+
 Result<uint64_t> VerifyPack(Backend& backend, const Id& id) {
   ObjectName name{ObjectKind::kData, id.Hex()};
   Sha256Stream hash;

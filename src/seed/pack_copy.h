@@ -22,6 +22,15 @@ namespace ferry {
 Result<uint64_t> CopyVerifiedPack(Backend& from, Backend& to, const Id& id,
                                   std::optional<uint64_t> expected_size = std::nullopt);
 
+// Copies pack `id` from `from` into `to` inside their storage service where
+// the two share one (Backend::CopyFrom: the bytes never pass through this
+// process), then proves the copy by reading it back from `to`: a copy that
+// does not hash to its name is removed again and is Corruption, as a damaged
+// source is for CopyVerifiedPack — which is used where no server-side copy is
+// possible. `server_side` says which way the pack went.
+Result<uint64_t> CopyVerifiedPackServerSide(Backend& from, Backend& to, const Id& id,
+                                            bool* server_side = nullptr);
+
 // Reads pack `id` from `backend` and checks its hash; returns its size.
 Result<uint64_t> VerifyPack(Backend& backend, const Id& id);
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "crypto/hash.h"
+#include "seed/ingest_container.h"
 #include "seed/pack_copy.h"
 #include "service/buffered_http_server.h"
 #include "service/request_body.h"
@@ -269,9 +270,8 @@ struct VaultServer::Impl {
   }
   // A seed's container in the storage accounts below StorageRoot().
   Result<std::unique_ptr<Backend>> OpenContainer(const SeedRecord& seed) const {
-    ASSIGN_OR_RETURN(
-        std::string location,
-        StorageLocationChild(StorageRoot(), seed.storage_account + "/" + seed.container));
+    ASSIGN_OR_RETURN(std::string location,
+                     ContainerLocation(StorageRoot(), seed.storage_account, seed.container));
     return OpenBackend(location);
   }
   std::string StorageRoot() const {
@@ -706,15 +706,27 @@ void VaultServer::Impl::ImportRoutes() {
     }
     SendJson(res, 200, list);
   });
-  server->Get(R"(/import/v1/jobs/([^/]+))",
-              [this](const httplib::Request& req, httplib::Response& res) {
-                auto token = Authenticate(req, res);
-                if (!token) return;
-                std::lock_guard lock(jobs_mutex);
-                auto job = LoadJob(*token, req.matches[1]);
-                if (!job.ok()) return SendStatus(res, job.status());
-                SendJson(res, 200, JobJson(*job));
-              });
+  server->Get(
+      R"(/import/v1/jobs/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+        auto token = Authenticate(req, res);
+        if (!token) return;
+        std::lock_guard lock(jobs_mutex);
+        auto job = LoadJob(*token, req.matches[1]);
+        if (!job.ok()) return SendStatus(res, job.status());
+        json answer = JobJson(*job);
+        // The datacenter ingests into the container the vault adopts from:
+        // operators and the admin learn where it is when the storage
+        // accounts are an object store (a location holds no credential).
+        // A directory of the vault's is not shown (answers never name the
+        // vault's paths); the datacenter mounts it and says --storage-root.
+        auto root = ParseStorageLocation(StorageRoot());
+        if ((token->kind == TokenKind::kOperator || token->kind == TokenKind::kAdmin) &&
+            root.ok() && root->scheme != "local") {
+          auto location = ContainerLocation(StorageRoot(), job->storage_account, job->container);
+          if (location.ok()) answer["container_location"] = *location;
+        }
+        SendJson(res, 200, answer);
+      });
   // Changes by the job's owner (or the admin): shipping and cancelling.
   server->Post(R"(/import/v1/jobs/([^/]+)/(ship|cancel))", [this](const httplib::Request& req,
                                                                   httplib::Response& res) {
@@ -867,15 +879,17 @@ void VaultServer::Impl::AdoptSeed(MachineRecord machine, std::string job) {
     std::fprintf(stderr, "seed %s: %s\n", job.c_str(), container.status().ToString().c_str());
     return finish([](SeedRecord& s) { s.state = SeedState::kAwaiting; });
   }
-  uint64_t copied = 0, copied_bytes = 0;
+  uint64_t copied = 0, copied_bytes = 0, copied_server_side = 0;
   std::vector<Id> missing, corrupt;
   for (const SeedPack& pack : seed.packs) {
     if (stopping) return finish([](SeedRecord&) {});  // stays "adopting"; resumes on request
     if (!(*repository)->Stat({ObjectKind::kData, pack.id.Hex()}).ok()) {
-      auto size = CopyVerifiedPack(**container, **repository, pack.id);
+      bool server_side = false;
+      auto size = CopyVerifiedPackServerSide(**container, **repository, pack.id, &server_side);
       if (size.ok()) {
         ++copied;
         copied_bytes += *size;
+        copied_server_side += server_side;
       } else if (size.status().IsNotFound()) {
         missing.push_back(pack.id);
       } else if (size.status().code() == StatusCode::kCorruption) {
@@ -889,6 +903,13 @@ void VaultServer::Impl::AdoptSeed(MachineRecord machine, std::string job) {
     ++adopting[{machine.id, job}];
   }
   int64_t now = clock.NowNanos();
+  // The operator's record of where the bytes went (no secret: IDs and counts).
+  std::fprintf(stderr,
+               "seed %s of %s/%s adopted: %llu pack(s) from the container, %llu of them copied "
+               "server-side; %zu missing, %zu corrupt\n",
+               job.c_str(), machine.vault.c_str(), machine.name.c_str(),
+               static_cast<unsigned long long>(copied),
+               static_cast<unsigned long long>(copied_server_side), missing.size(), corrupt.size());
   finish([&](SeedRecord& s) {
     s.state = SeedState::kAdopted;
     s.adopted_ns = now;

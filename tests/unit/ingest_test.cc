@@ -15,9 +15,14 @@
 #include <random>
 
 #include "crypto/hash.h"
+#include "crypto/random.h"
 #include "crypto/signature.h"
 #include "format/disk_manifest.h"
 #include "seed/import_job.h"
+#include "seed/ingest_container.h"
+#include "seed/pack_copy.h"
+#include "storage/backend_registry.h"
+#include "storage/memory_backend.h"
 #include "test_util.h"
 #include "util/file_util.h"
 
@@ -29,12 +34,15 @@ namespace fs = std::filesystem;
 class FakeImportService : public ImportService {
  public:
   ImportJob job;
+  std::string container_location;  // what the service says of the job's container
   std::vector<std::string> calls;  // "job Received", "drive d1 Transferring", "progress d1"
   int64_t now = 1;
 
   Result<IngestJob> GetJob(const std::string& name) override {
     if (name != job.name) return Status::NotFound("no import job " + name);
-    IngestJob view{job.name, job.state, job.storage_account, job.container, job.public_key, {}};
+    IngestJob view{
+        job.name,           job.state, job.storage_account, job.container, job.public_key,
+        container_location, {}};
     for (const DriveRecord& d : job.drives)
       view.drives.push_back({d.drive_id, d.state, d.manifest_hash, d.bytes});
     return view;
@@ -616,6 +624,107 @@ TEST_F(IngestTest, StagingFilesOfADirectToDeviceDiskAreNotUnexpected) {
   auto report = Run();
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->drives[0].state, "Completed") << report->drives[0].reason;
+}
+
+// The storage account is an object store (here the registry's memory://, the
+// same path azure:// and s3:// take): the packs land below ROOT/ACCOUNT/CONTAINER
+// with their exact bytes, nothing is left behind by a damaged pack, and a
+// second run finds everything present and copies nothing.
+TEST_F(IngestTest, IngestsIntoAnObjectStoreAndResumes) {
+  options_.storage_root = "memory://ingest-object-store";
+  MakeDisk("d1", 5);
+  std::string disk = MakeDisk("d2", 4);
+  const ManifestFile& victim = manifests_["d2"].files[1];
+  Bytes damaged = ReadFile(disk + "/" + ManifestFilePath(victim.id));
+  damaged[0] ^= 1;
+  WriteFile(disk + "/" + ManifestFilePath(victim.id), damaged);
+
+  auto report = Run();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->container, "memory://ingest-object-store/acct/box");
+  EXPECT_EQ(service_.Drive("d1").state, DriveState::kCompleted);
+  EXPECT_EQ(service_.Drive("d2").state, DriveState::kCompletedMoreInfo);
+  auto container = OpenBackend("memory://ingest-object-store/acct/box");
+  ASSERT_TRUE(container.ok()) << container.status().ToString();
+  auto names = ListNames(**container, ObjectKind::kData);
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(names->size(), packs_.size() - 1);
+  for (const auto& [hex, data] : packs_) {
+    auto stored = (*container)->Get({ObjectKind::kData, hex}, 0, Backend::kToEnd);
+    if (hex == victim.id.Hex()) {
+      EXPECT_TRUE(stored.status().IsNotFound()) << "a corrupt pack was copied";
+      continue;
+    }
+    ASSERT_TRUE(stored.ok()) << hex << ": " << stored.status().ToString();
+    EXPECT_EQ(*stored, data) << hex;
+  }
+
+  // Late: the damaged drive again (now repaired on the disk) is copied; the
+  // rest is found present.
+  WriteFile(disk + "/" + ManifestFilePath(victim.id), packs_[victim.id.Hex()]);
+  service_.Drive("d2").state = DriveState::kTransferring;
+  service_.job.state = JobState::kTransferring;
+  auto again = Run();
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->drives[1].files_copied, 1u);
+  EXPECT_EQ(again->drives[1].files_present, 3u);
+  EXPECT_EQ(*(*container)->Get({ObjectKind::kData, victim.id.Hex()}, 0, Backend::kToEnd),
+            packs_[victim.id.Hex()]);
+}
+
+// Without --storage-root the datacenter ingests where the import service
+// keeps the job's container; with neither, it refuses and changes nothing.
+TEST_F(IngestTest, TheServiceNamesTheContainerWhenNoRootIsGiven) {
+  options_.storage_root.clear();
+  MakeDisk("d1", 3);
+  auto refused = Run();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("--storage-root"), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_TRUE(service_.calls.empty());
+  EXPECT_EQ(service_.job.state, JobState::kShipping);
+
+  service_.container_location = *ContainerLocation(dir_.path() + "/accounts", "acct", "box");
+  auto report = Run();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->container, dir_.path() + "/accounts/acct/box");
+  for (const auto& [hex, data] : packs_)
+    EXPECT_EQ(ReadFile(dir_.path() + "/accounts/acct/box/" + ManifestFilePath(*Id::FromHex(hex))),
+              data);
+}
+
+TEST(IngestContainerTest, NamesMustBePlainComponents) {
+  for (const auto& [account, container] : std::vector<std::pair<std::string, std::string>>{
+           {"..", "c"}, {"a", "."}, {"a/b", "c"}, {"a", ""}, {"a", "c?account=x"}}) {
+    auto location = ContainerLocation("/srv/accounts", account, container);
+    EXPECT_FALSE(location.ok()) << account << "/" << container;
+  }
+  EXPECT_EQ(*ContainerLocation("azure://accounts?account=a1", "acct", "box"),
+            "azure://accounts/acct/box?account=a1");
+}
+
+// Server-side copies are proven by reading the copy back: a source whose
+// bytes do not hash to the name leaves nothing in the target. Between two
+// memory backends there is no server-side copy, so the streamed path is
+// taken and said so.
+TEST(PackCopyTest, ServerSideCopyFallsBackToStreamingAndProvesTheBytes) {
+  MemoryBackend from, to;
+  Bytes data = RandomBytes(1000);
+  Id id = Sha256(data);
+  ASSERT_TRUE(from.Put({ObjectKind::kData, id.Hex()}, data).ok());
+  bool server_side = true;
+  auto copied = CopyVerifiedPackServerSide(from, to, id, &server_side);
+  ASSERT_TRUE(copied.ok()) << copied.status().ToString();
+  EXPECT_EQ(*copied, data.size());
+  EXPECT_FALSE(server_side);
+  EXPECT_EQ(*to.Get({ObjectKind::kData, id.Hex()}, 0, Backend::kToEnd), data);
+
+  Bytes other = RandomBytes(100);
+  Id wrong = Sha256(AsBytes("not its bytes"));
+  ASSERT_TRUE(from.Put({ObjectKind::kData, wrong.Hex()}, other).ok());
+  auto refused = CopyVerifiedPackServerSide(from, to, wrong, &server_side);
+  EXPECT_TRUE(refused.status().IsCorruption()) << refused.status().ToString();
+  EXPECT_TRUE(to.Stat({ObjectKind::kData, wrong.Hex()}).status().IsNotFound());
 }
 
 }  // namespace
