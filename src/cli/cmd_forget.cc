@@ -3,6 +3,7 @@
 // prune. Takes the exclusive lock; on a vault, needs the maintenance token.
 #include <algorithm>
 
+#include "cli/cmd_prune.h"
 #include "cli/commands.h"
 #include "repo/retention_policy.h"
 #include "util/clock.h"
@@ -21,6 +22,8 @@ struct ForgetOptions {
   std::vector<std::string> hosts, tags, paths;  // which snapshots the policy applies to
   std::string group_by = "host,paths";
   bool dry_run = false;
+  bool prune = false;  // then prune, under the same lock
+  PruneFlags prune_flags;
 };
 
 constexpr const char* kBucketFlags[kBucketCount] = {"hourly", "daily", "weekly", "monthly",
@@ -84,6 +87,18 @@ int RemoveSnapshots(const GlobalOptions& global, Repository& repository,
   return kExitOk;
 }
 
+// Removes the snapshots (unless a dry run), then prunes if asked to.
+int Finish(const GlobalOptions& global, Repository& repository, const ForgetOptions& options,
+           const std::vector<Id>& remove) {
+  if (options.dry_run) {
+    if (options.prune) Say(global, "prune would run next (see 'ferry prune --dry-run')");
+    return kExitOk;
+  }
+  int removed = RemoveSnapshots(global, repository, remove);
+  if (removed != kExitOk || !options.prune) return removed;
+  return RunPrune(global, repository, options.prune_flags, /*dry_run=*/false);
+}
+
 }  // namespace
 
 void AddForgetCommand(CLI::App& app, GlobalOptions& global, CommandList& commands) {
@@ -114,6 +129,9 @@ void AddForgetCommand(CLI::App& app, GlobalOptions& global, CommandList& command
                       "Apply the policy per group of snapshots alike in host,paths,tags "
                       "(default host,paths; '' for one group)");
   command->add_flag("--dry-run,-n", options->dry_run, "Only say what would be removed");
+  command->add_flag("--prune", options->prune,
+                    "Then remove the data no remaining snapshot uses (ferry prune)");
+  AddPruneOptions(*command, options->prune_flags);
   commands.push_back(
       {command, [&global, options]() -> int {
          auto policy = PolicyFrom(*options);
@@ -155,7 +173,7 @@ void AddForgetCommand(CLI::App& app, GlobalOptions& global, CommandList& command
                Say(global, std::string(options->dry_run ? "would remove" : "removed") +
                                " snapshot " + id.Short());
            }
-           return options->dry_run ? kExitOk : RemoveSnapshots(global, **repository, ids);
+           return Finish(global, **repository, *options, ids);
          }
 
          auto snapshots = (*repository)->ListSnapshots();
@@ -208,7 +226,7 @@ void AddForgetCommand(CLI::App& app, GlobalOptions& global, CommandList& command
                       {"dry_run", options->dry_run},
                       {"groups", json_groups},
                       {"removed", options->dry_run ? 0 : remove.size()}});
-         return options->dry_run ? kExitOk : RemoveSnapshots(global, **repository, remove);
+         return Finish(global, **repository, *options, remove);
        }});
 }
 

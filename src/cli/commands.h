@@ -23,6 +23,7 @@ void AddLsCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddRestoreCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddCheckCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddForgetCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddPruneCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddRepairCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddUnlockCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddKeyCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   AddRestoreCommand(app, global, commands);
   AddCheckCommand(app, global, commands);
   AddForgetCommand(app, global, commands);
+  AddPruneCommand(app, global, commands);
   AddRepairCommand(app, global, commands);
   AddUnlockCommand(app, global, commands);
   AddKeyCommand(app, global, commands);

@@ -6,60 +6,13 @@
 
 #include "crypto/hash.h"
 #include "repo/pack_header.h"
+#include "repo/pack_rewriter.h"
 #include "repo/repair.h"
 #include "repo/repair_internal.h"
 
 namespace ferry {
 
 namespace {
-
-// Salvaged blobs go into new packs, trees and file data apart as always
-// (repo/pack_writer.h says why).
-class SalvageWriter {
- public:
-  SalvageWriter(Repository& repository, bool dry_run)
-      : repository_(repository), dry_run_(dry_run) {}
-
-  Status Add(BlobType type, const Id& id, ByteView plaintext) {
-    auto& builder = builders_[static_cast<int>(type)];
-    if (!builder)
-      builder =
-          std::make_unique<PackBuilder>(repository_.pack_keys(), repository_.config().pack_size);
-    builder->AddBlob(type, id, plaintext, repository_.config().compression_level);
-    if (builder->size() >= repository_.config().pack_size) return Store(type, *builder);
-    return Status::Ok();
-  }
-
-  Status Finish() {
-    for (int type = 0; type < 2; ++type)
-      if (builders_[type] && !builders_[type]->empty())
-        RETURN_IF_ERROR(Store(static_cast<BlobType>(type), *builders_[type]));
-    return Status::Ok();
-  }
-
-  const std::vector<IndexedPack>& packs() const { return packs_; }
-
- private:
-  Status Store(BlobType type, PackBuilder& builder) {
-    IndexedPack indexed;
-    Bytes salt;
-    BufferBytes bytes = builder.Finish(&indexed.blobs, &salt);
-    std::copy(salt.begin(), salt.end(), indexed.salt.begin());
-    indexed.pack_id = Sha256(bytes);
-    if (!dry_run_)
-      RETURN_IF_ERROR(
-          repository_.backend()
-              .Put({ObjectKind::kData, indexed.pack_id.Hex(), type == BlobType::kTree}, bytes)
-              .WithContext("storing salvaged pack " + indexed.pack_id.Hex()));
-    packs_.push_back(std::move(indexed));
-    return Status::Ok();
-  }
-
-  Repository& repository_;
-  bool dry_run_;
-  std::unique_ptr<PackBuilder> builders_[2];
-  std::vector<IndexedPack> packs_;
-};
 
 std::string BlobName(const PackEntry& entry) {
   return std::string(BlobTypeName(entry.type)) + " blob " + entry.id.Hex();
@@ -98,7 +51,7 @@ Result<RepairPacksReport> RepairPacks(Repository& repository, const std::vector<
       for (const PackEntry& blob : pack.blobs)
         elsewhere[static_cast<int>(blob.type)].insert(blob.id);
 
-  SalvageWriter writer(repository, dry_run);
+  PackRewriter writer(repository, dry_run);
   for (const Id& pack_id : targets) {
     progress("salvaging pack " + pack_id.Hex());
     RepairedPack repaired;

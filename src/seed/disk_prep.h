@@ -115,10 +115,6 @@ struct DiskPrepResult {
   uint64_t bytes_copied = 0;
 };
 
-// "500M", "2G", "1.5T", "4096": binary units (K = 1024 bytes), an optional
-// "iB"/"B" suffix. InvalidArgument for anything else or zero.
-Result<uint64_t> ParseByteSize(const std::string& text);
-
 Result<DiskPrepResult> PrepareDisks(const DiskPrepOptions& options, const DiskPrepHooks& hooks,
                                     ImportJobClient& jobs, DiskPrepProgress& progress);
 

@@ -1,6 +1,9 @@
 #include "util/bytes.h"
 
+#include <cctype>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include <openssl/evp.h>
@@ -115,6 +118,28 @@ std::string HumanBytes(uint64_t bytes) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
   return buffer;
+}
+
+Result<uint64_t> ParseByteSize(const std::string& text) {
+  const std::string problem = "'" + text + "' is not a size (examples: 500M, 2G, 1.5T, 4096)";
+  size_t end = 0;
+  while (end < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.'))
+    ++end;
+  if (end == 0) return Status::InvalidArgument(problem);
+  double value = std::strtod(text.substr(0, end).c_str(), nullptr);
+  std::string unit = text.substr(end);
+  while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (unit.size() == 3 && unit.substr(1) == "IB") unit = unit.substr(0, 1);
+  if (unit.size() == 2 && unit[1] == 'B') unit = unit.substr(0, 1);
+  const std::string units = "BKMGTP";
+  if (unit.size() > 1 || (unit.size() == 1 && units.find(unit[0]) == std::string::npos))
+    return Status::InvalidArgument(problem);
+  int power = unit.empty() ? 0 : static_cast<int>(units.find(unit[0]));
+  double bytes = std::floor(value * std::pow(1024.0, power));
+  if (!(bytes >= 1) || bytes > 9.0e18) return Status::InvalidArgument(problem);
+  return static_cast<uint64_t>(bytes);
 }
 
 }  // namespace ferry

@@ -71,6 +71,9 @@ std::string HexEncode(ByteView data);
 
 // "3.1 GiB": sizes in messages.
 std::string HumanBytes(uint64_t bytes);
+// "500M", "2G", "1.5T", "4096": binary units (K = 1024 bytes), an optional
+// "iB"/"B" suffix. InvalidArgument for anything else or zero.
+Result<uint64_t> ParseByteSize(const std::string& text);
 // Fails on odd length or a non-hex character.
 Result<Bytes> HexDecode(std::string_view hex);
 // The value of one hex digit (either case), or -1.

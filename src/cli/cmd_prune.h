@@ -1,0 +1,25 @@
+// What `ferry prune` and `ferry forget --prune` share: the prune options and
+// the run under a lock the caller already holds.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "cli/global_options.h"
+#include "repo/prune.h"
+
+namespace ferry {
+
+struct PruneFlags {
+  std::string max_unused = "5%";
+  std::string max_repack_size;
+};
+
+void AddPruneOptions(CLI::App& command, PruneFlags& flags);
+// "5%", "500M" or "unlimited" into `options`.
+Status ParseMaxUnused(const std::string& text, PruneOptions& options);
+// REQUIRES: the exclusive lock on `repository` is held.
+int RunPrune(const GlobalOptions& global, Repository& repository, const PruneFlags& flags,
+             bool dry_run);
+
+}  // namespace ferry
