@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # A repository on S3 (s3rver): init, backup of every file kind plus a 20 MiB file, restore
-# compared field by field, check --read-data, an incremental backup, snapshots; and an unknown
-# access key fails within seconds, naming the credential and never showing the secret.
+# compared field by field, check --read-data, an incremental backup, snapshots; an unknown
+# access key fails within seconds, naming the credential and never showing the secret; an AWS
+# credentials file works; a missing bucket is named, not created. Then a vault whose storage is
+# on S3 (`ferry serve --storage s3://…`) takes a backup of the same tree.
 #   s3_repository.sh PATH-TO-FERRY   (FERRY_S3RVER_ENV: the env file s3rver.sh wrote)
-# A backup stores each pack with one PUT (packs are ~16 MiB); multipart uploads are what
-# streamed writes (OpenWriter) use, and tests/unit/s3_backend_test.cc covers them.
+# A direct backup stores each pack with one PUT (packs are ~16 MiB). Multipart uploads are
+# what streamed writes (OpenWriter) use: the vault writes every object it receives that way,
+# so its packs over 8 MiB are multipart uploads.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
 ENV_FILE=${FERRY_S3RVER_ENV:-}
@@ -104,3 +107,24 @@ export FERRY_REPOSITORY="s3://no-such-bucket-$PREFIX/repo?endpoint=$S3_ENDPOINT"
 expect_exit nonzero "$FERRY" init
 grep -q "no-such-bucket-$PREFIX" "$ERR" || fail "init does not name the missing bucket: $(cat "$ERR")"
 [[ ! -e $S3RVER_DATA/no-such-bucket-$PREFIX ]] || fail "init created the bucket"
+
+log "a vault whose storage is on S3: uploads stream in, packs over 8 MiB as multipart uploads"
+# The vault writes each object it receives through a streamed writer (OpenWriter), which
+# an S3 backend turns into a multipart upload once the object outgrows one 8 MiB part.
+# The credentials file above is still in the environment the server inherits.
+source "$E2E/vault_lib.sh"
+VAULT_SERVE_ARGS=(--storage "s3://$S3_BUCKET/$PREFIX/vault?endpoint=$S3_ENDPOINT&region=$S3_REGION")
+vault_start_server
+vault_setup prod
+vault_register prod fs01 "$WORK/agent.json"
+expect_exit 0 "$FERRY" --agent "$WORK/agent.json" init
+expect_exit 0 "$FERRY" --agent "$WORK/agent.json" backup "$SRC"
+T3=$WORK/restore3
+expect_exit 0 "$FERRY" --agent "$WORK/agent.json" restore latest --target "$T3"
+compare_trees "$SRC" "$T3$SRC" --with-root --no-sparse
+expect_exit 0 "$FERRY" --agent "$WORK/agent.json" check --read-data
+VAULT_OBJECTS=$S3RVER_DATA/$S3_BUCKET/$PREFIX/vault/repositories/prod/fs01
+[[ -d $VAULT_OBJECTS/data ]] || fail "the vault's repository is not in s3rver below $PREFIX/vault"
+large=$(find "$VAULT_OBJECTS/data" -name '*._S3rver_object' -size +8M | wc -l)
+((large > 0)) || fail "no pack over 8 MiB went into the vault's S3 storage: multipart was not used"
+log "$large pack(s) over 8 MiB stored through multipart uploads"
