@@ -1,9 +1,12 @@
-// The S3 backend: how it maps S3's answers to Status, and the backend itself
+// The S3 backend: how it maps S3's answers to Status, how it refuses a
+// hostile server's answers (a fake S3 on loopback), and the backend itself
 // against a real s3rver (the s3rver CTest fixture, tests/servers/s3rver.sh,
 // starts one and writes its endpoint and keys to FERRY_S3RVER_ENV). The
 // signer, credentials, locations and XML parsing have tests of their own.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -92,6 +95,197 @@ TEST(S3AnswerStatusTest, MissingThings) {
   EXPECT_EQ(S3AnswerStatus(Answer(412, "PreconditionFailed"), "x", SomeLocation(), "k").code(),
             StatusCode::kAlreadyExists);
   EXPECT_TRUE(S3AnswerStatus(Answer(404, ""), "x", SomeLocation(), "k").IsNotFound());
+}
+
+// --- against a hostile fake S3 -------------------------------------------------
+// Answers a real service gives only when something is badly wrong: the
+// backend must refuse them, not believe them. A loopback server plays S3
+// for one bucket, "fake", answering each request as `mode_` says.
+
+class FakeS3Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    object_ = std::string(100, 'x');
+    for (size_t i = 0; i < object_.size(); ++i) object_[i] = static_cast<char>('a' + i % 26);
+    server_.Get("/fake/(.*)", [this](const httplib::Request& req, httplib::Response& res) {
+      ++requests_;
+      if (mode_ == "forbidden") return Refuse(res);
+      // Sent chunked, so that httplib does not cut the body to the Range itself.
+      auto send = [&](const std::string& content_range, std::string body) {
+        res.status = 206;
+        res.set_header("Content-Range", content_range);
+        res.set_chunked_content_provider("application/octet-stream",
+                                         [body](size_t, httplib::DataSink& sink) {
+                                           sink.write(body.data(), body.size());
+                                           sink.done();
+                                           return true;
+                                         });
+      };
+      if (mode_ == "wrong-range") return send("bytes 0-9/100", object_.substr(0, 10));
+      if (mode_ == "more-bytes") return send("bytes 10-39/100", object_.substr(10, 30));
+      // "ignored-range": the whole object, whatever was asked (a status set
+      // here keeps httplib from serving the range itself).
+      if (mode_ == "ignored-range") res.status = 200;
+      (void)req;
+      res.set_content(object_, "application/octet-stream");
+    });
+    server_.Get("/fake", [this](const httplib::Request& req, httplib::Response& res) {
+      ++requests_;
+      std::string prefix = req.get_param_value("prefix");
+      std::string key = mode_ == "outside-prefix" ? "elsewhere/" + std::string(64, 'a')
+                                                  : prefix + std::string(64, 'a');
+      std::string more = mode_ == "same-token" ? "<IsTruncated>true</IsTruncated>"
+                                                 "<NextContinuationToken>t1</NextContinuationToken>"
+                                               : "<IsTruncated>false</IsTruncated>";
+      res.set_content("<ListBucketResult><Contents><Key>" + key +
+                          "</Key><Size>5</Size></Contents>" + more + "</ListBucketResult>",
+                      "application/xml");
+    });
+    server_.Put("/fake/(.*)", [this](const httplib::Request& req, httplib::Response& res) {
+      ++requests_;
+      if (mode_ == "forbidden") return Refuse(res);
+      if (mode_ == "slow-down") {
+        res.status = 503;
+        return res.set_content(
+            "<Error><Code>SlowDown</Code><Message>Reduce your request rate."
+            "</Message></Error>",
+            "application/xml");
+      }
+      if (req.has_param("partNumber"))
+        res.set_header("ETag", "\"etag-" + req.get_param_value("partNumber") + "\"");
+    });
+    server_.Post("/fake/(.*)", [this](const httplib::Request& req, httplib::Response& res) {
+      ++requests_;
+      if (req.has_param("uploads"))
+        return res.set_content(
+            "<InitiateMultipartUploadResult><UploadId>up-1</UploadId>"
+            "</InitiateMultipartUploadResult>",
+            "application/xml");
+      completion_ = req.body;
+      // S3 documents this: the completion fails after the 200 was sent.
+      res.set_content(
+          "<Error><Code>InternalError</Code><Message>We encountered an internal "
+          "error.</Message></Error>",
+          "application/xml");
+    });
+    server_.Delete("/fake/(.*)", [this](const httplib::Request& req, httplib::Response& res) {
+      ++requests_;
+      if (req.get_param_value("uploadId") == "up-1") ++aborts_;
+      res.status = 204;
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  void TearDown() override {
+    server_.stop();
+    thread_.join();
+  }
+
+  static void Refuse(httplib::Response& res) {
+    res.status = 403;
+    res.set_content(
+        "<Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you "
+        "provided does not exist in our records.</Message><AWSAccessKeyId>AKIDFAKE"
+        "</AWSAccessKeyId></Error>",
+        "application/xml");
+  }
+
+  std::unique_ptr<S3Backend> Backend(S3Options options = {}) {
+    S3Location location;
+    location.bucket = "fake";
+    location.prefix = "p";
+    location.endpoint = "http://127.0.0.1:" + std::to_string(port_);
+    location.region = "us-east-1";
+    location.path_style = true;
+    location.endpoint_given = true;
+    auto backend = S3Backend::Open(
+        location, {"AKIDFAKE", "very-secret-key", "", "the key in FERRY_S3_ACCESS_KEY_ID"},
+        std::move(options));
+    EXPECT_TRUE(backend.ok()) << backend.status().ToString();
+    return std::move(*backend);
+  }
+
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::atomic<int> requests_{0}, aborts_{0};
+  std::string mode_;  // set before the requests it shapes
+  std::string object_;
+  std::string completion_;
+};
+
+const ObjectName kSomePack{ObjectKind::kData, "ab" + std::string(62, '1')};
+
+TEST_F(FakeS3Test, BytesOtherThanTheOnesAskedForAreCorruption) {
+  auto backend = Backend();
+  for (const char* mode : {"wrong-range", "ignored-range", "more-bytes"}) {
+    mode_ = mode;
+    auto read = backend->Get(kSomePack, 10, 10);
+    EXPECT_TRUE(read.status().IsCorruption()) << mode << ": " << read.status().ToString();
+  }
+  mode_ = "";
+  EXPECT_EQ(*backend->Get(kSomePack, 0, Backend::kToEnd), Bytes(object_.begin(), object_.end()));
+}
+
+TEST_F(FakeS3Test, ListingsOutsideThePrefixOrRepeatingATokenAreCorruption) {
+  auto backend = Backend();
+  for (const char* mode : {"outside-prefix", "same-token"}) {
+    mode_ = mode;
+    Status listed = backend->List(ObjectKind::kIndex,
+                                  [](const std::string&, uint64_t) { return Status::Ok(); });
+    EXPECT_TRUE(listed.IsCorruption()) << mode << ": " << listed.ToString();
+  }
+}
+
+TEST_F(FakeS3Test, RefusedKeyIsPermanentNamedAndKeepsTheSecret) {
+  mode_ = "forbidden";
+  auto backend = Backend();
+  Status put = backend->Put(kSomePack, AsBytes("data"));
+  EXPECT_EQ(put.code(), StatusCode::kPermissionDenied) << put.ToString();
+  EXPECT_FALSE(put.retryable());
+  EXPECT_NE(put.message().find("the key in FERRY_S3_ACCESS_KEY_ID"), std::string::npos);
+  EXPECT_NE(put.message().find("InvalidAccessKeyId"), std::string::npos) << put.message();
+  EXPECT_EQ(put.message().find("very-secret-key"), std::string::npos);
+  EXPECT_EQ(put.message().find("Signature="), std::string::npos);
+  // Through a RetryBackend it is one request, not two minutes of them.
+  RetryBackend retried(Backend());
+  int before = requests_;
+  EXPECT_EQ(retried.Put(kSomePack, AsBytes("data")).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(requests_ - before, 1);
+}
+
+TEST_F(FakeS3Test, SlowDownIsRetried) {
+  mode_ = "slow-down";
+  auto backend = Backend();
+  Status put = backend->Put(kSomePack, AsBytes("data"));
+  EXPECT_TRUE(put.retryable()) << put.ToString();
+  EXPECT_NE(put.message().find("SlowDown"), std::string::npos) << put.message();
+}
+
+TEST_F(FakeS3Test, CompletionThatFailsAfterItsOkIsAFailureAndTheUploadIsAborted) {
+  S3Options options;
+  options.part_size = 1000;
+  options.part_retry.budget_seconds = 0;  // report the first failure as it is
+  auto backend = Backend(options);
+  {
+    auto writer = backend->OpenWriter(kSomePack);
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE((*writer)->Write(Bytes(2500, 7)).ok());
+    Status committed = (*writer)->Commit();
+    EXPECT_FALSE(committed.ok());
+    EXPECT_TRUE(committed.retryable()) << committed.ToString();
+    EXPECT_NE(committed.message().find("InternalError"), std::string::npos) << committed.message();
+    EXPECT_EQ(aborts_, 0);
+  }
+  EXPECT_EQ(aborts_, 1);  // the writer went without a Commit that took
+  // Three parts, in order, with the ETags their uploads were answered with.
+  EXPECT_NE(
+      completion_.find("<Part><PartNumber>1</PartNumber><ETag>&quot;etag-1&quot;</ETag></Part>"
+                       "<Part><PartNumber>2</PartNumber><ETag>&quot;etag-2&quot;</ETag></Part>"
+                       "<Part><PartNumber>3</PartNumber>"),
+      std::string::npos)
+      << completion_;
 }
 
 // --- against s3rver ----------------------------------------------------------
