@@ -6,6 +6,7 @@
 #include "storage/http_transport.h"
 #include "storage/local_backend.h"
 #include "storage/memory_backend.h"
+#include "storage/s3_backend.h"
 
 namespace ferry {
 
@@ -33,6 +34,7 @@ void RegisterBuiltins(BackendRegistry& registry) {
                           new MemoryBackend(MemoryBackend::Named(location.address), location.text));
                     });
   RegisterAzureBlobBackend(registry);
+  RegisterS3Backend(registry);
 }
 
 }  // namespace

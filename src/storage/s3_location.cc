@@ -53,7 +53,11 @@ std::string S3Location::ToString() const {
 }
 
 Result<S3Location> ParseS3Location(const StorageLocation& location) {
-  const std::string& text = location.text;
+  // A location with user information ("http://user:secret@host", maybe
+  // %-encoded) is refused below; the refusal must not repeat the secret.
+  std::string text = location.text;
+  if (text.find('@') != std::string::npos || AsciiLower(text).find("%40") != std::string::npos)
+    text = "s3://… (not shown: it holds user information)";
   auto refuse = [&](const std::string& why) {
     return Status::InvalidArgument(
         "storage location '" + text + "': " + why +
@@ -82,6 +86,11 @@ Result<S3Location> ParseS3Location(const StorageLocation& location) {
   if (!IsRegionName(parsed.region)) return refuse("'" + parsed.region + "' is not a region name");
   if (parsed.endpoint_given) {
     std::string& endpoint = parsed.endpoint;
+    // Before any message that would quote the endpoint.
+    if (endpoint.find('@') != std::string::npos)
+      return refuse(
+          "the endpoint holds user information (credentials never go in a location: set "
+          "FERRY_S3_ACCESS_KEY_ID and FERRY_S3_SECRET_ACCESS_KEY)");
     size_t scheme_end = endpoint.find("://");
     std::string scheme = scheme_end == std::string::npos ? "" : endpoint.substr(0, scheme_end);
     scheme = AsciiLower(scheme);
@@ -90,10 +99,6 @@ Result<S3Location> ParseS3Location(const StorageLocation& location) {
     std::string rest = endpoint.substr(scheme_end + 3);
     while (!rest.empty() && rest.back() == '/') rest.pop_back();
     if (rest.empty()) return refuse("the endpoint has no host");
-    if (rest.find('@') != std::string::npos)
-      return refuse(
-          "the endpoint holds user information (credentials never go in a location: set "
-          "FERRY_S3_ACCESS_KEY_ID and FERRY_S3_SECRET_ACCESS_KEY)");
     if (rest.find_first_of("/?#") != std::string::npos)
       return refuse("the endpoint has a path, query or fragment (give only scheme://host[:port])");
     for (unsigned char c : rest)

@@ -304,21 +304,6 @@ TEST(AzureXmlTest, ErrorDocumentWithoutTheSignatureDetail) {
 
 // --- against Azurite -------------------------------------------------------
 
-// KEY=VALUE lines (values maybe in single quotes) that azurite.sh wrote.
-std::map<std::string, std::string> ReadEnvFile(const std::string& path) {
-  std::map<std::string, std::string> values;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    size_t equals = line.find('=');
-    if (equals == std::string::npos) continue;
-    std::string value = line.substr(equals + 1);
-    if (value.size() >= 2 && value.front() == '\'' && value.back() == '\'')
-      value = value.substr(1, value.size() - 2);
-    values[line.substr(0, equals)] = value;
-  }
-  return values;
-}
-
 class AzuriteTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -134,6 +134,8 @@ TEST_P(BackendContractTest, LargeObjectsStreamInAndOut) {
 }
 
 TEST_P(BackendContractTest, ListingWhileWritingSeesOnlyWholeObjects) {
+  if (GetParam().server_writes_in_place)
+    GTEST_SKIP() << GetParam().name << ": the test server lists objects it is still writing";
   std::atomic<bool> done{false};
   std::map<std::string, uint64_t> sizes;
   std::mutex sizes_mutex;

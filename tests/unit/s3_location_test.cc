@@ -43,9 +43,12 @@ TEST(S3LocationTest, RefusesWhatIsNotALocation) {
   for (const char* text : {
            "s3://", "s3:///prefix", "s3://UpperCase", "s3://ab", "s3://bucket_name",
            "s3://bucket/a//b", "s3://bucket/../b", "s3://bucket?endpoint=ftp://host",
-           "s3://bucket?endpoint=http://user:secret@host", "s3://bucket?endpoint=http://host/path",
-           "s3://bucket?region=us-east-1&region=eu-west-1", "s3://bucket?colour=blue",
-           "s3://bucket?addressing=dns", "s3://bucket?region", "s3://bucket?region=%zz",
+           "s3://bucket?endpoint=http://user:secret@host",
+           "s3://bucket?endpoint=ftp://u:secret@host",
+           "s3://bucket?endpoint=http%3A%2F%2Fuser%3Asecret%40host",
+           "s3://bucket?endpoint=http://host/path", "s3://bucket?region=us-east-1&region=eu-west-1",
+           "s3://bucket?colour=blue", "s3://bucket?addressing=dns", "s3://bucket?region",
+           "s3://bucket?region=%zz",
            "s3://dotted.bucket?region=eu-west-1",  // virtual host + TLS + '.'
        }) {
     auto parsed = Parse(text);
@@ -53,7 +56,8 @@ TEST(S3LocationTest, RefusesWhatIsNotALocation) {
     if (!parsed.ok()) {
       EXPECT_NE(parsed.status().message().find("s3://BUCKET"), std::string::npos)
           << parsed.status().message();
-      EXPECT_EQ(parsed.status().message().find("secret@"), std::string::npos);
+      EXPECT_EQ(parsed.status().message().find("secret"), std::string::npos)
+          << parsed.status().message();
     }
   }
   EXPECT_TRUE(Parse("s3://dotted.bucket?region=eu-west-1&addressing=path").ok());

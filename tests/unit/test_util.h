@@ -1,10 +1,13 @@
-// Helpers shared by the unit tests: a scratch directory removed afterwards.
+// Helpers shared by the unit tests: a scratch directory removed afterwards,
+// and the env files the test servers' fixtures write (tests/servers).
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <string>
 
 namespace ferry {
@@ -24,5 +27,21 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// KEY=VALUE lines (values maybe in single quotes) that a test server's
+// script (azurite.sh, s3rver.sh) wrote; empty if the file is missing.
+inline std::map<std::string, std::string> ReadEnvFile(const std::string& path) {
+  std::map<std::string, std::string> values;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    size_t equals = line.find('=');
+    if (equals == std::string::npos) continue;
+    std::string value = line.substr(equals + 1);
+    if (value.size() >= 2 && value.front() == '\'' && value.back() == '\'')
+      value = value.substr(1, value.size() - 2);
+    values[line.substr(0, equals)] = value;
+  }
+  return values;
+}
 
 }  // namespace ferry
