@@ -27,6 +27,9 @@ namespace {
 
 // Larger than any pack (16 MiB target, one blob of at most 80 MiB past it).
 constexpr uint64_t kMaxObjectSize = 256ull << 20;
+// Write-once PUTs are read whole into memory; they are configs and locks
+// (a few hundred bytes).
+constexpr uint64_t kMaxWriteOnceSize = 16ull << 20;
 // Ferry clients send fewer than ten headers.
 constexpr size_t kMaxHeaders = 64;
 // JSON request bodies are read whole into memory. The largest is a seed's
@@ -299,6 +302,12 @@ struct VaultServer::Impl {
   void HandleGetObject(const httplib::Request& req, httplib::Response& res);
   void HandlePutObject(const httplib::Request& req, httplib::Response& res,
                        const httplib::ContentReader& reader);
+  void HandleWriteOncePut(const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader& reader, const TokenRecord& token,
+                          Backend& backend, const ObjectName& object, uint64_t length, bool exists);
+  // After an object is stored: its lock owner or recovery point, then 201.
+  void RecordStoredObject(const httplib::Request& req, httplib::Response& res,
+                          const TokenRecord& token, const ObjectName& object, uint64_t size);
   void HandleDeleteObject(const httplib::Request& req, httplib::Response& res);
 };
 
@@ -525,6 +534,12 @@ void VaultServer::Impl::HandleGetObject(const httplib::Request& req, httplib::Re
           "range does not lie within the object (" + std::to_string(*size) + " bytes)");
     }
   }
+  // httplib drops a provider of length 0 and then sends no Content-Length:
+  // the client would wait for a body until the connection times out.
+  if (*size == 0) {
+    res.set_content(std::string(), "application/octet-stream");
+    return;
+  }
   // HEAD gets the length only.
   res.set_content_provider(
       *size, "application/octet-stream",
@@ -561,6 +576,11 @@ void VaultServer::Impl::HandlePutObject(const httplib::Request& req, httplib::Re
   Backend* backend = *backend_result;
   bool exists = backend->Stat(object).ok();
   bool is_config = object.kind == ObjectKind::kConfig;
+  if (req.has_header("If-None-Match")) {
+    if (req.get_header_value("If-None-Match") != "*")
+      return SendError(res, 400, "bad_request", "If-None-Match takes only '*' (write-once)");
+    return HandleWriteOncePut(req, res, reader, *token, *backend, object, length, exists);
+  }
   // Content-addressed objects that exist are not written again (the name
   // proves the content); the body is still read and verified.
   std::unique_ptr<ObjectWriter> writer;
@@ -598,15 +618,56 @@ void VaultServer::Impl::HandlePutObject(const httplib::Request& req, httplib::Re
   if (exists && !is_config) return SendJson(res, 200, {{"stored", false}});
   Status status = writer->Commit();
   if (!status.ok()) return SendStatus(res, status);
+  RecordStoredObject(req, res, *token, object, received);
+}
+
+// Write-once PUT (`If-None-Match: *`, HttpBackend::PutIfAbsent): 409 if the
+// name is taken, whatever it holds, else stored through the storage's own
+// conditional write, so that of several such PUTs racing for one name exactly
+// one is stored. The body is read whole first (a conditional write is one
+// call), hence the smaller limit; write-once objects are configs and locks.
+void VaultServer::Impl::HandleWriteOncePut(const httplib::Request& req, httplib::Response& res,
+                                           const httplib::ContentReader& reader,
+                                           const TokenRecord& token, Backend& backend,
+                                           const ObjectName& object, uint64_t length, bool exists) {
+  if (length > kMaxWriteOnceSize)
+    return SendError(res, 413, "too_large", "write-once objects are at most 16 MiB");
+  Bytes body;
+  body.reserve(length);
+  reader([&](const char* data, size_t size) {
+    body.insert(body.end(), data, data + size);
+    return body.size() <= length;
+  });
+  if (body.size() != length)
+    return SendError(res, 400, "bad_request", "body shorter than its Content-Length");
+  // Before the digest: a write-once PUT of other bytes under a taken name is
+  // a conflict, whatever the bytes.
+  if (exists)
+    return SendError(res, 409, "conflict",
+                     std::string(ObjectKindName(object.kind)) + "/" + object.name + " exists");
+  Id digest = Sha256(body);
+  if (object.kind != ObjectKind::kConfig && digest.Hex() != object.name)
+    return SendError(
+        res, 422, "digest_mismatch",
+        "the body's SHA-256 is " + digest.Hex() + ", not the object's name; nothing stored");
+  Status status = backend.PutIfAbsent(object, body);
+  if (!status.ok()) return SendStatus(res, status);  // AlreadyExists: 409
+  RecordStoredObject(req, res, token, object, length);
+}
+
+void VaultServer::Impl::RecordStoredObject(const httplib::Request& req, httplib::Response& res,
+                                           const TokenRecord& token, const ObjectName& object,
+                                           uint64_t size) {
+  Status status;
   // The writer's key (HttpBackend sends a random one per process): with a
   // machine token, only the process that wrote a lock may remove it.
   if (object.kind == ObjectKind::kLock && req.has_param("owner_key")) {
-    status = store->SetLockOwner(token->machine->id, object.name,
+    status = store->SetLockOwner(token.machine->id, object.name,
                                  HashToken(req.get_param_value("owner_key")));
     if (!status.ok()) return SendStatus(res, status);
   }
   if (object.kind == ObjectKind::kSnapshot) {
-    status = store->AddRecoveryPoint(token->machine->id, {object.name, clock.NowNanos(), received});
+    status = store->AddRecoveryPoint(token.machine->id, {object.name, clock.NowNanos(), size});
     if (!status.ok()) return SendStatus(res, status);
   }
   SendJson(res, 201, {{"stored", true}});

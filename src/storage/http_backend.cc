@@ -61,6 +61,15 @@ Status HttpBackend::Put(const ObjectName& name, ByteView data) {
   return client_.ErrorFor(request, response);
 }
 
+Status HttpBackend::PutIfAbsent(const ObjectName& name, ByteView data) {
+  HttpRequest request{"PUT", LockPath(name, lock_key_),  data,
+                      "",    "application/octet-stream", nullptr};
+  request.write_once = true;
+  ASSIGN_OR_RETURN(HttpResponse response, client_.Perform(request));
+  if (response.status == 201) return Status::Ok();
+  return client_.ErrorFor(request, response);  // 409: AlreadyExists
+}
+
 Result<Bytes> HttpBackend::Get(const ObjectName& name, uint64_t offset, uint64_t length) {
   HttpRequest request{"GET", ObjectPath(name), {}, "", "", nullptr};
   if (offset != 0 || length != kToEnd) {

@@ -19,6 +19,9 @@ class HttpBackend : public Backend {
 
   Status Create() override;
   Status Put(const ObjectName& name, ByteView data) override;
+  // The vault's write-once PUT (If-None-Match: *): AlreadyExists if the name
+  // is taken, decided by the vault's storage, not by a Stat first.
+  Status PutIfAbsent(const ObjectName& name, ByteView data) override;
   Result<Bytes> Get(const ObjectName& name, uint64_t offset, uint64_t length) override;
   Result<uint64_t> Stat(const ObjectName& name) override;
   Status List(ObjectKind kind,

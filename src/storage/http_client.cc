@@ -40,6 +40,7 @@ Result<HttpResponse> HttpClient::PerformOnce(const HttpRequest& request, bool* d
   sent.headers.push_back({"Ferry-Protocol", std::to_string(kClientProtocol)});
   if (!request.content_type.empty()) sent.headers.push_back({"Content-Type", request.content_type});
   if (!request.range.empty()) sent.headers.push_back({"Range", "bytes=" + request.range});
+  if (request.write_once) sent.headers.push_back({"If-None-Match", "*"});
   sent.body = request.body;
   std::function<Status(ByteView)> counting_sink;
   if (request.sink) {

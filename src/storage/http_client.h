@@ -42,6 +42,7 @@ struct HttpRequest {
   std::string range;  // "A-B" or "A-"; empty: whole
   std::string content_type;
   const std::function<Status(ByteView)>* sink = nullptr;  // stream a 2xx body here
+  bool write_once = false;  // a PUT with If-None-Match: * (409 if the name is taken)
 };
 
 struct HttpResponse {

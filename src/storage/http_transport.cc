@@ -29,6 +29,11 @@ struct Transfer {
   TransportResponse* response = nullptr;
   Status sink_status;
   uint64_t received = 0;
+  // The empty line that ends the last answer's headers has arrived. libcurl
+  // (7.88) reports an answer whose connection closed in the middle of its
+  // headers as a success, with whatever headers came: a HEAD would then say
+  // "exists, length unknown" and a GET "empty object".
+  bool headers_complete = false;
 };
 
 size_t ReadCallback(char* buffer, size_t size, size_t count, void* user) {
@@ -97,9 +102,16 @@ size_t HeaderCallback(char* data, size_t size, size_t count, void* user) {
   std::string line(data, n);
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
   TransportResponse& response = *transfer->response;
+  if (line.empty()) {
+    transfer->headers_complete = true;
+    return n;
+  }
   // A status line starts each answer (there may be several: 100 Continue):
   // the body callback needs the code to know content from an error document.
+  // (Only a status line reopens the headers: trailers after a chunked body
+  // come here too.)
   if (line.rfind("HTTP/", 0) == 0) {
+    transfer->headers_complete = false;
     size_t space = line.find(' ');
     if (space != std::string::npos) response.status = std::atol(line.c_str() + space + 1);
     response.headers.clear();
@@ -250,6 +262,11 @@ Result<TransportResponse> HttpTransport::Perform(const TransportRequest& unsigne
       return transfer.source_status;
     Status failure = Status::IOError(what + ": " + message);
     return PermanentCurlError(code) ? failure : failure.Retryable();
+  }
+  if (!transfer.headers_complete) {
+    ReturnHandle(curl);
+    return Status::IOError(what + ": the connection closed in the middle of the answer's headers")
+        .Retryable();
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   curl_off_t length = 0;

@@ -4,22 +4,33 @@
 fault_proxy.py --listen-port-file FILE --upstream PORT [--seed N]
                [--rate-5xx R] [--rate-drop R] [--rate-truncate R] [--rate-stall R]
                [--stall-seconds S] [--max-faults-per-request K] [--log FILE]
+               [--force KIND:REGEX]...
 
 Sits between an agent and the vault on 127.0.0.1 and, for a fraction of the requests:
   5xx       answers 503 itself (the vault never sees the request)
   drop      forwards the request, then closes the client's connection without an answer
             (the vault did the work; the client must retry an idempotent request)
   truncate  forwards, then sends the answer's headers and half of its body and closes
+            (half of its headers when it has no body, as a HEAD's)
   stall     waits --stall-seconds before forwarding
 Decisions are deterministic: each is drawn from a hash of the seed, the request's method,
 path and Range, and how often that same request has been seen, so a run is repeatable
 whatever the order of concurrent requests, and a retried request meets a fresh decision.
 A request is faulted at most --max-faults-per-request times (then passed), so a client
-that retries always gets through. The port it listens on is written to FILE; a line per
-request (decision, method, path, status) goes to --log.
+that retries always gets through. --force KIND:REGEX (repeatable) gives fault KIND to the
+first request whose "METHOD PATH" matches REGEX (Python re.search), whatever the draw: a
+test can be sure each kind of fault meets the requests it cares about. The port it listens on is written to FILE; a line per
+request (decision, method, path, status, and for a truncate how it cut: cut-body or
+cut-head, and "chunked" for a chunked answer) goes to --log.
+
+Bodies are framed by Content-Length or chunked transfer encoding (Azurite answers chunked),
+and an answer with neither runs to the end of the upstream connection. A chunked answer is
+passed on with its framing as it came, so a truncated one ends without its last chunk: the
+client sees the connection close in mid-answer, never an answer that looks complete.
 """
 import argparse
 import hashlib
+import re
 import socket
 import threading
 import time
@@ -35,7 +46,15 @@ p.add_argument("--rate-stall", type=float, default=0.0)
 p.add_argument("--stall-seconds", type=float, default=2.0)
 p.add_argument("--max-faults-per-request", type=int, default=3)
 p.add_argument("--log")
+p.add_argument("--force", action="append", default=[], metavar="KIND:REGEX")
 args = p.parse_args()
+KINDS = ("5xx", "drop", "truncate", "stall")
+forced = []  # [kind, compiled regex, still to use]
+for rule in args.force:
+    kind, _, pattern = rule.partition(":")
+    if kind not in KINDS or not pattern:
+        p.error("--force wants KIND:REGEX with KIND one of %s, not %r" % (", ".join(KINDS), rule))
+    forced.append([kind, re.compile(pattern), True])
 
 lock = threading.Lock()
 seen = {}    # request key -> times seen
@@ -49,6 +68,11 @@ def decide(key):
         seen[key] = n + 1
         if faults.get(key, 0) >= args.max_faults_per_request:
             return "pass"
+        for rule in forced:
+            if rule[2] and rule[1].search(key):
+                rule[2] = False
+                faults[key] = faults.get(key, 0) + 1
+                return rule[0]
         digest = hashlib.sha256(("%d|%s|%d" % (args.seed, key, n)).encode()).digest()
         x = int.from_bytes(digest[:8], "big") / 2.0**64
         for name, rate in (("5xx", args.rate_5xx), ("drop", args.rate_drop),
@@ -93,6 +117,39 @@ def read_exact(f, n):
     return bytes(out)
 
 
+def read_chunked(f):
+    """A chunked body as it was sent (sizes, chunks, last chunk, trailers), framing kept."""
+    out = bytearray()
+    while True:
+        line = f.readline(65536)
+        if not line.endswith(b"\n"):
+            raise ConnectionError("short chunked body")
+        out += line
+        size = int(line.split(b";")[0].strip(), 16)
+        if size == 0:
+            break
+        out += read_exact(f, size + 2)  # the chunk and its CRLF
+    while True:  # trailers, up to the empty line
+        line = f.readline(65536)
+        if not line.endswith(b"\n"):
+            raise ConnectionError("short chunked trailer")
+        out += line
+        if line in (b"\r\n", b"\n"):
+            return bytes(out)
+
+
+def read_body(f, lines, to_eof):
+    """The body that `lines` (a head) announce: chunked, by Content-Length, or (for an
+    answer with neither, when `to_eof`) everything up to the end of the connection."""
+    encoding = (header(lines, b"transfer-encoding") or "").lower()
+    if encoding == "chunked":
+        return read_chunked(f)
+    length = header(lines, b"content-length")
+    if length is not None:
+        return read_exact(f, int(length))
+    return f.read() if to_eof else b""
+
+
 def serve(client):
     cf = client.makefile("rb")
     try:
@@ -102,8 +159,7 @@ def serve(client):
                 return
             method, path = head[0].split(b" ")[:2]
             method, path = method.decode(), path.decode()
-            length = int(header(head, b"content-length") or 0)
-            body = read_exact(cf, length) if length else b""
+            body = read_body(cf, head, to_eof=False)
             key = "%s %s %s" % (method, path, header(head, b"range") or "")
             decision = decide(key)
             status = "-"
@@ -124,19 +180,28 @@ def serve(client):
                     up.close()
                     return
                 status = rhead[0].split(b" ")[1].decode()
-                rlength = int(header(rhead, b"content-length") or 0)
                 no_body = method == "HEAD" or status in ("204", "304")
-                rbody = b"" if no_body else read_exact(uf, rlength)
+                rbody = b"" if no_body else read_body(uf, rhead, to_eof=True)
                 up.close()
                 if decision == "drop":
                     log(decision, method, path, status)
                     return
                 rkept = [h for h in rhead[1:-1] if not h.lower().startswith(b"connection:")
                          and not h.lower().startswith(b"keep-alive:")]
+                # Close-delimited upstream (no length, not chunked): give the client a length.
+                framed = (no_body or header(rhead, b"content-length") is not None
+                          or header(rhead, b"transfer-encoding") is not None)
+                if not framed:
+                    rkept.append(b"Content-Length: %d\r\n" % len(rbody))
                 out = rhead[0] + b"".join(rkept) + b"\r\n"
-                if decision == "truncate" and len(rbody) >= 2:
-                    client.sendall(out + rbody[: len(rbody) // 2])
-                    log(decision, method, path, status)
+                if decision == "truncate":
+                    # Half the body; an answer without one (a HEAD's) loses half its head.
+                    answer = out + rbody
+                    cut = len(out) + len(rbody) // 2 if len(rbody) >= 2 else len(out) // 2
+                    client.sendall(answer[:cut])
+                    chunked = (header(rhead, b"transfer-encoding") or "").lower() == "chunked"
+                    how = ("cut-body" if len(rbody) >= 2 else "cut-head") + (" chunked" if chunked else "")
+                    log(decision, method, path, status, how)
                     return
                 client.sendall(out + rbody)
             log(decision, method, path, status)
@@ -149,10 +214,10 @@ def serve(client):
             pass
 
 
-def log(decision, method, path, status):
+def log(decision, method, path, status, how=""):
     if log_file:
         with lock:
-            log_file.write("%s %s %s %s\n" % (decision, method, path, status))
+            log_file.write("%s %s %s %s%s\n" % (decision, method, path, status, " " + how if how else ""))
 
 
 listener = socket.socket()

@@ -2,10 +2,14 @@
 // (the vault is out of space) and a 4xx are not; a streamed download cut off half-way is
 // not retried by the client (its sink has had bytes) but resumed by RetryBackend around
 // the vault backend from the first byte its sink has not had, so the sink sees every byte
-// once.
+// once; an answer cut off in the middle of its headers is a retryable failure, not a 200.
 #include "storage/http_client.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <string>
@@ -122,6 +126,70 @@ TEST_F(HttpClientTest, StreamCutOffHalfWayResumesWhereTheSinkStopped) {
   EXPECT_EQ(backend.retries(), 1u);
   EXPECT_EQ(received.size(), body_.size());
   EXPECT_TRUE(received == body_) << "the sink saw bytes twice or out of order";
+}
+
+// A server that closes the connection in the middle of its answer's headers
+// (what tests/e2e/fault_proxy.py's truncate does to a HEAD): libcurl reports
+// such an answer as a success, so a HEAD would look like an object of length
+// 0. The client must see a transport failure, retryable, never a 200.
+class CutHeadersServer {
+ public:
+  CutHeadersServer() {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+        ::listen(listener_, 8) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size) != 0)
+      return;
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] {
+      // Each connection: read the request, send half a head, close. Ends
+      // when the listener is shut down.
+      while (true) {
+        int connection = ::accept(listener_, nullptr, nullptr);
+        if (connection < 0) return;
+        ++connections_;
+        char request[4096];
+        (void)::recv(connection, request, sizeof request, 0);
+        const char kHalfHead[] = "HTTP/1.1 200 OK\r\nContent-Type: application/oc";
+        (void)::send(connection, kHalfHead, sizeof kHalfHead - 1, MSG_NOSIGNAL);
+        ::close(connection);
+      }
+    });
+  }
+  ~CutHeadersServer() {
+    ::shutdown(listener_, SHUT_RDWR);
+    if (thread_.joinable()) thread_.join();
+    ::close(listener_);
+  }
+  int port() const { return port_; }
+  int connections() const { return connections_; }
+
+ private:
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<int> connections_{0};
+  std::thread thread_;
+};
+
+TEST(HttpTransportTest, AnswerCutInItsHeadersIsARetryableFailure) {
+  CutHeadersServer server;
+  ASSERT_GT(server.port(), 0);
+  HttpClientOptions options;
+  options.server = "http://127.0.0.1:" + std::to_string(server.port());
+  options.retry_seconds = 0;
+  HttpBackend backend(options);
+  ObjectName name{ObjectKind::kData, std::string(64, 'a')};
+  auto size = backend.Stat(name);
+  ASSERT_FALSE(size.ok()) << "a cut answer was taken for an object of " << *size << " bytes";
+  EXPECT_TRUE(size.status().retryable()) << size.status().ToString();
+  auto read = backend.Get(name, 0, Backend::kToEnd);
+  ASSERT_FALSE(read.ok()) << "a cut answer was taken for an object of " << read->size() << " bytes";
+  EXPECT_TRUE(read.status().retryable()) << read.status().ToString();
+  EXPECT_EQ(server.connections(), 2);
 }
 
 }  // namespace
