@@ -8,31 +8,66 @@
 #   adopts (server-side copies, each read back and verified) → check --read-data,
 #   restore byte-identical with staging gone → seed cleanup empties the container.
 #
-#   seeding_object_storage.sh PATH-TO-FERRY azure|s3
+# With "faults", the vault and the datacenter reach the store through tests/e2e/fault_proxy.py
+# (503s, dropped connections, answers cut short, stalls): ingest, the server-side copies of
+# adoption with their read-back, and cleanup must come through, and the proxy's log must show
+# that faults met those requests.
+#
+#   seeding_object_storage.sh PATH-TO-FERRY azure|s3 [faults]
 #   (FERRY_AZURITE_ENV / FERRY_S3RVER_ENV: the env file the fixture's server wrote;
 #    FERRY_STORAGE_LIST: the ferry_storage_list tool, which lists a location's objects)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$1"
 source "$E2E/vault_lib.sh"
 KIND=${2:-}
+FAULTS=${3:-}
 LIST=${FERRY_STORAGE_LIST:-}
 [[ -x $LIST ]] || fail "FERRY_STORAGE_LIST ('$LIST') is not the ferry_storage_list tool"
 PREFIX=e2e-seed-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
+# start_proxy PORT: fault_proxy.py in front of 127.0.0.1:PORT; sets PROXY (host:port).
+start_proxy() {
+  bg_start PROXY_PID python3 "$E2E/fault_proxy.py" --listen-port-file "$WORK/proxy.port" \
+    --upstream "$1" --seed 5 --rate-5xx 0.08 --rate-drop 0.06 --rate-truncate 0.08 \
+    --rate-stall 0.03 --stall-seconds 2 --log "$WORK/proxy.log" \
+    --force '5xx:^PUT \S*/accounts/' --force 'drop:^PUT \S*/repositories/\S*/data/' \
+    --force 'truncate:^GET \S*/repositories/\S*/data/' --force 'drop:^DELETE \S*/accounts/'
+  local i
+  for ((i = 0; i < 300; i++)); do
+    [[ -s $WORK/proxy.port ]] && break
+    kill -0 "$PROXY_PID" 2>/dev/null || fail "the proxy exited: $(cat "$WORK/bg.err")"
+    sleep 0.1
+  done
+  [[ -s $WORK/proxy.port ]] || fail "the proxy did not start"
+  PROXY=127.0.0.1:$(cat "$WORK/proxy.port")
+}
 case $KIND in
   azure)
     [[ -f ${FERRY_AZURITE_ENV:-} ]] || fail "no Azurite: run through ctest (fixture azurite)"
     source "$FERRY_AZURITE_ENV"
-    export FERRY_AZURE_CONNECTION_STRING=$AZURITE_CONNECTION_STRING
     STORE="azure://ferry-e2e/$PREFIX?account=$AZURITE_ACCOUNT"
+    if [[ $FAULTS == faults ]]; then
+      [[ $AZURITE_ENDPOINT =~ ^http://127\.0\.0\.1:([0-9]+)/ ]] || fail "no port in $AZURITE_ENDPOINT"
+      start_proxy "${BASH_REMATCH[1]}"
+      export FERRY_AZURE_ACCOUNT_KEY=$AZURITE_KEY
+      STORE="$STORE&endpoint=http://$PROXY/$AZURITE_ACCOUNT"
+    else
+      export FERRY_AZURE_CONNECTION_STRING=$AZURITE_CONNECTION_STRING
+    fi
     SECRET=$AZURITE_KEY
     ;;
   s3)
     [[ -f ${FERRY_S3RVER_ENV:-} ]] || fail "no s3rver: run through ctest (fixture s3rver)"
     source "$FERRY_S3RVER_ENV"
     export FERRY_S3_ACCESS_KEY_ID=$S3_ACCESS_KEY_ID FERRY_S3_SECRET_ACCESS_KEY=$S3_SECRET_ACCESS_KEY
-    STORE="s3://$S3_BUCKET/$PREFIX?endpoint=$S3_ENDPOINT&region=$S3_REGION"
+    ENDPOINT=$S3_ENDPOINT
+    if [[ $FAULTS == faults ]]; then
+      [[ $S3_ENDPOINT =~ ^http://127\.0\.0\.1:([0-9]+)$ ]] || fail "no port in $S3_ENDPOINT"
+      start_proxy "${BASH_REMATCH[1]}"
+      ENDPOINT=http://$PROXY
+    fi
+    STORE="s3://$S3_BUCKET/$PREFIX?endpoint=$ENDPOINT&region=$S3_REGION"
     SECRET=""   # s3rver's fixed pair is no secret worth looking for
     ;;
-  *) fail "usage: $0 PATH-TO-FERRY azure|s3" ;;
+  *) fail "usage: $0 PATH-TO-FERRY azure|s3 [faults]" ;;
 esac
 # child LOCATION RELATIVE: RELATIVE below a storage location, before its query.
 child() { local head=${1%%\?*} tail=""; [[ $1 == *\?* ]] && tail="?${1#*\?}"; echo "$head/$2$tail"; }
@@ -102,6 +137,21 @@ expect_exit 0 "$FERRY" --agent "$AGENT" seed cleanup seed-obj
 expect_exit 0 "$FERRY" --agent "$AGENT" check --read-data
 if [[ -n $SECRET ]] && grep -rqF -- "$SECRET" "$VLOG" "$WORK/server.out" "$OUT" "$ERR"; then
   fail "the storage credential appears in a log or an output"
+fi
+if [[ $FAULTS == faults ]]; then
+  log "faults injected (proxy log: decision method path status [how])"
+  for kind in 5xx drop truncate; do
+    n=$(grep -c "^$kind " "$WORK/proxy.log" || true)
+    log "  $kind: $n"
+    ((n > 0)) || soft_fail "the proxy injected no '$kind' fault"
+  done
+  # Ingest's uploads into the container, adoption's copies and read-backs, cleanup's deletes.
+  for what in "5xx PUT \S*/accounts/" "drop PUT \S*/repositories/\S*/data/" \
+    "truncate GET \S*/repositories/\S*/data/" "drop DELETE \S*/accounts/"; do
+    n=$(grep -cE "^$what" "$WORK/proxy.log" || true)
+    log "  $what: $n"
+    ((n > 0)) || soft_fail "no request met '$what'"
+  done
 fi
 assert_no_tokens_in_log
 log "ok"
