@@ -505,8 +505,10 @@ class S3PartWriter : public ObjectWriter {
       auto result = SendForXml(request, "CompleteMultipartUploadResult", what);
       if (result.ok()) return Status::Ok();
       // An earlier attempt whose answer was lost may have completed it: then
-      // the upload is gone and the object is there, whole.
-      if (attempt > 0 && result.status().IsNotFound()) {
+      // the upload is gone and the object is there, whole. AWS answers such a
+      // retry NoSuchUpload; others (s3rver) an InternalError, so any refusal
+      // of a retry is checked against the object itself.
+      if (attempt > 0) {
         auto size = backend_.Stat(name_);
         if (size.ok() && *size == uploaded_) return Status::Ok();
       }

@@ -162,6 +162,16 @@ class FakeS3Test : public ::testing::Test {
             "</InitiateMultipartUploadResult>",
             "application/xml");
       completion_ = req.body;
+      if (mode_ == "answer-lost") {
+        // The first completion takes, but its answer is lost (a 503 here);
+        // a retry of it is refused, as s3rver refuses one (AWS: NoSuchUpload).
+        if (completions_++ == 0) {
+          object_ = std::string(2500, 7);
+          res.status = 503;
+          return;
+        }
+        res.status = 500;
+      }
       // S3 documents this: the completion fails after the 200 was sent.
       res.set_content(
           "<Error><Code>InternalError</Code><Message>We encountered an internal "
@@ -209,7 +219,7 @@ class FakeS3Test : public ::testing::Test {
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;
-  std::atomic<int> requests_{0}, aborts_{0};
+  std::atomic<int> requests_{0}, aborts_{0}, completions_{0};
   std::string mode_;  // set before the requests it shapes
   std::string object_;
   std::string completion_;
@@ -286,6 +296,24 @@ TEST_F(FakeS3Test, CompletionThatFailsAfterItsOkIsAFailureAndTheUploadIsAborted)
                        "<Part><PartNumber>3</PartNumber>"),
       std::string::npos)
       << completion_;
+}
+
+// A completion whose answer was lost took effect: the retry is refused, but
+// the object is there whole, so the upload counts as done (and is not aborted).
+TEST_F(FakeS3Test, ACompletionWhoseAnswerWasLostIsFoundDone) {
+  mode_ = "answer-lost";
+  S3Options options;
+  options.part_size = 1000;
+  auto backend = Backend(options);
+  {
+    auto writer = backend->OpenWriter(kSomePack);
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE((*writer)->Write(Bytes(2500, 7)).ok());
+    Status committed = (*writer)->Commit();
+    EXPECT_TRUE(committed.ok()) << committed.ToString();
+  }
+  EXPECT_EQ(completions_, 2);
+  EXPECT_EQ(aborts_, 0);
 }
 
 // --- against s3rver ----------------------------------------------------------
