@@ -8,6 +8,7 @@
 #include "storage/azure_shared_key.h"
 #include "storage/azure_xml.h"
 #include "storage/backend_registry.h"
+#include "storage/object_store_read.h"
 #include "storage/retry_backend.h"
 
 namespace ferry {
@@ -213,73 +214,30 @@ Status AzureBlobBackend::PutIfAbsent(const ObjectName& name, ByteView data) {
 }
 
 Result<uint64_t> AzureBlobBackend::Stat(const ObjectName& name) {
-  std::string what = Location() + ": " + name.Path();
-  ASSIGN_OR_RETURN(TransportResponse response,
-                   transport_->Perform(MakeRequest("HEAD", BlobUrl(name))));
-  if (response.status == 404) return Status::NotFound(what + ": no such object");
-  if (response.status / 100 != 2) return AnswerStatus(response, what);
-  uint64_t size = 0;
-  if (!ParseDecimalDigits(response.Header("content-length"), &size))
-    return Status::Corruption(what + ": the service answered without a valid Content-Length")
-        .Retryable();
-  return size;
+  return ObjectSizeFromHead(*transport_, MakeRequest("HEAD", BlobUrl(name)),
+                            Location() + ": " + name.Path(),
+                            [this](const TransportResponse& response, const std::string& what) {
+                              return AnswerStatus(response, what);
+                            });
 }
 
 Status AzureBlobBackend::ReadStream(const ObjectName& name, uint64_t offset, uint64_t length,
                                     const std::function<Status(ByteView)>& sink) {
-  std::string what = Location() + ": reading " + name.Path();
-  if (length == 0) {
-    ASSIGN_OR_RETURN(uint64_t size, Stat(name));
-    if (offset > size)
-      return Status::Corruption(what + ": offset " + std::to_string(offset) + " is past its end (" +
-                                std::to_string(size) + " bytes)");
-    return Status::Ok();
-  }
-  if (length != kToEnd && offset + length < offset)
-    return Status::InvalidArgument(what + ": the range overflows");
-  TransportRequest request = MakeRequest("GET", BlobUrl(name));
-  bool ranged = offset > 0 || length != kToEnd;
-  if (ranged)
-    request.SetHeader("x-ms-range",
-                      "bytes=" + std::to_string(offset) + "-" +
-                          (length == kToEnd ? "" : std::to_string(offset + length - 1)));
-  uint64_t received = 0;
-  std::function<Status(ByteView)> counted = [&](ByteView piece) -> Status {
-    if (length != kToEnd && received + piece.size() > length)
-      return Status::Corruption(what + ": the service sent more than the " +
-                                std::to_string(length) + " bytes asked for");
-    received += piece.size();
-    return sink(piece);
+  RangedRead read;
+  read.request = MakeRequest("GET", BlobUrl(name));
+  read.range_header = "x-ms-range";
+  read.offset = offset;
+  read.length = length;
+  read.what = Location() + ": reading " + name.Path();
+  read.answer_status = [this](const TransportResponse& response, const std::string& what) {
+    return AnswerStatus(response, what);
   };
-  request.sink = &counted;
-  ASSIGN_OR_RETURN(TransportResponse response, transport_->Perform(request));
-  if (response.status == 404) return Status::NotFound(what + ": no such object");
-  if (response.status == 416) {
-    // Reading from exactly the end to the end is an empty read, as elsewhere.
-    if (length == kToEnd) {
-      ASSIGN_OR_RETURN(uint64_t size, Stat(name));
-      if (offset == size) return Status::Ok();
-    }
-    return Status::Corruption(what + ": bytes from " + std::to_string(offset) +
-                              " are past the object's end");
-  }
-  if (response.status / 100 != 2) return AnswerStatus(response, what);
-  if (ranged && offset > 0 && response.status != 206)
-    return Status::Corruption(what + ": the service ignored the range and sent the whole object");
-  if (length != kToEnd && received < length)
-    return Status::Corruption(what + ": the object ends " + std::to_string(length - received) +
-                              " bytes before the range asked for");
-  return Status::Ok();
+  read.size = [this, &name] { return Stat(name); };
+  return StreamObjectRange(*transport_, std::move(read), sink);
 }
 
 Result<Bytes> AzureBlobBackend::Get(const ObjectName& name, uint64_t offset, uint64_t length) {
-  Bytes data;
-  if (length != kToEnd) data.reserve(static_cast<size_t>(std::min<uint64_t>(length, 64 << 20)));
-  RETURN_IF_ERROR(ReadStream(name, offset, length, [&](ByteView piece) {
-    AppendBytes(data, piece);
-    return Status::Ok();
-  }));
-  return data;
+  return GetByStreaming(*this, name, offset, length);
 }
 
 Status AzureBlobBackend::List(

@@ -1,5 +1,7 @@
 #include "storage/backend.h"
 
+#include <algorithm>
+
 namespace ferry {
 
 const char* ObjectKindName(ObjectKind kind) {
@@ -33,6 +35,19 @@ Result<std::vector<std::string>> ListNames(Backend& backend, ObjectKind kind) {
     return Status::Ok();
   }));
   return names;
+}
+
+Result<Bytes> GetByStreaming(Backend& backend, const ObjectName& name, uint64_t offset,
+                             uint64_t length) {
+  Bytes data;
+  // A reservation only: a length from a caller is not trusted for more than 64 MiB up front.
+  if (length != Backend::kToEnd)
+    data.reserve(static_cast<size_t>(std::min<uint64_t>(length, 64 << 20)));
+  RETURN_IF_ERROR(backend.ReadStream(name, offset, length, [&](ByteView piece) {
+    AppendBytes(data, piece);
+    return Status::Ok();
+  }));
+  return data;
 }
 
 bool IsObjectId(const std::string& name) {

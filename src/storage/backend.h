@@ -113,6 +113,11 @@ Result<std::vector<std::string>> ListNames(Backend& backend, ObjectKind kind);
 Status CopyObject(Backend& source, Backend& target, const ObjectName& name,
                   bool* server_side = nullptr);
 
+// Get through ReadStream, for backends whose reads are streams (HTTP stores):
+// the bytes gathered in memory.
+Result<Bytes> GetByStreaming(Backend& backend, const ObjectName& name, uint64_t offset,
+                             uint64_t length);
+
 // True if `name` is 64 lower-case hex digits (object IDs); temp files are not.
 bool IsObjectId(const std::string& name);
 

@@ -7,6 +7,7 @@
 
 #include "crypto/hash.h"
 #include "storage/backend_registry.h"
+#include "storage/object_store_read.h"
 #include "storage/retry_backend.h"
 #include "storage/s3_xml.h"
 
@@ -85,21 +86,6 @@ class WriteOnceGate {
   std::condition_variable changed_;
   std::set<std::string> busy_;
 };
-
-// "bytes START-END/TOTAL" (TOTAL may be "*") → START and END; false if it
-// is not one or is not a range inside the object.
-bool ParseContentRange(const std::string& text, uint64_t* start, uint64_t* end) {
-  if (text.rfind("bytes ", 0) != 0) return false;
-  size_t dash = text.find('-', 6), slash = text.find('/', 6);
-  if (dash == std::string::npos || slash == std::string::npos || slash < dash) return false;
-  std::string_view view(text);
-  if (!ParseDecimalDigits(view.substr(6, dash - 6), start) ||
-      !ParseDecimalDigits(view.substr(dash + 1, slash - dash - 1), end) || *start > *end)
-    return false;
-  uint64_t total = 0;
-  if (view.substr(slash + 1) == "*") return true;
-  return ParseDecimalDigits(view.substr(slash + 1), &total) && *end < total;
-}
 
 }  // namespace
 
@@ -224,101 +210,30 @@ Status S3Backend::PutIfAbsent(const ObjectName& name, ByteView data) {
 }
 
 Result<uint64_t> S3Backend::Stat(const ObjectName& name) {
-  std::string what = Location() + ": " + name.Path();
-  ASSIGN_OR_RETURN(TransportResponse response,
-                   transport_->Perform(MakeRequest("HEAD", ObjectUrl(name))));
-  if (response.status == 404) return Status::NotFound(what + ": no such object");
-  if (response.status / 100 != 2) return AnswerStatus(response, what);
-  uint64_t size = 0;
-  if (!ParseDecimalDigits(response.Header("content-length"), &size))
-    return Status::Corruption(what + ": the service answered without a valid Content-Length")
-        .Retryable();
-  return size;
+  return ObjectSizeFromHead(*transport_, MakeRequest("HEAD", ObjectUrl(name)),
+                            Location() + ": " + name.Path(),
+                            [this](const TransportResponse& response, const std::string& what) {
+                              return AnswerStatus(response, what);
+                            });
 }
 
 Status S3Backend::ReadStream(const ObjectName& name, uint64_t offset, uint64_t length,
                              const std::function<Status(ByteView)>& sink) {
-  std::string what = Location() + ": reading " + name.Path();
-  if (length == 0) {
-    ASSIGN_OR_RETURN(uint64_t size, Stat(name));
-    if (offset > size)
-      return Status::Corruption(what + ": offset " + std::to_string(offset) + " is past its end (" +
-                                std::to_string(size) + " bytes)");
-    return Status::Ok();
-  }
-  if (length != kToEnd && offset + length < offset)
-    return Status::InvalidArgument(what + ": the range overflows");
-  TransportRequest request = MakeRequest("GET", ObjectUrl(name));
-  bool ranged = offset > 0 || length != kToEnd;
-  if (ranged)
-    request.SetHeader("Range", "bytes=" + std::to_string(offset) + "-" +
-                                   (length == kToEnd ? "" : std::to_string(offset + length - 1)));
-  uint64_t received = 0;
-  std::function<Status(ByteView)> counted = [&](ByteView piece) -> Status {
-    if (length != kToEnd && received + piece.size() > length)
-      return Status::Corruption(what + ": the service sent more than the " +
-                                std::to_string(length) + " bytes asked for");
-    received += piece.size();
-    return sink(piece);
+  RangedRead read;
+  read.request = MakeRequest("GET", ObjectUrl(name));
+  read.range_header = "Range";
+  read.offset = offset;
+  read.length = length;
+  read.what = Location() + ": reading " + name.Path();
+  read.answer_status = [this](const TransportResponse& response, const std::string& what) {
+    return AnswerStatus(response, what);
   };
-  request.sink = &counted;
-  auto answer = transport_->Perform(request);
-  if (!answer.ok()) {
-    // Some servers answer a range past the end with a broken 206 instead
-    // of a 416 (s3rver promises one byte of an empty object and closes):
-    // if nothing came, ask the object's size before calling it a network
-    // failure worth retrying.
-    if (ranged && received == 0 && answer.status().retryable()) {
-      auto size = Stat(name);
-      if (size.ok() && (offset > *size || (length != kToEnd && length > *size - offset)))
-        return Status::Corruption(what + ": the range from byte " + std::to_string(offset) +
-                                  " goes past the object's end (" + std::to_string(*size) +
-                                  " bytes)");
-    }
-    return answer.status();
-  }
-  TransportResponse& response = *answer;
-  if (response.status == 404) return Status::NotFound(what + ": no such object");
-  if (response.status == 416) {
-    // Reading from exactly the end to the end is an empty read, as elsewhere.
-    if (length == kToEnd) {
-      ASSIGN_OR_RETURN(uint64_t size, Stat(name));
-      if (offset == size) return Status::Ok();
-    }
-    return Status::Corruption(what + ": bytes from " + std::to_string(offset) +
-                              " are past the object's end");
-  }
-  if (response.status / 100 != 2) return AnswerStatus(response, what);
-  if (ranged && response.status == 206) {
-    // The bytes must be the ones asked for, not some other part of the object.
-    uint64_t first = 0, last = 0;
-    std::string range = response.Header("content-range");
-    if (!ParseContentRange(range, &first, &last) || first != offset || last - first + 1 != received)
-      return Status::Corruption(what + ": the answer's Content-Range '" + range.substr(0, 80) +
-                                "' does not match the " + std::to_string(received) +
-                                " bytes from " + std::to_string(offset) + " it sent");
-  } else if (ranged && offset > 0) {
-    return Status::Corruption(what + ": the service ignored the range and sent the whole object");
-  }
-  if (response.content_length != 0 && response.content_length != received)
-    return Status::Corruption(what + ": the service declared " +
-                              std::to_string(response.content_length) + " bytes but sent " +
-                              std::to_string(received))
-        .Retryable();
-  if (length != kToEnd && received < length)
-    return Status::Corruption(what + ": the object ends " + std::to_string(length - received) +
-                              " bytes before the range asked for");
-  return Status::Ok();
+  read.size = [this, &name] { return Stat(name); };
+  return StreamObjectRange(*transport_, std::move(read), sink);
 }
 
 Result<Bytes> S3Backend::Get(const ObjectName& name, uint64_t offset, uint64_t length) {
-  Bytes data;
-  if (length != kToEnd) data.reserve(static_cast<size_t>(std::min<uint64_t>(length, 64 << 20)));
-  RETURN_IF_ERROR(ReadStream(name, offset, length, [&](ByteView piece) {
-    AppendBytes(data, piece);
-    return Status::Ok();
-  }));
-  return data;
+  return GetByStreaming(*this, name, offset, length);
 }
 
 Status S3Backend::List(ObjectKind kind,

@@ -357,7 +357,11 @@ TEST_F(AzuriteTest, CreateTwiceAndRoundTrip) {
   ASSERT_TRUE(backend->Put(name, data).ok());
   EXPECT_EQ(*backend->Get(name, 0, Backend::kToEnd), data);
   EXPECT_EQ(*backend->Get(name, 2990, Backend::kToEnd), Bytes(data.begin() + 2990, data.end()));
-  EXPECT_TRUE(backend->Get(name, 3000, Backend::kToEnd)->empty());
+  {
+    auto r = backend->Get(name, 3000, Backend::kToEnd);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_TRUE(r->empty());
+  }
   EXPECT_TRUE(backend->Get(name, 2999, 2).status().IsCorruption());
   EXPECT_TRUE(backend->Get(name, 3001, Backend::kToEnd).status().IsCorruption());
   EXPECT_EQ(*backend->Stat(name), 3000u);
