@@ -1,10 +1,14 @@
 // ferry forget: remove snapshots by a retention policy (repo/retention_policy.h)
 // or by ID. Only snapshot objects go: the data they alone used stays until
 // prune. Takes the exclusive lock; on a vault, needs the maintenance token.
+// --vault-policy takes the rules (and whether to prune) from the policy the
+// admin set for the machine's vault (`ferry policy`, docs/cli.md).
 #include <algorithm>
 
 #include "cli/cmd_prune.h"
 #include "cli/commands.h"
+#include "cli/retention_flags.h"
+#include "cli/vault_policy_client.h"
 #include "repo/retention_policy.h"
 #include "util/clock.h"
 
@@ -14,45 +18,14 @@ namespace {
 
 struct ForgetOptions {
   std::vector<std::string> ids;
-  int keep_last = 0;
-  int keep[kBucketCount] = {0, 0, 0, 0, 0};
-  std::string keep_within;
-  std::string keep_within_bucket[kBucketCount];
-  std::vector<std::string> keep_tags;
+  RetentionRules rules;
+  bool vault_policy = false;  // the rules are the vault's (--agent), not the flags
   std::vector<std::string> hosts, tags, paths;  // which snapshots the policy applies to
   std::string group_by = "host,paths";
   bool dry_run = false;
   bool prune = false;  // then prune, under the same lock
   PruneFlags prune_flags;
 };
-
-constexpr const char* kBucketFlags[kBucketCount] = {"hourly", "daily", "weekly", "monthly",
-                                                    "yearly"};
-
-Result<RetentionPolicy> PolicyFrom(const ForgetOptions& options) {
-  RetentionPolicy policy;
-  policy.keep_last = options.keep_last;
-  for (int b = 0; b < kBucketCount; ++b) {
-    policy.keep[b] = options.keep[b];
-    if (!options.keep_within_bucket[b].empty()) {
-      auto within = ParseRetentionDuration(options.keep_within_bucket[b]);
-      if (!within.ok())
-        return within.status().WithContext(std::string("--keep-within-") + kBucketFlags[b]);
-      policy.keep_within_bucket_ns[b] = *within;
-    }
-  }
-  if (!options.keep_within.empty()) {
-    auto within = ParseRetentionDuration(options.keep_within);
-    if (!within.ok()) return within.status().WithContext("--keep-within");
-    policy.keep_within_ns = *within;
-  }
-  policy.keep_tags = options.keep_tags;
-  for (int count : {options.keep_last, options.keep[0], options.keep[1], options.keep[2],
-                    options.keep[3], options.keep[4]})
-    if (count < -1)
-      return Status::InvalidArgument("a --keep-* count is a number of snapshots, or -1 for all");
-  return policy;
-}
 
 bool Selected(const ForgetOptions& options, const Snapshot& snapshot) {
   auto any_of = [](const std::vector<std::string>& wanted, const std::vector<std::string>& have) {
@@ -96,7 +69,48 @@ int Finish(const GlobalOptions& global, Repository& repository, const ForgetOpti
   }
   int removed = RemoveSnapshots(global, repository, remove);
   if (removed != kExitOk || !options.prune) return removed;
-  return RunPrune(global, repository, options.prune_flags, /*dry_run=*/false);
+  return RunPrune(global, repository, options.prune_flags, /*dry_run=*/false, remove.size());
+}
+
+// --vault-policy: replaces the (empty) rules by the vault's policy, and asks
+// for a prune if the policy says so. A vault without a policy leaves the rules
+// empty, which the caller takes as "nothing to do" (a scheduled run must not
+// fail because the admin has not set one yet).
+int UseVaultPolicy(const GlobalOptions& global, ForgetOptions& options) {
+  if (global.agent_file.empty()) {
+    ReportError(global, Status::InvalidArgument(
+                            "--vault-policy applies a vault's policy: give --agent with the "
+                            "machine's maintenance credentials"));
+    return kExitUsage;
+  }
+  if (!options.ids.empty() || !DescribeRetentionRules(options.rules).empty()) {
+    ReportError(global,
+                Status::InvalidArgument("--vault-policy takes the rules from the vault: give "
+                                        "neither snapshot IDs nor --keep-* with it"));
+    return kExitUsage;
+  }
+  auto agent = LoadAgentCredentials(global.agent_file);
+  if (!agent.ok()) return ReportError(global, agent.status());
+  auto policy = FetchVaultPolicy(*agent);
+  if (!policy.ok()) return ReportError(global, policy.status());
+  if (!*policy) {
+    if (global.json)
+      PrintJson({{"message_type", "vault_policy"}, {"vault", agent->vault}, {"policy", nullptr}});
+    else
+      Say(global, "vault " + agent->vault + " has no backup policy: nothing to forget");
+    return kExitOk;
+  }
+  options.rules = (*policy)->rules;
+  options.prune = options.prune || (*policy)->prune;
+  if (global.json)
+    PrintJson({{"message_type", "vault_policy"},
+               {"vault", agent->vault},
+               {"policy", DescribeRetentionRules(options.rules)},
+               {"prune", options.prune}});
+  else
+    Say(global, "vault " + agent->vault + "'s policy: " + DescribeRetentionRules(options.rules) +
+                    (options.prune ? ", then prune" : ""));
+  return kExitOk;
 }
 
 }  // namespace
@@ -106,22 +120,10 @@ void AddForgetCommand(CLI::App& app, GlobalOptions& global, CommandList& command
   CLI::App* command = app.add_subcommand(
       "forget", "Remove snapshots by a retention policy or by ID (prune frees their data)");
   command->add_option("snapshot", options->ids, "Snapshot IDs (or unique prefixes) to forget");
-  command->add_option("--keep-last", options->keep_last, "Keep the N newest snapshots");
-  for (int b = 0; b < kBucketCount; ++b) {
-    std::string name = kBucketFlags[b];
-    command->add_option("--keep-" + name, options->keep[b],
-                        "Keep the newest snapshot of each of the N newest " +
-                            std::string(b == 2            ? "ISO weeks"
-                                        : name == "daily" ? "days"
-                                                          : name) +
-                            " (-1: all)");
-    command->add_option(
-        "--keep-within-" + name, options->keep_within_bucket[b],
-        "Keep the newest " + name + " snapshot within DURATION (e.g. 2y5m7d) of the newest");
-  }
-  command->add_option("--keep-within", options->keep_within,
-                      "Keep every snapshot within DURATION (e.g. 10d, 1y6m) of the newest");
-  command->add_option("--keep-tag", options->keep_tags, "Keep every snapshot with this tag");
+  AddRetentionOptions(*command, options->rules);
+  command->add_flag("--vault-policy", options->vault_policy,
+                    "Apply the backup policy the admin set for this machine's vault (with "
+                    "--agent and the maintenance token; prunes too if the policy says so)");
   command->add_option("--host", options->hosts, "Only consider snapshots of this host");
   command->add_option("--tag", options->tags, "Only consider snapshots with this tag");
   command->add_option("--path", options->paths, "Only consider snapshots of this path");
@@ -134,7 +136,13 @@ void AddForgetCommand(CLI::App& app, GlobalOptions& global, CommandList& command
   AddPruneOptions(*command, options->prune_flags);
   commands.push_back(
       {command, [&global, options]() -> int {
-         auto policy = PolicyFrom(*options);
+         if (options->vault_policy) {
+           int usable = UseVaultPolicy(global, *options);
+           if (usable != kExitOk) return usable;
+           // No policy on the vault: said so, nothing to do.
+           if (DescribeRetentionRules(options->rules).empty()) return kExitOk;
+         }
+         auto policy = CompileRetentionRules(options->rules, RuleNames::kFlags);
          if (!policy.ok()) return ReportError(global, policy.status());
          auto group_by = ParseGroupBy(options->group_by);
          if (!group_by.ok()) return ReportError(global, group_by.status());

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/progress_line.h"
+#include "cli/vault_policy_client.h"
 #include "repo/prune.h"
 
 namespace ferry {
@@ -111,7 +112,7 @@ void AddPruneOptions(CLI::App& command, PruneFlags& flags) {
 }
 
 int RunPrune(const GlobalOptions& global, Repository& repository, const PruneFlags& flags,
-             bool dry_run) {
+             bool dry_run, uint64_t snapshots_forgotten) {
   PruneOptions options;
   options.dry_run = dry_run;
   if (Status parsed = ParseMaxUnused(flags.max_unused, options); !parsed.ok()) {
@@ -148,6 +149,14 @@ int RunPrune(const GlobalOptions& global, Repository& repository, const PruneFla
   }
   if (!report.ok()) return ReportError(global, WithMaintenanceHint(global, report.status()));
   PrintReport(global, *report, dry_run);
+  if (!dry_run && !global.agent_file.empty()) {
+    // `vault show` lists it. The prune itself is done whatever happens here.
+    auto agent = LoadAgentCredentials(global.agent_file);
+    Status reported =
+        agent.ok() ? ReportPrune(*agent, *report, snapshots_forgotten) : agent.status();
+    if (!reported.ok())
+      Warn(global, "the prune is done, but the vault was not told: " + reported.message());
+  }
   return kExitOk;
 }
 

@@ -19,7 +19,10 @@ void AddPruneOptions(CLI::App& command, PruneFlags& flags);
 // "5%", "500M" or "unlimited" into `options`.
 Status ParseMaxUnused(const std::string& text, PruneOptions& options);
 // REQUIRES: the exclusive lock on `repository` is held.
+// On a vault (--agent), a prune that ran is reported to the vault with the
+// agent's token, with `snapshots_forgotten` (by the forget before it); a
+// report the vault refuses is a warning, not a failed prune.
 int RunPrune(const GlobalOptions& global, Repository& repository, const PruneFlags& flags,
-             bool dry_run);
+             bool dry_run, uint64_t snapshots_forgotten = 0);
 
 }  // namespace ferry

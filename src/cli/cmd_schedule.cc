@@ -32,6 +32,8 @@ struct ScheduleFlags {
   std::vector<std::string> excludes;
   std::vector<std::string> exclude_files;
   bool one_file_system = false;
+  bool apply_vault_policy = false;
+  std::string maintenance_agent;
   CLI::Option* name_option = nullptr;
 };
 
@@ -156,6 +158,24 @@ int RunSet(GlobalOptions& global, const ScheduleFlags& flags) {
 
   auto command = BuildBackupCommand(backup);
   if (!command.ok()) return ReportError(global, command.status());
+  std::vector<std::string> policy_command;
+  if (!flags.maintenance_agent.empty() && !flags.apply_vault_policy)
+    return ReportError(global, Status::InvalidArgument(
+                                   "--maintenance-agent is for --apply-vault-policy; add it, or "
+                                   "leave the maintenance credentials out of the schedule"));
+  if (flags.apply_vault_policy) {
+    if (!flags.maintenance_agent.empty())
+      backup.maintenance_agent_file = Absolute(flags.maintenance_agent);
+    auto built = BuildVaultPolicyCommand(backup);
+    if (!built.ok()) return ReportError(global, built.status());
+    policy_command = *built;
+    // A wrong path here would only show up at night, after the backup.
+    if (!Exists(backup.maintenance_agent_file))
+      return ReportError(
+          global, Status::NotFound("maintenance credentials " + backup.maintenance_agent_file +
+                                   " do not exist (ferry machine "
+                                   "maintenance-token --out writes them)"));
+  }
   for (const std::string& path : backup.paths)
     if (!Exists(path))
       Warn(global, path + " does not exist (yet): the scheduled backups will fail until it does");
@@ -164,6 +184,7 @@ int RunSet(GlobalOptions& global, const ScheduleFlags& flags) {
   schedule.time = *time;
   schedule.randomized_delay_seconds = *delay;
   schedule.command = *command;
+  schedule.policy_command = policy_command;
   auto crontab = CrontabLine(schedule);
   if (!crontab.ok()) return ReportError(global, crontab.status());
 
@@ -199,6 +220,8 @@ int RunSet(GlobalOptions& global, const ScheduleFlags& flags) {
                {"daily", when},
                {"randomized_delay", FormatTimeSpan(schedule.randomized_delay_seconds)},
                {"command", schedule.command},
+               {"policy_command",
+                policy_command.empty() ? nlohmann::json(nullptr) : nlohmann::json(policy_command)},
                {"enabled", systemctl},
                {"crontab", *crontab}});
     return kExitOk;
@@ -209,6 +232,9 @@ int RunSet(GlobalOptions& global, const ScheduleFlags& flags) {
                   FormatTimeSpan(schedule.randomized_delay_seconds) +
                   "), running (try it now by pasting it into a shell):");
   Say(global, "  " + ShellCommandLine(schedule.command));
+  if (!policy_command.empty())
+    Say(global, "then, after a backup that succeeded, the vault's policy:\n  " +
+                    ShellCommandLine(policy_command));
   if (systemctl) {
     Say(global, "enabled " + TimerFileName(schedule.name) +
                     ": next run in 'systemctl list-timers " + TimerFileName(schedule.name) +
@@ -272,6 +298,14 @@ int RunShow(GlobalOptions& global, const ScheduleFlags& flags) {
     std::string persistent = value(timer, "Persistent");
     std::string exec_start = value(service, "ExecStart");
     auto command = ParseSystemdCommandLine(exec_start);
+    // A second ExecStart= is the step that applies the vault's policy.
+    std::vector<std::string> exec_starts =
+        service.ok() ? UnitFileValues(*service, "ExecStart") : std::vector<std::string>();
+    std::optional<std::vector<std::string>> policy_command;
+    if (exec_starts.size() > 1) {
+      auto parsed = ParseSystemdCommandLine(exec_starts[1]);
+      if (parsed.ok()) policy_command = *parsed;
+    }
     // The crontab line again, for a schedule as `set` wrote it ("*-*-* HH:MM:00").
     std::optional<std::string> crontab;
     if (command.ok() && on_calendar.size() == 14 && on_calendar.starts_with("*-*-* ") &&
@@ -282,6 +316,7 @@ int RunShow(GlobalOptions& global, const ScheduleFlags& flags) {
         schedule.name = name;
         schedule.time = *time;
         schedule.command = *command;
+        if (policy_command) schedule.policy_command = *policy_command;
         auto line = CrontabLine(schedule);
         if (line.ok()) crontab = *line;
       }
@@ -295,6 +330,8 @@ int RunShow(GlobalOptions& global, const ScheduleFlags& flags) {
                           {"persistent", persistent == "true"},
                           {"exec_start", exec_start}};
       j["command"] = command.ok() ? nlohmann::json(*command) : nlohmann::json(nullptr);
+      j["policy_command"] =
+          policy_command ? nlohmann::json(*policy_command) : nlohmann::json(nullptr);
       j["crontab"] = crontab ? nlohmann::json(*crontab) : nlohmann::json(nullptr);
       list.push_back(std::move(j));
       continue;
@@ -311,6 +348,7 @@ int RunShow(GlobalOptions& global, const ScheduleFlags& flags) {
       std::printf("  command:  %s\n", ShellCommandLine(*command).c_str());
     else
       std::printf("  ExecStart=%s\n", exec_start.c_str());
+    if (policy_command) std::printf("  then:     %s\n", ShellCommandLine(*policy_command).c_str());
     if (crontab && !systemctl) std::printf("  crontab:  %s\n", crontab->c_str());
     if (systemctl) {
       std::fflush(stdout);  // before systemctl writes to the same stdout
@@ -397,6 +435,13 @@ void AddScheduleCommand(CLI::App& app, GlobalOptions& global, CommandList& comma
                   "Read exclude patterns from a file, one per line");
   set->add_flag("-x,--one-file-system", set_flags->one_file_system,
                 "Do not cross file-system boundaries");
+  set->add_flag("--apply-vault-policy", set_flags->apply_vault_policy,
+                "After each backup that succeeds, apply the vault's backup policy (forget "
+                "--vault-policy, and prune if the policy says so); needs --agent and "
+                "--maintenance-agent");
+  set->add_option("--maintenance-agent", set_flags->maintenance_agent,
+                  "The machine's maintenance credentials (ferry machine maintenance-token), "
+                  "with which --apply-vault-policy may delete");
   commands.push_back({set, [&global, set_flags] { return RunSet(global, *set_flags); }});
 
   auto show_flags = std::make_shared<ScheduleFlags>();

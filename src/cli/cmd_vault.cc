@@ -31,7 +31,8 @@ void AddVaultCommand(CLI::App& app, GlobalOptions& global, CommandList& commands
                       }});
 
   auto show_flags = std::make_shared<Flags>();
-  CLI::App* show = vault->add_subcommand("show", "Show a vault's machines and recovery points");
+  CLI::App* show =
+      vault->add_subcommand("show", "Show a vault's machines, recovery points and prunes");
   show->add_option("name", show_flags->name, "Vault name")->required();
   AddAdminFlags(*show, show_flags->admin);
   commands.push_back(
@@ -45,16 +46,28 @@ void AddVaultCommand(CLI::App& app, GlobalOptions& global, CommandList& commands
          }
          std::printf("vault %s (created %s)\n", show_flags->name.c_str(),
                      answer->value("created", "").c_str());
-         std::printf("%-24s %16s %-32s %12s\n", "Machine", "Recovery points", "Last backup",
-                     "Stored");
+         std::printf("%-24s %16s %-32s %12s  %s\n", "Machine", "Recovery points", "Last backup",
+                     "Stored", "Last prune");
          for (const auto& machine : (*answer)["machines"]) {
            std::string last = machine["last_backup"].is_string()
                                   ? machine["last_backup"].get<std::string>()
                                   : "never";
-           std::printf("%-24s %16llu %-32s %12s\n", machine.value("name", "").c_str(),
+           // Older vaults send no last_prune: shown as never.
+           std::string prune = "never";
+           if (machine.contains("last_prune") && machine["last_prune"].is_object()) {
+             const auto& record = machine["last_prune"];
+             prune = record.value("time", "") + ", freed " +
+                     HumanBytes(record.value("bytes_freed", 0ull)) + " (" +
+                     std::to_string(record.value("packs_removed", 0ull)) + " packs removed)";
+           }
+           std::printf("%-24s %16llu %-32s %12s  %s\n", machine.value("name", "").c_str(),
                        static_cast<unsigned long long>(machine.value("recovery_points", 0ull)),
-                       last.c_str(), HumanBytes(machine.value("stored_bytes", 0ull)).c_str());
+                       last.c_str(), HumanBytes(machine.value("stored_bytes", 0ull)).c_str(),
+                       prune.c_str());
          }
+         if (answer->contains("policy") && (*answer)["policy"].is_object())
+           std::printf("backup policy: set %s (ferry policy show %s)\n",
+                       (*answer)["policy"].value("updated", "").c_str(), show_flags->name.c_str());
          return kExitOk;
        }});
 }

@@ -29,6 +29,7 @@ void AddUnlockCommand(CLI::App& app, GlobalOptions& global, CommandList& command
 void AddKeyCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddScheduleCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddServeCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddPolicyCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddVaultCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddMachineCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddJobCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   AddScheduleCommand(app, global, commands);
   AddServeCommand(app, global, commands);
   AddVaultCommand(app, global, commands);
+  AddPolicyCommand(app, global, commands);
   AddMachineCommand(app, global, commands);
   AddJobCommand(app, global, commands);
   AddDiskPrepCommand(app, global, commands);

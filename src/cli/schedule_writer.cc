@@ -239,6 +239,27 @@ Result<std::vector<std::string>> BuildBackupCommand(const ScheduledBackup& backu
   return argv;
 }
 
+Result<std::vector<std::string>> BuildVaultPolicyCommand(const ScheduledBackup& backup) {
+  if (backup.maintenance_agent_file.empty())
+    return Status::InvalidArgument(
+        "applying the vault's policy needs the machine's maintenance credentials: give "
+        "--maintenance-agent FILE (ferry machine maintenance-token writes it)");
+  if (backup.agent_file.empty())
+    return Status::InvalidArgument(
+        "--apply-vault-policy is for backups to a vault: give --agent with the machine's "
+        "credentials (a repository without a vault has no vault policy)");
+  // The backup's checks (binary, password file) have run in BuildBackupCommand.
+  RETURN_IF_ERROR(CheckAbsolute(backup.maintenance_agent_file, "the maintenance agent file"));
+  RETURN_IF_ERROR(CheckAbsolute(backup.password_file, "the password file"));
+  return std::vector<std::string>{backup.ferry_binary,
+                                  OptionWithValue("--agent", backup.maintenance_agent_file),
+                                  OptionWithValue("--password-file", backup.password_file),
+                                  "forget",
+                                  "--vault-policy",
+                                  "--json",
+                                  "--quiet"};
+}
+
 std::string ServiceFileName(const std::string& name) { return "ferry-backup-" + name + ".service"; }
 std::string TimerFileName(const std::string& name) { return "ferry-backup-" + name + ".timer"; }
 std::string CronLogPath(const std::string& name) { return "/var/log/ferry-" + name + ".log"; }
@@ -380,8 +401,10 @@ Result<std::string> EscapeForCrontab(std::string_view shell_text) {
 }
 
 Result<std::string> CrontabLine(const Schedule& schedule) {
-  std::string command =
-      ShellCommandLine(schedule.command) + " >> " + CronLogPath(schedule.name) + " 2>&1";
+  std::string log = " >> " + CronLogPath(schedule.name) + " 2>&1";
+  std::string command = ShellCommandLine(schedule.command) + log;
+  if (!schedule.policy_command.empty())
+    command += " && " + ShellCommandLine(schedule.policy_command) + log;
   ASSIGN_OR_RETURN(std::string escaped, EscapeForCrontab(command));
   return std::to_string(schedule.time.minute) + " " + std::to_string(schedule.time.hour) +
          " * * * " + escaped;
@@ -403,8 +426,12 @@ std::string ServiceUnitText(const Schedule& schedule) {
          "[Service]\n"
          "Type=oneshot\n"
          "ExecStart=" +
-         SystemdCommandLine(schedule.command) +
-         "\n"
+         SystemdCommandLine(schedule.command) + "\n" +
+         // A oneshot service runs its ExecStart= lines in order and stops at
+         // the first that fails: the policy step only after a good backup.
+         (schedule.policy_command.empty()
+              ? std::string()
+              : "ExecStart=" + SystemdCommandLine(schedule.policy_command) + "\n") +
          "Nice=10\n"
          "IOSchedulingClass=idle\n"
          "StandardOutput=journal\n"
@@ -440,6 +467,20 @@ std::string TimerUnitText(const Schedule& schedule) {
          "\n"
          "[Install]\n"
          "WantedBy=timers.target\n";
+}
+
+std::vector<std::string> UnitFileValues(std::string_view text, std::string_view key) {
+  std::vector<std::string> values;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == '=')
+      values.emplace_back(line.substr(key.size() + 1));
+    start = end + 1;
+  }
+  return values;
 }
 
 std::optional<std::string> UnitFileValue(std::string_view text, std::string_view key) {

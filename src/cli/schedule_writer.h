@@ -51,6 +51,9 @@ struct ScheduledBackup {
   std::vector<std::string> excludes;
   std::vector<std::string> exclude_files;
   bool one_file_system = false;
+  // When set: after the backup, apply the vault's backup policy with these
+  // maintenance credentials (BuildVaultPolicyCommand). Needs agent_file.
+  std::string maintenance_agent_file;
 };
 
 // The argv of the scheduled run:
@@ -61,11 +64,21 @@ struct ScheduledBackup {
 // text that neither systemd nor cron can carry (control characters, invalid UTF-8).
 Result<std::vector<std::string>> BuildBackupCommand(const ScheduledBackup& backup);
 
+// The argv of the step after the backup that applies the vault's policy:
+//   FERRY --agent=MAINT --password-file=F forget --vault-policy --json --quiet
+// (forget prunes if the policy says so). Refuses a schedule without a vault
+// (agent_file) or without maintenance_agent_file, and relative paths.
+Result<std::vector<std::string>> BuildVaultPolicyCommand(const ScheduledBackup& backup);
+
 struct Schedule {
   std::string name = kDefaultScheduleName;
   TimeOfDay time;
   uint64_t randomized_delay_seconds = kDefaultRandomizedDelaySeconds;
   std::vector<std::string> command;  // from BuildBackupCommand
+  // From BuildVaultPolicyCommand, or empty. It runs only after a backup that
+  // succeeded (exit 0): systemd stops a oneshot service at the first failed
+  // ExecStart=, and the crontab line joins the two with &&.
+  std::vector<std::string> policy_command;
 };
 
 std::string ServiceFileName(const std::string& name);  // ferry-backup-NAME.service
@@ -100,5 +113,7 @@ std::string TimerUnitText(const Schedule& schedule);
 // The value of the first `Key=` line of a unit file, if any (the files are
 // ours, so neither sections nor continuation lines matter).
 std::optional<std::string> UnitFileValue(std::string_view text, std::string_view key);
+// Every `Key=` line's value, in order (a service has one ExecStart= per step).
+std::vector<std::string> UnitFileValues(std::string_view text, std::string_view key);
 
 }  // namespace ferry

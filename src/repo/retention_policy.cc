@@ -2,16 +2,17 @@
 
 #include <algorithm>
 #include <ctime>
+#include <limits>
 #include <map>
 #include <tuple>
 
 namespace ferry {
 
+const char* const kBucketNames[kBucketCount] = {"hourly", "daily", "weekly", "monthly", "yearly"};
+
 namespace {
 
 constexpr int64_t kHourNs = 3600ll * 1000000000;
-constexpr const char* kBucketNames[kBucketCount] = {"hourly", "daily", "weekly", "monthly",
-                                                    "yearly"};
 
 // The calendar bucket of `time_ns` in local time. ISO weeks (%G-%V): the
 // last days of December can belong to week 1 of the next year, and a year
@@ -177,8 +178,52 @@ Result<int64_t> ParseRetentionDuration(const std::string& text) {
         return invalid();
     }
     at = digits + 1;
+    // Nanoseconds in an int64 reach 292 years: refuse longer rather than
+    // overflow (a vault checks policies that arrive over the network).
+    if (hours > std::numeric_limits<int64_t>::max() / kHourNs)
+      return Status::InvalidArgument("'" + text + "' is longer than 292 years");
   }
   return hours * kHourNs;
+}
+
+std::string RuleName(const std::string& rule, RuleNames names) {
+  if (names == RuleNames::kFlags) return "--" + rule;
+  std::string field = rule;
+  for (char& c : field)
+    if (c == '-') c = '_';
+  return field;
+}
+
+Result<RetentionPolicy> CompileRetentionRules(const RetentionRules& rules, RuleNames names) {
+  RetentionPolicy policy;
+  auto count = [&](const std::string& rule, int value, int* out) -> Status {
+    if (value < -1)
+      return Status::InvalidArgument(RuleName(rule, names) +
+                                     ": a number of snapshots, or -1 for all");
+    *out = value;
+    return Status::Ok();
+  };
+  auto duration = [&](const std::string& rule, const std::string& text, int64_t* out) -> Status {
+    if (text.empty()) return Status::Ok();
+    auto within = ParseRetentionDuration(text);
+    if (!within.ok()) return within.status().WithContext(RuleName(rule, names));
+    *out = *within;
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(count("keep-last", rules.keep_last, &policy.keep_last));
+  for (int b = 0; b < kBucketCount; ++b) {
+    std::string name = kBucketNames[b];
+    RETURN_IF_ERROR(count("keep-" + name, rules.keep[b], &policy.keep[b]));
+    RETURN_IF_ERROR(duration("keep-within-" + name, rules.keep_within_bucket[b],
+                             &policy.keep_within_bucket_ns[b]));
+  }
+  RETURN_IF_ERROR(duration("keep-within", rules.keep_within, &policy.keep_within_ns));
+  for (const std::string& tag : rules.keep_tags)
+    if (tag.empty())
+      return Status::InvalidArgument((names == RuleNames::kFlags ? "--keep-tag" : "keep_tags") +
+                                     std::string(": empty tag"));
+  policy.keep_tags = rules.keep_tags;
+  return policy;
 }
 
 Result<GroupBy> ParseGroupBy(const std::string& text) {

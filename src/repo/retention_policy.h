@@ -35,6 +35,30 @@ struct RetentionPolicy {
   bool empty() const;
 };
 
+// A policy as people write it, before it is checked: counts, and durations as
+// text ("10d"). What `forget`'s --keep-* flags hold, and what a vault stores as
+// its backup policy (docs/protocol.md, "Policy"), so that both are checked by
+// the same rules and shown back as they were written.
+struct RetentionRules {
+  int keep_last = 0;
+  int keep[kBucketCount] = {0, 0, 0, 0, 0};  // by Bucket
+  std::string keep_within;
+  std::string keep_within_bucket[kBucketCount];
+  std::vector<std::string> keep_tags;
+};
+
+// "hourly", "daily", "weekly", "monthly", "yearly", by Bucket.
+extern const char* const kBucketNames[kBucketCount];
+
+// How CompileRetentionRules names a rule in its errors: as forget's flag
+// ("--keep-within-daily") or as the vault's JSON field ("keep_within_daily").
+enum class RuleNames { kFlags, kJson };
+std::string RuleName(const std::string& rule, RuleNames names);  // rule: "keep-within-daily"
+
+// Checks `rules` (counts are -1 or more, durations parse) and turns them into
+// a policy; InvalidArgument starting with the rule at fault otherwise.
+Result<RetentionPolicy> CompileRetentionRules(const RetentionRules& rules, RuleNames names);
+
 // Which snapshots form one group: those alike in what is chosen here.
 struct GroupBy {
   bool host = true;

@@ -44,6 +44,24 @@ struct RecoveryPoint {
   uint64_t size = 0;
 };
 
+// A vault's backup policy: the JSON of service/request_body.h's VaultPolicy,
+// stored as the vault checked it.
+struct VaultPolicyRecord {
+  std::string document;
+  int64_t updated_ns = 0;
+};
+
+// What one prune on a machine's repository did, as its agent reported it
+// with the maintenance token; the time is the vault's.
+struct PruneRecord {
+  int64_t time_ns = 0;
+  uint64_t bytes_freed = 0;
+  uint64_t packs_removed = 0;
+  uint64_t packs_repacked = 0;
+  uint64_t bytes_repacked = 0;
+  uint64_t snapshots_removed = 0;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -72,6 +90,17 @@ class MetadataStore {
   virtual Status SetLockOwner(int64_t machine_id, const std::string& lock, const Id& key_hash) = 0;
   virtual Result<Id> FindLockOwner(int64_t machine_id, const std::string& lock) = 0;  // NotFound
   virtual Status RemoveLockOwner(int64_t machine_id, const std::string& lock) = 0;
+
+  // One policy per vault. Set inserts or replaces; Find and Remove are
+  // NotFound when the vault has none.
+  virtual Status SetVaultPolicy(int64_t vault_id, const VaultPolicyRecord& policy) = 0;
+  virtual Result<VaultPolicyRecord> FindVaultPolicy(int64_t vault_id) = 0;
+  virtual Status RemoveVaultPolicy(int64_t vault_id) = 0;
+
+  // Every prune reported is kept (an audit trail); LastPrune is the newest by
+  // time, nullopt before the first.
+  virtual Status AddPrune(int64_t machine_id, const PruneRecord& prune) = 0;
+  virtual Result<std::optional<PruneRecord>> LastPrune(int64_t machine_id) = 0;
 
   // Import jobs. Names are unique (AlreadyExists), and so are tracking numbers
   // across jobs: SaveImportJob fails with AlreadyExists naming the other job.

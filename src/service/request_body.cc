@@ -57,8 +57,7 @@ Result<json> ParseObject(std::string_view body, const std::string& shape) {
 Status CheckText(const std::string& field, const std::string& text, bool newlines,
                  size_t max = kMaxTextField) {
   if (text.size() > max)
-    return Status::InvalidArgument(field + ": longer than " + std::to_string(kMaxTextField) +
-                                   " bytes");
+    return Status::InvalidArgument(field + ": longer than " + std::to_string(max) + " bytes");
   for (unsigned char c : text)
     if ((c < 0x20 && !(newlines && c == '\n')) || c == 0x7f)
       return Status::InvalidArgument(field + ": contains a control character");
@@ -304,6 +303,102 @@ Result<DriveUpdateRequest> ParseDriveUpdateRequest(std::string_view body) {
   RETURN_IF_ERROR(GetStringList(document, "corrupt", &request.corrupt));
   RETURN_IF_ERROR(GetStringList(document, "unexpected", &request.unexpected));
   return request;
+}
+
+namespace {
+
+// An integer count of snapshots: -1 (all) or more, within an int.
+Status GetCount(const json& object, const std::string& field, int* out) {
+  auto it = object.find(field);
+  if (it == object.end()) return Status::Ok();
+  if (!it->is_number_integer() || it->get<int64_t>() < -1 || it->get<int64_t>() > 1000000)
+    return Expected(field, "a number of snapshots (-1 for all, at most 1000000)", *it);
+  *out = static_cast<int>(it->get<int64_t>());
+  return Status::Ok();
+}
+
+Status GetPolicyText(const json& object, const std::string& field, std::string* out) {
+  RETURN_IF_ERROR(GetString(object, "", field.c_str(), out, /*required=*/false));
+  return CheckText(field, *out, /*newlines=*/false, kMaxPolicyText);
+}
+
+}  // namespace
+
+Result<VaultPolicy> ParseVaultPolicy(std::string_view body) {
+  ASSIGN_OR_RETURN(json document, ParseObject(body,
+                                              "{\"keep_last\", \"keep_daily\", …, \"keep_within\", "
+                                              "\"keep_tags\", \"prune\"}"));
+  VaultPolicy policy;
+  RetentionRules& rules = policy.rules;
+  RETURN_IF_ERROR(GetCount(document, "keep_last", &rules.keep_last));
+  for (int b = 0; b < kBucketCount; ++b) {
+    std::string name = kBucketNames[b];
+    RETURN_IF_ERROR(GetCount(document, "keep_" + name, &rules.keep[b]));
+    RETURN_IF_ERROR(GetPolicyText(document, "keep_within_" + name, &rules.keep_within_bucket[b]));
+  }
+  RETURN_IF_ERROR(GetPolicyText(document, "keep_within", &rules.keep_within));
+  std::optional<std::vector<std::string>> tags;
+  RETURN_IF_ERROR(GetStringList(document, "keep_tags", &tags));
+  if (tags) {
+    if (tags->size() > kMaxPolicyTags)
+      return Status::InvalidArgument("keep_tags: more than " + std::to_string(kMaxPolicyTags) +
+                                     " tags");
+    for (size_t i = 0; i < tags->size(); ++i)
+      RETURN_IF_ERROR(CheckText("keep_tags[" + std::to_string(i) + "]", (*tags)[i],
+                                /*newlines=*/false, kMaxPolicyText));
+    rules.keep_tags = std::move(*tags);
+  }
+  if (auto it = document.find("prune"); it != document.end()) {
+    if (!it->is_boolean()) return Expected("prune", "a boolean", *it);
+    policy.prune = it->get<bool>();
+  }
+  ASSIGN_OR_RETURN(RetentionPolicy compiled, CompileRetentionRules(rules, RuleNames::kJson));
+  if (compiled.empty())
+    return Status::InvalidArgument(
+        "keep_*: the policy keeps nothing, so it would forget every snapshot; set keep_last, "
+        "keep_daily, keep_within, … ");
+  return policy;
+}
+
+std::string EncodeVaultPolicy(const VaultPolicy& policy) {
+  const RetentionRules& rules = policy.rules;
+  json j = json::object();
+  if (rules.keep_last) j["keep_last"] = rules.keep_last;
+  for (int b = 0; b < kBucketCount; ++b) {
+    std::string name = kBucketNames[b];
+    if (rules.keep[b]) j["keep_" + name] = rules.keep[b];
+    if (!rules.keep_within_bucket[b].empty())
+      j["keep_within_" + name] = rules.keep_within_bucket[b];
+  }
+  if (!rules.keep_within.empty()) j["keep_within"] = rules.keep_within;
+  if (!rules.keep_tags.empty()) j["keep_tags"] = rules.keep_tags;
+  j["prune"] = policy.prune;
+  return j.dump();
+}
+
+Result<PruneReportRequest> ParsePruneReportRequest(std::string_view body) {
+  ASSIGN_OR_RETURN(json document, ParseObject(body,
+                                              "{\"bytes_freed\", \"packs_removed\", "
+                                              "\"packs_repacked\", \"bytes_repacked\", "
+                                              "\"snapshots_removed\"}"));
+  PruneReportRequest report;
+  struct Field {
+    const char* name;
+    uint64_t* out;
+    bool required;
+  };
+  for (const Field& field : {Field{"bytes_freed", &report.bytes_freed, true},
+                             Field{"packs_removed", &report.packs_removed, true},
+                             Field{"packs_repacked", &report.packs_repacked, false},
+                             Field{"bytes_repacked", &report.bytes_repacked, false},
+                             Field{"snapshots_removed", &report.snapshots_removed, false}}) {
+    std::optional<uint64_t> value;
+    RETURN_IF_ERROR(GetUnsigned(document, "", field.name, &value));
+    if (!value && field.required)
+      return Status::InvalidArgument(std::string(field.name) + ": missing");
+    if (value) *field.out = *value;
+  }
+  return report;
 }
 
 }  // namespace ferry

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "repo/retention_policy.h"
 #include "seed/import_job.h"
 #include "service/seed_record.h"
 #include "util/status.h"
@@ -78,5 +79,33 @@ struct DriveUpdateRequest {
   std::optional<std::vector<std::string>> missing, corrupt, unexpected;
 };
 Result<DriveUpdateRequest> ParseDriveUpdateRequest(std::string_view body);
+
+// PUT /vault/v1/vaults/V/policy, and the "policy" of what GET
+// /vault/v1/policy answers: a vault's backup policy. The rules are forget's
+// (keep_last, keep_hourly … keep_yearly, keep_within, keep_within_hourly …,
+// keep_tags), checked by CompileRetentionRules; a policy must keep something.
+// `prune`: whether the agent prunes after forgetting (default true).
+struct VaultPolicy {
+  RetentionRules rules;
+  bool prune = true;
+};
+// The longest duration text ("2y5m7d3h") and tag a policy may hold.
+constexpr size_t kMaxPolicyText = 64;
+// The most keep_tags one policy may list.
+constexpr size_t kMaxPolicyTags = 64;
+Result<VaultPolicy> ParseVaultPolicy(std::string_view body);
+// The JSON ParseVaultPolicy reads; rules at their defaults are left out.
+std::string EncodeVaultPolicy(const VaultPolicy& policy);
+
+// POST /vault/v1/prunes: what a prune did, as the agent reports it with the
+// maintenance token. The vault adds the time (its own clock) and the machine.
+struct PruneReportRequest {
+  uint64_t bytes_freed = 0;
+  uint64_t packs_removed = 0;
+  uint64_t packs_repacked = 0;
+  uint64_t bytes_repacked = 0;
+  uint64_t snapshots_removed = 0;
+};
+Result<PruneReportRequest> ParsePruneReportRequest(std::string_view body);
 
 }  // namespace ferry

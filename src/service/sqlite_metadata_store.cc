@@ -59,6 +59,22 @@ CREATE TABLE IF NOT EXISTS seeds (
   document TEXT NOT NULL,
   PRIMARY KEY (machine_id, job)
 );
+CREATE TABLE IF NOT EXISTS vault_policies (
+  vault_id INTEGER PRIMARY KEY REFERENCES vaults(id),
+  updated_ns INTEGER NOT NULL,
+  document TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS prunes (
+  id INTEGER PRIMARY KEY,
+  machine_id INTEGER NOT NULL REFERENCES machines(id),
+  time_ns INTEGER NOT NULL,
+  bytes_freed INTEGER NOT NULL,
+  packs_removed INTEGER NOT NULL,
+  packs_repacked INTEGER NOT NULL,
+  bytes_repacked INTEGER NOT NULL,
+  snapshots_removed INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS prunes_by_machine ON prunes (machine_id, time_ns);
 )sql";
 
 const char* KindName(TokenKind kind) {
@@ -148,6 +164,18 @@ Status MigrateImportJobKeys(sqlite3* db) {
                    job.qualified_name().c_str(), job.shipping->tracking_number.c_str());
   }
   Statement bump(db, "PRAGMA user_version = 1");
+  if (bump.Step() != SQLITE_DONE) return bump.Error("write the schema version");
+  return Status::Ok();
+}
+
+// Schema version 2: vault_policies and prunes. They are new tables, which
+// kSchema's CREATE TABLE IF NOT EXISTS adds to an older database at open;
+// nothing is rewritten, only the version is recorded.
+Status MigrateToPolicies(sqlite3* db) {
+  Statement version(db, "PRAGMA user_version");
+  if (version.Step() != SQLITE_ROW) return version.Error("read the schema version");
+  if (version.Int(0) >= 2) return Status::Ok();
+  Statement bump(db, "PRAGMA user_version = 2");
   if (bump.Step() != SQLITE_DONE) return bump.Error("write the schema version");
   return Status::Ok();
 }
@@ -377,6 +405,64 @@ class SqliteMetadataStore : public MetadataStore {
     return jobs;
   }
 
+  Status SetVaultPolicy(int64_t vault_id, const VaultPolicyRecord& policy) override {
+    std::lock_guard lock(mutex_);
+    Statement upsert(db_,
+                     "INSERT OR REPLACE INTO vault_policies (vault_id, updated_ns, document) "
+                     "VALUES (?, ?, ?)");
+    upsert.Bind(1, vault_id).Bind(2, policy.updated_ns).Bind(3, policy.document);
+    if (upsert.Step() != SQLITE_DONE) return upsert.Error("save vault policy");
+    return Status::Ok();
+  }
+
+  Result<VaultPolicyRecord> FindVaultPolicy(int64_t vault_id) override {
+    std::lock_guard lock(mutex_);
+    Statement select(db_, "SELECT document, updated_ns FROM vault_policies WHERE vault_id = ?");
+    select.Bind(1, vault_id);
+    if (select.Step() != SQLITE_ROW) return Status::NotFound("the vault has no backup policy");
+    return VaultPolicyRecord{select.Text(0), select.Int(1)};
+  }
+
+  Status RemoveVaultPolicy(int64_t vault_id) override {
+    std::lock_guard lock(mutex_);
+    Statement remove(db_, "DELETE FROM vault_policies WHERE vault_id = ?");
+    remove.Bind(1, vault_id);
+    if (remove.Step() != SQLITE_DONE) return remove.Error("remove vault policy");
+    if (sqlite3_changes(db_) == 0) return Status::NotFound("the vault has no backup policy");
+    return Status::Ok();
+  }
+
+  Status AddPrune(int64_t machine_id, const PruneRecord& prune) override {
+    std::lock_guard lock(mutex_);
+    Statement insert(db_,
+                     "INSERT INTO prunes (machine_id, time_ns, bytes_freed, packs_removed, "
+                     "packs_repacked, bytes_repacked, snapshots_removed) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    // SQLite integers are signed: counts past 2^63 do not occur, and would
+    // read back as the same bits.
+    insert.Bind(1, machine_id)
+        .Bind(2, prune.time_ns)
+        .Bind(3, static_cast<int64_t>(prune.bytes_freed))
+        .Bind(4, static_cast<int64_t>(prune.packs_removed))
+        .Bind(5, static_cast<int64_t>(prune.packs_repacked))
+        .Bind(6, static_cast<int64_t>(prune.bytes_repacked))
+        .Bind(7, static_cast<int64_t>(prune.snapshots_removed));
+    if (insert.Step() != SQLITE_DONE) return insert.Error("record prune");
+    return Status::Ok();
+  }
+
+  Result<std::optional<PruneRecord>> LastPrune(int64_t machine_id) override {
+    std::lock_guard lock(mutex_);
+    Statement select(db_,
+                     "SELECT time_ns, bytes_freed, packs_removed, packs_repacked, bytes_repacked, "
+                     "snapshots_removed FROM prunes WHERE machine_id = ? "
+                     "ORDER BY time_ns DESC, id DESC LIMIT 1");
+    select.Bind(1, machine_id);
+    if (select.Step() != SQLITE_ROW) return std::optional<PruneRecord>();
+    auto u = [&](int column) { return static_cast<uint64_t>(select.Int(column)); };
+    return std::optional<PruneRecord>(PruneRecord{select.Int(0), u(1), u(2), u(3), u(4), u(5)});
+  }
+
   Status SaveSeed(int64_t machine_id, const SeedRecord& seed) override {
     std::lock_guard lock(mutex_);
     Statement upsert(db_,
@@ -436,7 +522,9 @@ Result<std::unique_ptr<MetadataStore>> OpenSqliteMetadataStore(const std::string
     sqlite3_close(db);
     return Status::IOError("cannot prepare metadata database " + path + ": " + message);
   }
-  if (Status status = MigrateImportJobKeys(db); !status.ok()) {
+  Status migrated = MigrateImportJobKeys(db);
+  if (migrated.ok()) migrated = MigrateToPolicies(db);
+  if (Status status = migrated; !status.ok()) {
     sqlite3_close(db);
     return status.WithContext("cannot migrate metadata database " + path);
   }

@@ -299,6 +299,10 @@ struct VaultServer::Impl {
   void HandleVaultReport(const httplib::Request& req, httplib::Response& res);
   void HandleRegisterMachine(const httplib::Request& req, httplib::Response& res);
   void HandleMaintenanceToken(const httplib::Request& req, httplib::Response& res);
+  // Backup policies and prune reports (docs/protocol.md, "Policy").
+  void PolicyRoutes();
+  // The vault's policy as JSON, null when it has none.
+  Result<json> PolicyJson(const VaultRecord& vault);
   void HandleGetObject(const httplib::Request& req, httplib::Response& res);
   void HandlePutObject(const httplib::Request& req, httplib::Response& res,
                        const httplib::ContentReader& reader);
@@ -351,6 +355,7 @@ void VaultServer::Impl::Routes() {
                  [this](const httplib::Request& req, httplib::Response& res) {
                    HandleDeleteObject(req, res);
                  });
+  PolicyRoutes();
   ImportRoutes();
   SeedRoutes();
   server->set_error_handler([this](const httplib::Request&, httplib::Response& res) {
@@ -442,10 +447,25 @@ void VaultServer::Impl::HandleVaultReport(const httplib::Request& req, httplib::
                   {"objects", objects}};
     entry["last_backup"] =
         points->empty() ? json(nullptr) : json(Rfc3339(points->back().received_ns));
+    auto prune = store->LastPrune(machine.id);
+    if (!prune.ok()) return SendStatus(res, prune.status());
+    entry["last_prune"] = nullptr;
+    if (*prune)
+      entry["last_prune"] = {{"time", Rfc3339((*prune)->time_ns)},
+                             {"bytes_freed", (*prune)->bytes_freed},
+                             {"packs_removed", (*prune)->packs_removed},
+                             {"packs_repacked", (*prune)->packs_repacked},
+                             {"bytes_repacked", (*prune)->bytes_repacked},
+                             {"snapshots_removed", (*prune)->snapshots_removed}};
     list.push_back(std::move(entry));
   }
+  auto policy = PolicyJson(*vault);
+  if (!policy.ok()) return SendStatus(res, policy.status());
   SendJson(res, 200,
-           {{"name", vault->name}, {"created", Rfc3339(vault->created_ns)}, {"machines", list}});
+           {{"name", vault->name},
+            {"created", Rfc3339(vault->created_ns)},
+            {"policy", *policy},
+            {"machines", list}});
 }
 
 void VaultServer::Impl::HandleRegisterMachine(const httplib::Request& req, httplib::Response& res) {
@@ -481,6 +501,86 @@ void VaultServer::Impl::HandleMaintenanceToken(const httplib::Request& req,
       store->AddToken(HashToken(token), TokenKind::kMaintenance, machine->id, clock.NowNanos());
   if (!status.ok()) return SendStatus(res, status);
   SendJson(res, 201, {{"vault", vault->name}, {"machine", machine->name}, {"token", token}});
+}
+
+Result<json> VaultServer::Impl::PolicyJson(const VaultRecord& vault) {
+  auto record = store->FindVaultPolicy(vault.id);
+  if (record.status().IsNotFound()) return json(nullptr);
+  if (!record.ok()) return record.status();
+  json policy = json::parse(record->document, nullptr, /*allow_exceptions=*/false);
+  if (!policy.is_object())
+    return Status::Corruption("the stored policy of vault " + vault.name + " is not JSON");
+  policy["updated"] = Rfc3339(record->updated_ns);
+  return policy;
+}
+
+void VaultServer::Impl::PolicyRoutes() {
+  // The admin sets, reads and removes a vault's policy.
+  const std::string vault_policy = R"(/vault/v1/vaults/([^/]+)/policy)";
+  server->Put(vault_policy, [this](const httplib::Request& req, httplib::Response& res) {
+    if (!Admin(req, res)) return;
+    auto vault = store->FindVault(req.matches[1]);
+    if (!vault.ok()) return SendStatus(res, vault.status());
+    auto policy = ParseVaultPolicy(req.body);
+    if (!policy.ok()) return SendError(res, 400, "bad_request", policy.status().message());
+    // Stored as re-encoded from the checked policy, never the body as sent.
+    Status status =
+        store->SetVaultPolicy(vault->id, {EncodeVaultPolicy(*policy), clock.NowNanos()});
+    if (!status.ok()) return SendStatus(res, status);
+    auto answer = PolicyJson(*vault);
+    if (!answer.ok()) return SendStatus(res, answer.status());
+    SendJson(res, 200, {{"vault", vault->name}, {"policy", *answer}});
+  });
+  server->Get(vault_policy, [this](const httplib::Request& req, httplib::Response& res) {
+    if (!Admin(req, res)) return;
+    auto vault = store->FindVault(req.matches[1]);
+    if (!vault.ok()) return SendStatus(res, vault.status());
+    auto answer = PolicyJson(*vault);
+    if (!answer.ok()) return SendStatus(res, answer.status());
+    SendJson(res, 200, {{"vault", vault->name}, {"policy", *answer}});
+  });
+  server->Delete(vault_policy, [this](const httplib::Request& req, httplib::Response& res) {
+    if (!Admin(req, res)) return;
+    auto vault = store->FindVault(req.matches[1]);
+    if (!vault.ok()) return SendStatus(res, vault.status());
+    Status status = store->RemoveVaultPolicy(vault->id);
+    if (status.IsNotFound())
+      return SendError(res, 404, "not_found", "vault " + vault->name + " has no backup policy");
+    if (!status.ok()) return SendStatus(res, status);
+    SendJson(res, 200, {{"vault", vault->name}, {"policy", nullptr}});
+  });
+  // A machine (either of its tokens) reads its own vault's policy.
+  server->Get("/vault/v1/policy", [this](const httplib::Request& req, httplib::Response& res) {
+    auto token = Machine(req, res);
+    if (!token) return;
+    auto vault = store->FindVault(token->machine->vault);
+    if (!vault.ok()) return SendStatus(res, vault.status());
+    auto answer = PolicyJson(*vault);
+    if (!answer.ok()) return SendStatus(res, answer.status());
+    SendJson(res, 200, {{"vault", vault->name}, {"policy", *answer}});
+  });
+  // After a prune, its agent reports what it freed. Only the maintenance
+  // token may: it is the token that can delete, so a report from anyone else
+  // would be a claim about deletions its sender could not have made.
+  server->Post("/vault/v1/prunes", [this](const httplib::Request& req, httplib::Response& res) {
+    auto token = Machine(req, res);
+    if (!token) return;
+    if (token->kind != TokenKind::kMaintenance)
+      return SendError(res, 403, "forbidden",
+                       "reporting a prune needs the machine's maintenance token (ferry machine "
+                       "maintenance-token); the machine token is append-only");
+    auto report = ParsePruneReportRequest(req.body);
+    if (!report.ok()) return SendError(res, 400, "bad_request", report.status().message());
+    PruneRecord prune{clock.NowNanos(),       report->bytes_freed,    report->packs_removed,
+                      report->packs_repacked, report->bytes_repacked, report->snapshots_removed};
+    Status status = store->AddPrune(token->machine->id, prune);
+    if (!status.ok()) return SendStatus(res, status);
+    SendJson(res, 201,
+             {{"vault", token->machine->vault},
+              {"machine", token->machine->name},
+              {"time", Rfc3339(prune.time_ns)},
+              {"bytes_freed", prune.bytes_freed}});
+  });
 }
 
 void VaultServer::Impl::HandleGetObject(const httplib::Request& req, httplib::Response& res) {

@@ -73,6 +73,20 @@ void VaultJsonBody(ByteView data) {
   } else {
     Require(seed.status().code() == StatusCode::kInvalidArgument);
   }
+  // A vault's backup policy: what the vault accepts it stores re-encoded, and
+  // the agents read back the same policy, which compiles and keeps something.
+  auto policy = ParseVaultPolicy(body);
+  if (policy.ok()) {
+    std::string stored = EncodeVaultPolicy(*policy);
+    auto again = ParseVaultPolicy(stored);
+    Require(again.ok() && EncodeVaultPolicy(*again) == stored);
+    auto compiled = CompileRetentionRules(policy->rules, RuleNames::kJson);
+    Require(compiled.ok() && !compiled->empty());
+  } else {
+    Require(policy.status().code() == StatusCode::kInvalidArgument);
+  }
+  auto prune = ParsePruneReportRequest(body);
+  Require(prune.ok() || prune.status().code() == StatusCode::kInvalidArgument);
 }
 
 void ImportJobBody(ByteView data) {

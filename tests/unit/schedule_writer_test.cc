@@ -345,5 +345,62 @@ TEST(ScheduleWriterTest, WritesTheUnits) {
   }
 }
 
+// --apply-vault-policy: a second step, after the backup and only after a
+// backup that succeeded, with the maintenance credentials (issue 11).
+TEST(ScheduleWriterTest, BuildsTheVaultPolicyStep) {
+  ScheduledBackup backup = SampleBackup();
+  backup.agent_file = "/etc/ferry/agent.json";
+  EXPECT_NE(BuildVaultPolicyCommand(backup).status().message().find("--maintenance-agent"),
+            std::string::npos);
+  backup.maintenance_agent_file = "/etc/ferry/maint.json";
+  auto argv = BuildVaultPolicyCommand(backup);
+  ASSERT_TRUE(argv.ok()) << argv.status().message();
+  EXPECT_EQ(*argv,
+            (std::vector<std::string>{"/usr/local/bin/ferry", "--agent=/etc/ferry/maint.json",
+                                      "--password-file=/etc/ferry/password", "forget",
+                                      "--vault-policy", "--json", "--quiet"}));
+
+  ScheduledBackup relative = backup;
+  relative.maintenance_agent_file = "maint.json";
+  EXPECT_FALSE(BuildVaultPolicyCommand(relative).ok());
+  ScheduledBackup no_vault = SampleBackup();  // --repo: there is no vault policy
+  no_vault.maintenance_agent_file = "/etc/ferry/maint.json";
+  EXPECT_NE(BuildVaultPolicyCommand(no_vault).status().message().find("to a vault"),
+            std::string::npos);
+}
+
+TEST(ScheduleWriterTest, TheUnitAndCrontabRunThePolicyAfterTheBackup) {
+  ScheduledBackup backup = SampleBackup();
+  backup.agent_file = "/etc/ferry/agent.json";
+  backup.maintenance_agent_file = "/etc/ferry/maint 1.json";
+  auto command = BuildBackupCommand(backup);
+  auto policy = BuildVaultPolicyCommand(backup);
+  ASSERT_TRUE(command.ok() && policy.ok());
+  Schedule schedule;
+  schedule.name = "nightly";
+  schedule.time = {2, 5};
+  schedule.command = *command;
+  schedule.policy_command = *policy;
+
+  std::string service = ServiceUnitText(schedule);
+  std::vector<std::string> steps = UnitFileValues(service, "ExecStart");
+  ASSERT_EQ(steps.size(), 2u) << service;
+  EXPECT_EQ(steps[0], SystemdCommandLine(*command));
+  EXPECT_EQ(steps[1], SystemdCommandLine(*policy));
+  EXPECT_EQ(*ParseSystemdCommandLine(steps[1]), *policy);
+  EXPECT_EQ(UnitFileValue(service, "Type"), "oneshot");  // stops at the first failed step
+
+  auto line = CrontabLine(schedule);
+  ASSERT_TRUE(line.ok());
+  EXPECT_EQ(*line, "5 2 * * * " + ShellCommandLine(*command) +
+                       " >> /var/log/ferry-nightly.log 2>&1 && /usr/local/bin/ferry "
+                       "'--agent=/etc/ferry/maint 1.json' --password-file=/etc/ferry/password "
+                       "forget --vault-policy --json --quiet >> /var/log/ferry-nightly.log 2>&1");
+
+  schedule.policy_command.clear();  // without the option: one step, as before
+  EXPECT_EQ(UnitFileValues(ServiceUnitText(schedule), "ExecStart").size(), 1u);
+  EXPECT_EQ(CrontabLine(schedule)->find("&&"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ferry
