@@ -53,6 +53,7 @@ export RESTIC_PASSWORD=ferry-bench-password
 export FERRY_PASSWORD=ferry-bench-password
 export RESTIC_CACHE_DIR=$RUN/home/restic-cache
 export XDG_CACHE_HOME=$RUN/home/xdg-cache
+export XDG_CONFIG_HOME=$RUN/home/config   # ferry's trust pins (repository IDs per location), not in ~
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER   # s3rver's fixed pair (restic)
 export FERRY_S3_ACCESS_KEY_ID=S3RVER FERRY_S3_SECRET_ACCESS_KEY=S3RVER
 export FERRY_S3_CA_FILE=$RUN/tls/cert.pem

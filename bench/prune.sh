@@ -8,7 +8,7 @@
 # 2. For each simulated day d = 1..BENCH_DAYS: (from day 2 on) gen_dataset.py --mutate --seed
 #    1000+d --fraction BENCH_FRACTION changes the corpus, then each tool backs it up (untimed for
 #    the comparison, but logged). Both tools see the same corpus every day.
-# 3. For each run r = 1..BENCH_RUNS: each tool's repository and cache are copied (cp -a, untimed)
+# 3. For each run r = 1..BENCH_RUNS: each tool's repository, cache and (ferry) trust store are copied (cp -a, untimed)
 #    and `forget --keep-last BENCH_KEEP_LAST --prune` runs on the copy under /usr/bin/time (wall,
 #    user+sys CPU, peak RSS), the tools interleaved and the order rotated per run. Then, untimed,
 #    `check` on the pruned copy and `du -sb` before and after.
@@ -43,6 +43,10 @@ META=$WORK/prune.meta
 export RESTIC_PASSWORD=ferry-bench-password
 export FERRY_PASSWORD=ferry-bench-password
 unset FERRY_REPOSITORY FERRY_AGENT FERRY_PASSWORD_FILE RESTIC_REPOSITORY RESTIC_PASSWORD_FILE
+# ferry keeps what it knows of each repository (its ID per location, the objects it wrote and
+# removed) in XDG_CONFIG_HOME/ferry/trust. Every repository directory below has its own (copied
+# with it), so that a copy pruned in one run does not look rolled back to the next, and ~ is
+# untouched.
 
 log() { printf '[prune %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -67,14 +71,16 @@ mkdir -p "$RUN/times" "$LOGS"
 size_bytes=$(python3 -c "import sys; sys.path.insert(0, '$BENCH_DIR'); import gen_dataset as g; print(g.parse_size('$SIZE'))")
 warn_if_short_of_space $((size_bytes * (2 + 2 * (RUNS + 1))))
 
+# Each repository lives in a directory DIR: DIR/repo, the tools' cache DIR/cache, ferry's trust
+# store DIR/config.
+hist_dir() { echo "$RUN/history-$1"; }            # TOOL
+run_dir() { echo "$RUN/prune-$1-$2"; }            # TOOL RUN
 hist_repo() { echo "$RUN/history-$1/repo"; }      # TOOL
-hist_cache() { echo "$RUN/history-$1/cache"; }    # TOOL
 run_repo() { echo "$RUN/prune-$1-$2/repo"; }      # TOOL RUN
-run_cache() { echo "$RUN/prune-$1-$2/cache"; }    # TOOL RUN
-with_cache() {  # CACHE_DIR CMD...: a tool command with its cache in CACHE_DIR
-    local cache=$1
+with_cache() {  # DIR CMD...: a tool command with its cache and configuration in DIR
+    local dir=$1
     shift
-    RESTIC_CACHE_DIR=$cache XDG_CACHE_HOME=$cache "$@"
+    RESTIC_CACHE_DIR=$dir/cache XDG_CACHE_HOME=$dir/cache XDG_CONFIG_HOME=$dir/config "$@"
 }
 tool_cmd() {  # TOOL REPO ACTION: sets CMD
     case $1/$3 in
@@ -90,7 +96,7 @@ tool_cmd() {  # TOOL REPO ACTION: sets CMD
     restic/snapshots) CMD=(restic -r "$2" snapshots) ;;
     esac
 }
-untimed() {  # TOOL REPO CACHE ACTION LOG: runs a tool command, dies on failure
+untimed() {  # TOOL REPO DIR ACTION LOG: runs a tool command, dies on failure
     tool_cmd "$1" "$2" "$4"
     if ! (cd "$RUN" && with_cache "$3" timeout -k 30 "$STEP_TIMEOUT" "${CMD[@]}" </dev/null >>"$5" 2>&1); then
         tail -n 5 "$5" >&2
@@ -118,8 +124,8 @@ generate_corpus
 
 # ---------------------------------------------------------------------------- the history
 for t in "${TOOLS[@]}"; do
-    mkdir -p "$(hist_cache "$t")"
-    untimed "$t" "$(hist_repo "$t")" "$(hist_cache "$t")" init "$LOGS/history-$t.log"
+    mkdir -p "$(hist_dir "$t")/cache" "$(hist_dir "$t")/config"
+    untimed "$t" "$(hist_repo "$t")" "$(hist_dir "$t")" init "$LOGS/history-$t.log"
 done
 history_start=$SECONDS
 declare -A BACKUP_S=([ferry]=0 [restic]=0)
@@ -131,7 +137,7 @@ for ((d = 1; d <= DAYS; d++)); do
     line="day $d/$DAYS: $(($(data_bytes "$DATA") / 1000000)) MB;"
     for t in "${TOOLS[@]}"; do
         s=$(date +%s.%N)
-        untimed "$t" "$(hist_repo "$t")" "$(hist_cache "$t")" backup "$LOGS/history-$t.log"
+        untimed "$t" "$(hist_repo "$t")" "$(hist_dir "$t")" backup "$LOGS/history-$t.log"
         e=$(date +%s.%N)
         BACKUP_S[$t]=$(awk -v a="${BACKUP_S[$t]}" -v s="$s" -v e="$e" 'BEGIN{printf "%.2f", a + e - s}')
         line+=" $t $(awk -v s="$s" -v e="$e" 'BEGIN{printf "%.1f", e - s}') s, repo $(($(dir_bytes "$(hist_repo "$t")") / 1000000)) MB;"
@@ -155,15 +161,13 @@ row() { local IFS=$'\t'; printf '%s\n' "$*" >>"$TSV"; }
 log "copying the histories for $RUNS run(s) (untimed)"
 for ((r = 1; r <= RUNS; r++)); do
     for t in "${TOOLS[@]}"; do
-        mkdir -p "$RUN/prune-$t-$r"
-        cp -a "$(hist_repo "$t")" "$(run_repo "$t" "$r")"
-        cp -a "$(hist_cache "$t")" "$(run_cache "$t" "$r")"
+        cp -a "$(hist_dir "$t")" "$(run_dir "$t" "$r")"   # repository, cache, trust store
     done
 done
 sync
 run_step() {  # STEP TOOL RUN BYTES (called by phase, lib.sh)
     local t=$2 r=$3 repo cache tf lg rc status wall user sys rss before after snaps check load1
-    repo=$(run_repo "$t" "$r") cache=$(run_cache "$t" "$r")
+    repo=$(run_repo "$t" "$r") cache=$(run_dir "$t" "$r")
     tf=$RUN/times/$r-$t lg=$LOGS/$r-prune-$t.log
     before=$(dir_bytes "$repo")
     tool_cmd "$t" "$repo" prune
@@ -241,7 +245,7 @@ p(f"- **History:** a {int(meta['data_bytes']) / 1e6:,.0f} MB corpus ({int(meta['
 p(f"- **Tools:** {meta['ferry_version']}; {meta['restic_version']}. Local directory repositories, each tool's defaults "
   "(max unused 5 % for both).")
 p(f"- **Method:** the history is built once; for each of {meta['runs']} run(s) each repository is copied with its "
-  f"cache (untimed) and `forget --keep-last {meta['keep_last']} --prune` runs on the copy under /usr/bin/time, the tools "
+  f"cache and ferry's trust store (untimed) and `forget --keep-last {meta['keep_last']} --prune` runs on the copy under /usr/bin/time, the tools "
   "interleaved, order rotated per run; warm page cache; then, untimed, `check` on the pruned copy. Peak RSS is the "
   "largest process's ru_maxrss. Sizes are `du -sb` of the repository directory, MB = 10^6 bytes.")
 p("")
