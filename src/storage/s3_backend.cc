@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdlib>
+#include <fstream>
 #include <mutex>
 #include <set>
 
@@ -479,6 +481,20 @@ Status S3Backend::CopyFrom(Backend& source_backend, const ObjectName& name) {
   return Status::Ok();
 }
 
+Result<S3Options> S3OptionsFromEnvironment() {
+  S3Options options;
+  const char* ca_file = std::getenv("FERRY_S3_CA_FILE");
+  if (ca_file != nullptr && *ca_file != '\0') {
+    std::ifstream in(ca_file, std::ios::binary);
+    if (!in) {
+      return Status::InvalidArgument(std::string("FERRY_S3_CA_FILE: cannot read '") + ca_file +
+                                     "'");
+    }
+    options.ca_file = ca_file;
+  }
+  return options;
+}
+
 void RegisterS3Backend(BackendRegistry& registry) {
   registry.Register(
       "s3",
@@ -489,8 +505,9 @@ void RegisterS3Backend(BackendRegistry& registry) {
       [](const StorageLocation& location) -> Result<std::unique_ptr<Backend>> {
         ASSIGN_OR_RETURN(S3Location parsed, ParseS3Location(location));
         ASSIGN_OR_RETURN(S3Credentials credentials, LoadS3Credentials());
+        ASSIGN_OR_RETURN(S3Options options, S3OptionsFromEnvironment());
         ASSIGN_OR_RETURN(std::unique_ptr<S3Backend> backend,
-                         S3Backend::Open(parsed, std::move(credentials)));
+                         S3Backend::Open(parsed, std::move(credentials), std::move(options)));
         return std::unique_ptr<Backend>(std::make_unique<RetryBackend>(std::move(backend)));
       });
 }

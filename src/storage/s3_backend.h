@@ -131,6 +131,13 @@ Status S3AnswerStatus(const TransportResponse& response, const std::string& what
 
 class BackendRegistry;
 // Registers the "s3" scheme (the factory wraps the backend in a RetryBackend).
+// The options the s3:// scheme takes from the environment: FERRY_S3_CA_FILE, a
+// PEM file of the certificate authorities that an https endpoint's certificate
+// must chain to (a private CA, a self-signed test server); unset or empty: the
+// system's store. A file that cannot be read is refused here, naming the
+// variable, rather than at the first request.
+Result<S3Options> S3OptionsFromEnvironment();
+
 void RegisterS3Backend(BackendRegistry& registry);
 
 }  // namespace ferry

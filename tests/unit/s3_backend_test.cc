@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -95,6 +96,32 @@ TEST(S3AnswerStatusTest, MissingThings) {
   EXPECT_EQ(S3AnswerStatus(Answer(412, "PreconditionFailed"), "x", SomeLocation(), "k").code(),
             StatusCode::kAlreadyExists);
   EXPECT_TRUE(S3AnswerStatus(Answer(404, ""), "x", SomeLocation(), "k").IsNotFound());
+}
+
+// --- options from the environment ----------------------------------------------
+
+TEST(S3OptionsFromEnvironmentTest, CaFileIsReadFromTheEnvironmentAndMustBeReadable) {
+  unsetenv("FERRY_S3_CA_FILE");
+  auto none = S3OptionsFromEnvironment();
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_EQ(none->ca_file, "");
+
+  TempDir dir;
+  std::string pem = dir.path() + "/ca.pem";
+  { std::ofstream(pem) << "-----BEGIN CERTIFICATE-----\n"; }
+  ASSERT_EQ(setenv("FERRY_S3_CA_FILE", pem.c_str(), 1), 0);
+  auto given = S3OptionsFromEnvironment();
+  ASSERT_TRUE(given.ok()) << given.status().message();
+  EXPECT_EQ(given->ca_file, pem);
+
+  std::string missing = dir.path() + "/missing.pem";
+  ASSERT_EQ(setenv("FERRY_S3_CA_FILE", missing.c_str(), 1), 0);
+  auto refused = S3OptionsFromEnvironment();
+  unsetenv("FERRY_S3_CA_FILE");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("FERRY_S3_CA_FILE"), std::string::npos);
+  EXPECT_NE(refused.status().message().find(missing), std::string::npos);
 }
 
 // --- against a hostile fake S3 -------------------------------------------------
