@@ -38,6 +38,11 @@ Result<std::unique_ptr<IngestContainer>> IngestContainer::Open(const std::string
   opened->location_ = location;
   if (parsed.scheme != "local") {
     ASSIGN_OR_RETURN(opened->backend_, OpenBackend(location));
+    // The store's container or bucket must be there (Azure creates a
+    // missing container; S3 says which bucket is missing) before packs go in.
+    Status created = opened->backend_->Create();
+    if (!created.ok() && created.code() != StatusCode::kAlreadyExists)
+      return created.WithContext("preparing the container " + location);
     return opened;
   }
   const std::string& directory = parsed.address;
