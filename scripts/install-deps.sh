@@ -6,6 +6,7 @@ packages=(
   libssl-dev libsodium-dev libzstd-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libcurl4-openssl-dev libcpp-httplib-dev libsqlite3-dev libexpat1-dev curl openssl
   libgtest-dev libgmock-dev libbenchmark-dev tzdata
+  restic  # the reference forget_vs_restic.sh compares retention decisions with
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -23,6 +23,7 @@ struct BackupFlags {
   bool force = false;
   std::string host;
   std::string parent;
+  std::string time;  // the snapshot's time, local: "2026-11-28 05:29:03"
   int threads = 0;
   // Offline seeding (docs/seeding.md): data packs to --staging, the rest to the vault.
   bool offline = false;
@@ -92,6 +93,17 @@ int RunBackupCommand(GlobalOptions& global, BackupFlags& flags) {
   BackupOptions options;
   options.paths = flags.paths;
   options.tags = flags.tags;
+  if (!flags.time.empty()) {
+    int64_t time_ns = 0;
+    if (!ParseTimeLocal(flags.time, &time_ns) && !ParseTimeRfc3339(flags.time, &time_ns)) {
+      ReportError(global,
+                  Status::InvalidArgument("--time '" + flags.time +
+                                          "' is not a time of this machine's zone: write it as "
+                                          "'2026-11-28 05:29:03' (local) or 2026-11-28T04:29:03Z"));
+      return kExitUsage;
+    }
+    options.time_ns = time_ns;
+  }
   for (const std::string& pattern : flags.excludes) options.excludes.Add(pattern);
   for (const std::string& file : flags.exclude_files) {
     Status status = options.excludes.AddFromFile(file);
@@ -225,6 +237,9 @@ void AddBackupCommand(CLI::App& app, GlobalOptions& global, CommandList& command
       app.add_subcommand("backup", "Back up files and directories into a new snapshot");
   command->add_option("paths", flags->paths, "Files and directories to back up")->required();
   command->add_option("--tag", flags->tags, "Tag the snapshot (repeatable)");
+  command->add_option("--time", flags->time,
+                      "The snapshot's time instead of now, 'YYYY-MM-DD HH:MM:SS' in local time "
+                      "(as restic's --time), for importing or testing a history");
   command->add_option("-e,--exclude", flags->excludes,
                       "Skip paths matching this glob (repeatable; no '/': any name, with '/': "
                       "the whole path)");

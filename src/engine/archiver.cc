@@ -507,7 +507,7 @@ Result<BackupResult> Backup::Run() {
 
   BackupResult result;
   Snapshot& snapshot = result.snapshot;
-  snapshot.time_ns = start_time;
+  snapshot.time_ns = options_.time_ns.value_or(start_time);
   snapshot.tree = root_tree_;
   snapshot.paths = paths;
   snapshot.hostname = options_.hostname.empty() ? HostName() : options_.hostname;

@@ -29,10 +29,11 @@ struct BackupOptions {
   ExcludeFilter excludes;
   bool one_file_system = false;
   std::vector<std::string> tags;
-  std::string hostname;      // empty: this host's name
-  std::optional<Id> parent;  // empty: the latest snapshot of the same host and paths
-  bool force_read = false;   // read every file even if the parent says it is unchanged
-  int threads = 0;           // file workers; 0: one per core (at least 2)
+  std::string hostname;            // empty: this host's name
+  std::optional<Id> parent;        // empty: the latest snapshot of the same host and paths
+  bool force_read = false;         // read every file even if the parent says it is unchanged
+  std::optional<int64_t> time_ns;  // the snapshot's time (restic's --time); empty: now
+  int threads = 0;                 // file workers; 0: one per core (at least 2)
   const std::atomic<bool>* cancel = nullptr;  // set from a signal handler to stop early
   // Runs after the last pack and index are stored, before the snapshot is
   // written: an offline backup registers its staged packs with the vault here,

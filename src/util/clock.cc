@@ -22,6 +22,34 @@ std::string FormatTimeRfc3339(int64_t unix_nanos) {
   return buffer;
 }
 
+bool ParseTimeLocal(const std::string& text, int64_t* unix_nanos) {
+  struct tm local = {};
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d %2d:%2d:%2d%n", &local.tm_year, &local.tm_mon,
+                  &local.tm_mday, &local.tm_hour, &local.tm_min, &local.tm_sec, &consumed) != 6 ||
+      static_cast<size_t>(consumed) != text.size())
+    return false;
+  struct tm wanted = local;
+  local.tm_year -= 1900;
+  local.tm_mon -= 1;
+  local.tm_isdst = 1;  // the earlier of a repeated hour: summer time first
+  time_t seconds = std::mktime(&local);
+  struct tm back = {};
+  if (seconds == -1 || !localtime_r(&seconds, &back) || back.tm_hour != wanted.tm_hour ||
+      back.tm_min != wanted.tm_min || back.tm_mday != wanted.tm_mday) {
+    local = wanted;
+    local.tm_year -= 1900;
+    local.tm_mon -= 1;
+    local.tm_isdst = 0;
+    seconds = std::mktime(&local);
+    if (seconds == -1 || !localtime_r(&seconds, &back) || back.tm_hour != wanted.tm_hour ||
+        back.tm_min != wanted.tm_min || back.tm_mday != wanted.tm_mday)
+      return false;  // not a time of this zone (skipped by a clock change, or out of range)
+  }
+  *unix_nanos = static_cast<int64_t>(seconds) * 1000000000;
+  return true;
+}
+
 bool ParseTimeRfc3339(const std::string& text, int64_t* unix_nanos) {
   struct tm tm_utc = {};
   int consumed = 0;

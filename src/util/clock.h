@@ -37,5 +37,9 @@ std::string FormatTimeRfc3339(int64_t unix_nanos);
 bool ParseTimeRfc3339(const std::string& text, int64_t* unix_nanos);
 // Local time for tables: 2026-11-28 05:29:03.
 std::string FormatTimeLocal(int64_t unix_nanos);
+// Parses what FormatTimeLocal writes ("2026-11-28 05:29:03", local time, as
+// restic's --time takes it). In the hour a clock change repeats, the earlier
+// of the two is meant; a time the change skips is refused.
+bool ParseTimeLocal(const std::string& text, int64_t* unix_nanos);
 
 }  // namespace ferry
