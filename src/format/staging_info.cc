@@ -25,7 +25,9 @@ Result<StagingInfo> ParseStagingInfo(ByteView json) {
   const std::string what = kStagingInfoFile;
   ASSIGN_OR_RETURN(nlohmann::json document, ParseJson(json, what));
   if (!document.is_object()) return Status::Corruption(what + " is not a JSON object");
-  if (document.value("format", 0) != kStagingFormat)
+  // value("format", 0) would throw on a "format" that is not a number (found by fuzz_staging_info).
+  auto format = document.find("format");
+  if (format == document.end() || !format->is_number_integer() || *format != kStagingFormat)
     return Status::Corruption(what + " is not a staging description of format 1");
   StagingInfo info;
   for (auto [key, field] : {std::pair{"job", &info.job},

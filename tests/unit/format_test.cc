@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "crypto/random.h"
+#include "format/staging_info.h"
 #include "format/config.h"
 #include "format/json_util.h"
 #include "format/sealed_object.h"
@@ -203,4 +204,13 @@ TEST(FormatTest, SnapshotAndConfigIntegersMustBeIntegersInRange) {
 }
 
 }  // namespace
+// Found by fuzz_staging_info: a "format" that is not a number threw out of the parser.
+TEST(StagingInfoTest, AFormatThatIsNotANumberIsCorruptionNotAThrow) {
+  for (const char* text : {R"({"format":"s","{20":"s","{{:{{03":""})", R"({"format":[1]})",
+                           R"({"format":1.5})", R"({"format":null})"}) {
+    auto parsed = ParseStagingInfo(AsBytes(text));
+    EXPECT_TRUE(parsed.status().IsCorruption()) << text << ": " << parsed.status().ToString();
+  }
+}
+
 }  // namespace ferry
