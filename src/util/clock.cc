@@ -29,25 +29,21 @@ bool ParseTimeLocal(const std::string& text, int64_t* unix_nanos) {
                   &local.tm_mday, &local.tm_hour, &local.tm_min, &local.tm_sec, &consumed) != 6 ||
       static_cast<size_t>(consumed) != text.size())
     return false;
-  struct tm wanted = local;
-  local.tm_year -= 1900;
-  local.tm_mon -= 1;
-  local.tm_isdst = 1;  // the earlier of a repeated hour: summer time first
-  time_t seconds = std::mktime(&local);
-  struct tm back = {};
-  if (seconds == -1 || !localtime_r(&seconds, &back) || back.tm_hour != wanted.tm_hour ||
-      back.tm_min != wanted.tm_min || back.tm_mday != wanted.tm_mday) {
-    local = wanted;
-    local.tm_year -= 1900;
-    local.tm_mon -= 1;
-    local.tm_isdst = 0;
-    seconds = std::mktime(&local);
-    if (seconds == -1 || !localtime_r(&seconds, &back) || back.tm_hour != wanted.tm_hour ||
-        back.tm_min != wanted.tm_min || back.tm_mday != wanted.tm_mday)
-      return false;  // not a time of this zone (skipped by a clock change, or out of range)
+  // Summer time first: in the hour a clock change repeats, the earlier is meant.
+  for (int isdst : {1, 0}) {
+    struct tm attempt = local;
+    attempt.tm_year -= 1900;
+    attempt.tm_mon -= 1;
+    attempt.tm_isdst = isdst;
+    time_t seconds = std::mktime(&attempt);
+    struct tm back = {};
+    if (seconds == -1 || !localtime_r(&seconds, &back) || back.tm_hour != local.tm_hour ||
+        back.tm_min != local.tm_min || back.tm_mday != local.tm_mday)
+      continue;
+    *unix_nanos = static_cast<int64_t>(seconds) * 1000000000;
+    return true;
   }
-  *unix_nanos = static_cast<int64_t>(seconds) * 1000000000;
-  return true;
+  return false;  // not a time of this zone (skipped by a clock change, or out of range)
 }
 
 bool ParseTimeRfc3339(const std::string& text, int64_t* unix_nanos) {
