@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/retention_flags.h"
 #include "cli/vault_policy_client.h"
+#include "repo/history_guard.h"
 #include "repo/retention_policy.h"
 #include "util/clock.h"
 
@@ -47,6 +48,9 @@ std::string Join(const std::vector<std::string>& items) {
 int RemoveSnapshots(const GlobalOptions& global, Repository& repository,
                     const std::vector<Id>& ids) {
   size_t removed = 0;
+  if (Status recorded = RecordRemovalsAhead(repository.backend(), ObjectKind::kSnapshot, ids);
+      !recorded.ok())
+    return ReportError(global, recorded);
   for (const Id& id : ids) {
     Status status = repository.backend().Remove({ObjectKind::kSnapshot, id.Hex()});
     if (!status.ok() && !status.IsNotFound()) {

@@ -96,7 +96,13 @@ Status HistoryGuard::Update(const std::function<void(WrittenHistory&)>& change) 
   std::lock_guard lock(mutex_);
   ASSIGN_OR_RETURN(TrustFileLock file_lock, TrustFileLock::Acquire(state_dir_));
   ASSIGN_OR_RETURN(WrittenHistory history, LoadLocked());
+  const size_t before = history.snapshots.size() + history.indexes.size();
   change(history);
+  // Sets only grow (written) or shrink (removed), never both in one change:
+  // the same size is the same record, and no write (and fsync) is needed.
+  // That makes the Remove of an object recorded ahead (RecordRemovalsAhead)
+  // free, and a forget of 100 snapshots one write instead of 100.
+  if (history.snapshots.size() + history.indexes.size() == before) return Status::Ok();
   nlohmann::json j = {{"version", kHistoryVersion},
                       {"repository_id", repository_id_.Hex()},
                       {"snapshots", IdArray(history.snapshots)},
@@ -187,6 +193,17 @@ Status HistoryRecordingBackend::PutIfAbsent(const ObjectName& name, ByteView dat
 Status HistoryRecordingBackend::CopyFrom(Backend& source, const ObjectName& name) {
   RETURN_IF_ERROR(inner_->CopyFrom(source, name));
   Recorded(name, /*removed=*/false);
+  return Status::Ok();
+}
+
+Status HistoryRecordingBackend::RecordRemovalsAhead(ObjectKind kind, const std::vector<Id>& ids) {
+  if (!guard_) return Status::Ok();
+  return guard_->RecordRemoved(kind, ids);
+}
+
+Status RecordRemovalsAhead(Backend& backend, ObjectKind kind, const std::vector<Id>& ids) {
+  if (auto* recording = dynamic_cast<HistoryRecordingBackend*>(&backend))
+    return recording->RecordRemovalsAhead(kind, ids);
   return Status::Ok();
 }
 

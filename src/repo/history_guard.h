@@ -136,6 +136,10 @@ class HistoryRecordingBackend : public Backend {
   std::string Location() const override { return inner_->Location(); }
   BackendStats stats() const override { return inner_->stats(); }
 
+  // Records the removal of `ids` before they are removed, in one write of
+  // the record (see RecordRemovalsAhead below).
+  Status RecordRemovalsAhead(ObjectKind kind, const std::vector<Id>& ids);
+
   // For the recording writer.
   void Recorded(const ObjectName& name, bool removed);
 
@@ -144,5 +148,16 @@ class HistoryRecordingBackend : public Backend {
   std::shared_ptr<HistoryGuard> guard_;
   std::function<void(const Status&)> on_error_;
 };
+
+// Commands that remove many snapshot or index objects (forget, prune, repair)
+// call this with all of them before the first Remove: when `backend` records
+// history (a HistoryRecordingBackend, as OpenRepository makes), the record is
+// written once, and each Remove then finds its object already erased and
+// writes nothing; otherwise it does nothing. Ahead, not after: a crash between
+// the removals and a later record would leave this machine reporting its own
+// deliberate removals as missing. The cost of ahead: an object whose Remove
+// then fails stays in the repository unguarded (it is listed, so nothing is
+// reported; the command reports the failure and the next run removes it).
+Status RecordRemovalsAhead(Backend& backend, ObjectKind kind, const std::vector<Id>& ids);
 
 }  // namespace ferry

@@ -2,6 +2,7 @@
 #include <map>
 
 #include "format/index_file.h"
+#include "repo/history_guard.h"
 #include "repo/pack_header.h"
 #include "repo/repair.h"
 #include "repo/repair_internal.h"
@@ -61,6 +62,7 @@ Status ReplaceIndexes(Repository& repository, const std::vector<IndexedPack>& pa
   // Only now that the new index is stored: a crash before this line leaves
   // two indexes that agree, not a repository without one.
   progress("removing the old index");
+  RETURN_IF_ERROR(RecordRemovalsAhead(repository.backend(), ObjectKind::kIndex, old_indexes));
   for (const Id& old : old_indexes) {
     Status removed = repository.backend().Remove({ObjectKind::kIndex, old.Hex()});
     if (!removed.ok() && !removed.IsNotFound())

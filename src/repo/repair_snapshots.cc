@@ -3,6 +3,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "repo/history_guard.h"
 #include "repo/repair.h"
 
 namespace ferry {
@@ -210,6 +211,12 @@ Result<RepairSnapshotsReport> RepairSnapshots(Repository& repository,
     if (removed.ok() || removed.IsNotFound()) return Status::Ok();
     return removed.WithContext("removing snapshot " + id.Hex());
   };
+  std::vector<Id> doomed;
+  for (const DamagedObject& damaged : report.removed_damaged) doomed.push_back(damaged.id);
+  if (options.forget)
+    for (const RewrittenSnapshot& rewritten : report.rewritten)
+      doomed.push_back(rewritten.original);
+  RETURN_IF_ERROR(RecordRemovalsAhead(repository.backend(), ObjectKind::kSnapshot, doomed));
   for (const DamagedObject& damaged : report.removed_damaged) RETURN_IF_ERROR(remove(damaged.id));
   if (options.forget) {
     for (RewrittenSnapshot& rewritten : report.rewritten) {

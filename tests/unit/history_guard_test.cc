@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include <sys/stat.h>
+
 #include "crypto/random.h"
 #include "repo/known_repository.h"
 #include "repo/repository.h"
@@ -20,6 +22,11 @@ namespace ferry {
 namespace {
 
 const Argon2Params kFastKdf{1, 8 << 20};
+
+uint64_t InodeOf(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
 const char kPassword[] = "history-guard-test-password";
 
 // A storage that refuses every write after `fail_puts` is set.
@@ -134,6 +141,29 @@ TEST_F(HistoryGuardTest, RemovalsThroughTheRepositoryAreDeliberate) {
   auto history = guard_->Load();
   EXPECT_TRUE(history->snapshots.empty());
   EXPECT_TRUE(history->indexes.empty());
+}
+
+// forget of many snapshots: one write of the record (with its fsyncs), not one per snapshot.
+TEST_F(HistoryGuardTest, RemovalsRecordedAheadWriteTheRecordOnce) {
+  std::vector<Id> snapshots = {Backup(), Backup(), Backup()};
+  // Each atomic write creates the new file while the old one still exists: a new inode.
+  auto inode = [&] { return InodeOf(guard_->path()); };
+  ASSERT_TRUE(RecordRemovalsAhead(repository_->backend(), ObjectKind::kSnapshot, snapshots).ok());
+  EXPECT_TRUE(guard_->Load()->snapshots.empty());
+  const uint64_t after_ahead = inode();
+  for (const Id& id : snapshots)
+    ASSERT_TRUE(repository_->backend().Remove({ObjectKind::kSnapshot, id.Hex()}).ok());
+  EXPECT_EQ(inode(), after_ahead);
+  EXPECT_TRUE(Missing().empty());
+  EXPECT_TRUE(Listed(ObjectKind::kSnapshot).empty());
+  // A record that changes is still written.
+  Id next = Backup();
+  EXPECT_NE(inode(), after_ahead);
+  EXPECT_EQ(guard_->Load()->snapshots, std::set<Id>{next});
+  // A backend that records nothing: nothing to do, and no error.
+  LocalBackend plain(RepoDir());
+  EXPECT_TRUE(RecordRemovalsAhead(plain, ObjectKind::kSnapshot, {next}).ok());
+  EXPECT_EQ(guard_->Load()->snapshots, std::set<Id>{next});
 }
 
 TEST_F(HistoryGuardTest, RecordRemovedAcceptsRemovalsMadeOtherwise) {
