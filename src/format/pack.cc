@@ -169,19 +169,39 @@ Result<std::vector<PackEntry>> DecryptPackHeader(const PackKeys& keys, ByteView 
   return entries;
 }
 
-Result<Bytes> OpenBlob(const PackKeys& keys, ByteView pack_key, ByteView mac_key,
-                       const PackEntry& entry, ByteView stored) {
+namespace {
+
+// Decrypts `stored` into `payload` and returns the plaintext it decompresses
+// to, once its MAC is checked.
+Result<Bytes> OpenVerified(const PackKeys& keys, ByteView pack_key, ByteView mac_key,
+                           const PackEntry& entry, ByteView stored, Bytes& payload) {
   if (stored.size() != entry.stored_length)
     return Status::Corruption("blob " + entry.id.Hex() + " has " + std::to_string(stored.size()) +
                               " bytes, expected " + std::to_string(entry.stored_length));
-  auto payload = AeadOpen(pack_key, MakeNonce(0, entry.offset), stored,
-                          BlobAssociatedData(keys.repository_id, entry));
-  if (!payload.ok()) return payload.status().WithContext("blob " + entry.id.Hex());
-  auto plain = Decompress(entry.compression, *payload, entry.raw_length);
+  auto opened = AeadOpen(pack_key, MakeNonce(0, entry.offset), stored,
+                         BlobAssociatedData(keys.repository_id, entry));
+  if (!opened.ok()) return opened.status().WithContext("blob " + entry.id.Hex());
+  payload = std::move(*opened);
+  auto plain = Decompress(entry.compression, payload, entry.raw_length);
   if (!plain.ok()) return plain.status().WithContext("blob " + entry.id.Hex());
   if (HmacSha256(mac_key, *plain) != entry.id)
     return Status::Corruption("blob " + entry.id.Hex() + ": content does not match its ID");
   return plain;
+}
+
+}  // namespace
+
+Result<Bytes> OpenBlob(const PackKeys& keys, ByteView pack_key, ByteView mac_key,
+                       const PackEntry& entry, ByteView stored) {
+  Bytes payload;
+  return OpenVerified(keys, pack_key, mac_key, entry, stored, payload);
+}
+
+Result<Bytes> OpenBlobPayload(const PackKeys& keys, ByteView pack_key, ByteView mac_key,
+                              const PackEntry& entry, ByteView stored) {
+  Bytes payload;
+  RETURN_IF_ERROR(OpenVerified(keys, pack_key, mac_key, entry, stored, payload).status());
+  return payload;
 }
 
 }  // namespace ferry

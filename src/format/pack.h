@@ -101,4 +101,11 @@ Result<std::vector<PackEntry>> DecryptPackHeader(const PackKeys& keys, ByteView 
 Result<Bytes> OpenBlob(const PackKeys& keys, ByteView pack_key, ByteView mac_key,
                        const PackEntry& entry, ByteView stored);
 
+// The same checks, but returns the payload as stored (compressed as
+// entry.compression says) rather than the plaintext: what prune moves into a
+// new pack with AddBlob(type, id, compression, raw_length, payload), verified
+// without being compressed again.
+Result<Bytes> OpenBlobPayload(const PackKeys& keys, ByteView pack_key, ByteView mac_key,
+                              const PackEntry& entry, ByteView stored);
+
 }  // namespace ferry

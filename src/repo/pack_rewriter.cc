@@ -9,14 +9,29 @@ namespace ferry {
 PackRewriter::PackRewriter(Repository& repository, bool dry_run)
     : repository_(repository), dry_run_(dry_run) {}
 
-Status PackRewriter::Add(BlobType type, const Id& id, ByteView plaintext) {
+PackBuilder& PackRewriter::BuilderFor(BlobType type) {
   auto& builder = builders_[static_cast<int>(type)];
   if (!builder)
     builder =
         std::make_unique<PackBuilder>(repository_.pack_keys(), repository_.config().pack_size);
-  builder->AddBlob(type, id, plaintext, repository_.config().compression_level);
-  if (builder->size() >= repository_.config().pack_size) return Store(type, *builder);
+  return *builder;
+}
+
+Status PackRewriter::StoreIfFull(BlobType type) {
+  PackBuilder& builder = BuilderFor(type);
+  if (builder.size() >= repository_.config().pack_size) return Store(type, builder);
   return Status::Ok();
+}
+
+Status PackRewriter::Add(BlobType type, const Id& id, ByteView plaintext) {
+  BuilderFor(type).AddBlob(type, id, plaintext, repository_.config().compression_level);
+  return StoreIfFull(type);
+}
+
+Status PackRewriter::AddPayload(BlobType type, const Id& id, Compression compression,
+                                uint32_t raw_length, ByteView payload) {
+  BuilderFor(type).AddBlob(type, id, compression, raw_length, payload);
+  return StoreIfFull(type);
 }
 
 Status PackRewriter::Finish() {

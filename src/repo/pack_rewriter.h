@@ -20,6 +20,10 @@ class PackRewriter {
   PackRewriter(Repository& repository, bool dry_run);
 
   Status Add(BlobType type, const Id& id, ByteView plaintext);
+  // A blob already compressed (as `compression` says; OpenBlobPayload): only
+  // encrypted again, under the new pack's key.
+  Status AddPayload(BlobType type, const Id& id, Compression compression, uint32_t raw_length,
+                    ByteView payload);
   // Stores the partly filled packs.
   Status Finish();
 
@@ -28,6 +32,8 @@ class PackRewriter {
   uint64_t bytes_written() const { return bytes_written_; }
 
  private:
+  PackBuilder& BuilderFor(BlobType type);
+  Status StoreIfFull(BlobType type);
   Status Store(BlobType type, PackBuilder& builder);
 
   Repository& repository_;

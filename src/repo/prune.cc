@@ -1,22 +1,23 @@
 #include "repo/prune.h"
 
 #include <algorithm>
+#include <deque>
+#include <future>
 #include <map>
+#include <thread>
 #include <unordered_set>
 
 #include "format/pack.h"
 #include "repo/pack_rewriter.h"
 #include "repo/repair.h"
 #include "repo/repair_internal.h"
-#include "repo/tree_walker.h"
+#include "repo/used_blobs.h"
 #include "storage/local_backend.h"
 #include "util/file_util.h"
 
 namespace ferry {
 
 namespace {
-
-using IdSet = std::unordered_set<Id, IdHash>;
 
 int TypeIndex(BlobType type) { return static_cast<int>(type); }
 
@@ -30,37 +31,63 @@ struct PackUse {
   std::vector<size_t> used_entries;  // indexes into pack->blobs, each blob once
 };
 
-// Every blob reachable from `snapshots`, by type. Fails on a tree that
-// cannot be loaded: the blobs below it would be taken for unused.
-Status MarkUsed(Repository& repository, const std::vector<SnapshotEntry>& snapshots, IdSet used[2],
-                const PruneProgress& progress) {
-  IdSet& trees = used[TypeIndex(BlobType::kTree)];
-  IdSet& data = used[TypeIndex(BlobType::kData)];
-  for (size_t i = 0; i < snapshots.size(); ++i) {
-    const SnapshotEntry& entry = snapshots[i];
-    progress("finding the data of snapshot " + entry.id.Short() + " (" + std::to_string(i + 1) +
-             " of " + std::to_string(snapshots.size()) + ")");
-    Status broken;
-    TreeWalkCallbacks callbacks;
-    // A tree seen before (in this snapshot or an earlier one) is not walked again.
-    callbacks.enter = [&](const std::string&, const Id& tree, size_t) {
-      return trees.insert(tree).second;
-    };
-    callbacks.node = [&](const std::string&, const Node& node) {
-      for (const Id& blob : node.content) data.insert(blob);
-      return true;
-    };
-    callbacks.tree_error = [&](const std::string& path, const Id& tree, const Status& status) {
-      if (broken.ok())
-        broken = Status::Corruption("snapshot " + entry.id.Short() + ": the tree of '" +
-                                    (path.empty() ? "/" : path) + "' (" + tree.Short() +
-                                    ") cannot be read: " + status.message());
-    };
-    RETURN_IF_ERROR(WalkTrees(repository, entry.snapshot.tree, callbacks));
-    if (!broken.ok())
-      return broken.WithContext(
-          "prune needs every tree to know what is used; nothing was removed. 'ferry check' "
-          "names what is damaged and 'ferry repair snapshots' rewrites the snapshots without it");
+// A used blob of a pack being repacked: its payload as stored (compressed),
+// verified.
+struct MovedBlob {
+  const PackEntry* entry;
+  Bytes payload;
+};
+
+Result<std::vector<MovedBlob>> ReadUsedBlobs(Repository& repository, const PackUse& use) {
+  const IndexedPack& pack = *use.pack;
+  ASSIGN_OR_RETURN(Bytes whole, repository.backend().Get({ObjectKind::kData, pack.pack_id.Hex()}));
+  Bytes pack_key = DerivePackKey(repository.keys().data, pack.salt);
+  std::vector<MovedBlob> moved;
+  moved.reserve(use.used_entries.size());
+  for (size_t i : use.used_entries) {
+    const PackEntry& entry = pack.blobs[i];
+    std::string what = std::string(BlobTypeName(entry.type)) + " blob " + entry.id.Hex() +
+                       " in pack " + pack.pack_id.Hex();
+    if (uint64_t{entry.offset} + entry.stored_length > whole.size())
+      return Status::Corruption(what +
+                                " lies past the end of the pack; run 'ferry check "
+                                "--read-data' and 'ferry repair packs'");
+    auto payload = OpenBlobPayload(repository.pack_keys(), pack_key, repository.keys().mac, entry,
+                                   ByteView(whole).subspan(entry.offset, entry.stored_length));
+    if (!payload.ok())
+      return payload.status().WithContext(
+          what +
+          " (prune stopped before removing anything; 'ferry repair packs' salvages what is "
+          "readable)");
+    moved.push_back({&entry, std::move(*payload)});
+  }
+  return moved;
+}
+
+// Packs are read and their blobs verified (a read, a decryption, a
+// decompression and a MAC each) on other threads, a few packs ahead of the
+// one being stored; the blobs go into new packs in order, encrypted again but
+// not compressed again, which was most of a repack's time.
+Status Repack(Repository& repository, const std::vector<PackUse*>& repack, PackRewriter& rewriter,
+              const PruneProgress& progress) {
+  // Packs being read at once: each holds a whole pack, so this bounds memory.
+  const size_t ahead = std::max(2u, std::thread::hardware_concurrency());
+  std::deque<std::future<Result<std::vector<MovedBlob>>>> reading;
+  size_t next = 0;
+  for (size_t n = 0; n < repack.size(); ++n) {
+    while (next < repack.size() && reading.size() < ahead) {
+      const PackUse* use = repack[next++];
+      reading.push_back(std::async(std::launch::async,
+                                   [&repository, use] { return ReadUsedBlobs(repository, *use); }));
+    }
+    progress("repacking pack " + repack[n]->pack->pack_id.Short() + " (" + std::to_string(n + 1) +
+             " of " + std::to_string(repack.size()) + ")");
+    Result<std::vector<MovedBlob>> blobs = reading.front().get();
+    reading.pop_front();
+    RETURN_IF_ERROR(blobs.status());  // the futures still reading are waited for as they go
+    for (const MovedBlob& blob : *blobs)
+      RETURN_IF_ERROR(rewriter.AddPayload(blob.entry->type, blob.entry->id, blob.entry->compression,
+                                          blob.entry->raw_length, blob.payload));
   }
   return Status::Ok();
 }
@@ -85,7 +112,8 @@ Result<PruneReport> Prune(Repository& repository, const PruneOptions& options,
         "index " + indexes.damaged.front().id.Hex() +
         " cannot be read, so prune cannot tell which packs are in use; nothing was removed. "
         "Run 'ferry repair index' first");
-  RETURN_IF_ERROR(repository.LoadIndex());
+  // The master index from what was just read, not read and decrypted again.
+  for (const auto& [pack_id, pack] : indexes.packs) repository.index().AddPack(pack);
 
   progress("reading snapshots");
   ASSIGN_OR_RETURN(std::vector<SnapshotEntry> snapshots, repository.ListSnapshots());
@@ -97,8 +125,20 @@ Result<PruneReport> Prune(Repository& repository, const PruneOptions& options,
           "removed. Run 'ferry repair snapshots --forget' (or 'ferry forget' it) first");
   report.snapshots = snapshots.size();
 
+  progress("finding the data of " + std::to_string(snapshots.size()) + " snapshot(s)");
+  UsedBlobsOptions search;
+  search.progress = [&](uint64_t trees) {
+    progress("finding the data of " + std::to_string(snapshots.size()) +
+             " snapshot(s): " + std::to_string(trees) + " trees read");
+  };
+  auto found = FindUsedBlobs(repository, snapshots, search);
+  if (!found.ok())
+    return found.status().WithContext(
+        "prune needs every tree to know what is used; nothing was removed. 'ferry check' "
+        "names what is damaged and 'ferry repair snapshots' rewrites the snapshots without it");
   IdSet used[2];
-  RETURN_IF_ERROR(MarkUsed(repository, snapshots, used, progress));
+  used[TypeIndex(BlobType::kTree)] = std::move(found->trees);
+  used[TypeIndex(BlobType::kData)] = std::move(found->data);
   // Repositories written before blob identity became (type, ID) may hold a
   // tree as a data blob or the reverse (docs/format.md): a used blob found
   // only under the other type is used there.
@@ -197,33 +237,9 @@ Result<PruneReport> Prune(Repository& repository, const PruneOptions& options,
     report.bytes_debris += size;
   }
 
-  // Repack: the used blobs of each chosen pack, read, verified and stored again.
+  // Repack: the used blobs of each chosen pack, read and verified, stored again.
   PackRewriter rewriter(repository, options.dry_run);
-  for (size_t n = 0; n < repack.size(); ++n) {
-    const PackUse& use = *repack[n];
-    const IndexedPack& pack = *use.pack;
-    progress("repacking pack " + pack.pack_id.Short() + " (" + std::to_string(n + 1) + " of " +
-             std::to_string(repack.size()) + ")");
-    ASSIGN_OR_RETURN(Bytes whole, backend.Get({ObjectKind::kData, pack.pack_id.Hex()}));
-    Bytes pack_key = DerivePackKey(repository.keys().data, pack.salt);
-    for (size_t i : use.used_entries) {
-      const PackEntry& entry = pack.blobs[i];
-      std::string what = std::string(BlobTypeName(entry.type)) + " blob " + entry.id.Hex() +
-                         " in pack " + pack.pack_id.Hex();
-      if (uint64_t{entry.offset} + entry.stored_length > whole.size())
-        return Status::Corruption(what +
-                                  " lies past the end of the pack; run 'ferry check "
-                                  "--read-data' and 'ferry repair packs'");
-      auto plain = OpenBlob(repository.pack_keys(), pack_key, repository.keys().mac, entry,
-                            ByteView(whole).subspan(entry.offset, entry.stored_length));
-      if (!plain.ok())
-        return plain.status().WithContext(
-            what +
-            " (prune stopped before removing anything; 'ferry repair packs' salvages "
-            "what is readable)");
-      RETURN_IF_ERROR(rewriter.Add(entry.type, entry.id, *plain));
-    }
-  }
+  RETURN_IF_ERROR(Repack(repository, repack, rewriter, progress));
   RETURN_IF_ERROR(rewriter.Finish());
   report.packs_written = rewriter.packs().size();
   report.bytes_repack_written = rewriter.bytes_written();

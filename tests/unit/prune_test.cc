@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "crashing_backend.h"
 #include "crypto/random.h"
@@ -149,6 +150,83 @@ TEST_F(PruneTest, AMostlyUnusedPackIsRepackedUnlessUnusedSpaceIsAllowed) {
   EXPECT_EQ(report->bytes_unused_after, 0u);
   EXPECT_LT(DataBytes(), before - 800000);
   ExpectIntact({blobs[3]});
+}
+
+// Compressible: a random run repeated, so zstd stores it in a fraction of its size.
+Bytes Compressible() {
+  Bytes run = RandomBytes(500);
+  Bytes blob;
+  for (int i = 0; i < 100; ++i) blob.insert(blob.end(), run.begin(), run.end());
+  return blob;
+}
+
+// Several packs repacked at once (read ahead on other threads): the kept
+// blobs move as they were stored (compressed, not compressed again), each
+// verified, and read back byte for byte.
+TEST_F(PruneTest, RepackedBlobsMoveCompressedAndVerified) {
+  auto repository = Init();
+  std::vector<Bytes> kept;
+  std::vector<Id> forget;
+  for (int pack = 0; pack < 5; ++pack) {
+    std::vector<Bytes> blobs;
+    for (int i = 0; i < 6; ++i) blobs.push_back(Compressible());
+    kept.push_back(blobs[2]);
+    forget.push_back(Snapshot(*repository, blobs, pack + 1));
+  }
+  Snapshot(*repository, kept, 10);
+  repository.reset();
+  for (const Id& id : forget) Forget(id);
+  std::map<Id, PackEntry> before;
+  {
+    auto opened = Open(true);
+    for (const Bytes& blob : kept)
+      before[opened->BlobId(blob)] = opened->FindBlob(BlobType::kData, opened->BlobId(blob))->entry;
+  }
+
+  auto report = RunPrune();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->packs_repacked, 5u);
+  EXPECT_EQ(report->packs_written, 1u);
+  ExpectIntact(kept);
+  auto opened = Open(true);
+  for (const auto& [id, old] : before) {
+    auto moved = opened->FindBlob(BlobType::kData, id);
+    ASSERT_TRUE(moved.has_value());
+    EXPECT_NE(old.compression, Compression::kNone) << "the blob was not compressed to begin with";
+    EXPECT_EQ(moved->entry.compression, old.compression);
+    EXPECT_EQ(moved->entry.raw_length, old.raw_length);
+    EXPECT_EQ(moved->entry.stored_length, old.stored_length);
+  }
+}
+
+// A kept blob that does not verify stops prune before anything is removed.
+TEST_F(PruneTest, ADamagedBlobInAPackBeingRepackedStopsPrune) {
+  auto repository = Init();
+  std::vector<Bytes> blobs;
+  for (int i = 0; i < 8; ++i) blobs.push_back(Compressible());
+  Id first = Snapshot(*repository, blobs, 1);
+  Snapshot(*repository, {blobs[5]}, 2);
+  repository.reset();
+  Forget(first);
+  PackEntry entry;
+  Id pack;
+  {
+    auto opened = Open(true);
+    auto location = opened->FindBlob(BlobType::kData, opened->BlobId(blobs[5]));
+    entry = location->entry;
+    pack = location->pack_id;
+  }
+  FlipInPlace(ObjectKind::kData, pack, entry.offset + entry.stored_length / 2);
+  std::vector<Id> packs_before = Names(ObjectKind::kData);
+  std::vector<Id> indexes_before = Names(ObjectKind::kIndex);
+
+  auto refused = RunPrune();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find(entry.id.Hex()), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("repair packs"), std::string::npos);
+  EXPECT_EQ(Names(ObjectKind::kData), packs_before) << "a refused prune changed the packs";
+  EXPECT_EQ(Names(ObjectKind::kIndex), indexes_before) << "a refused prune changed the index";
 }
 
 TEST_F(PruneTest, RepackingIsBoundedByMaxRepackBytes) {
