@@ -196,7 +196,8 @@ void AddForgetCommand(CLI::App& app, GlobalOptions& global, CommandList& command
          std::vector<SnapshotEntry> considered;
          for (const SnapshotEntry& entry : *snapshots)
            if (Selected(*options, entry.snapshot)) considered.push_back(entry);
-         std::vector<RetentionGroup> groups = ApplyRetentionPolicy(considered, *policy, *group_by);
+         std::vector<RetentionGroup> groups =
+             ApplyRetentionPolicy(considered, *policy, *group_by, Clock::System().NowNanos());
          std::vector<Id> remove;
          nlohmann::json json_groups = nlohmann::json::array();
          for (const RetentionGroup& group : groups) {

@@ -1,6 +1,7 @@
 #include "repo/retention_policy.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <ctime>
 #include <limits>
 #include <map>
@@ -29,18 +30,6 @@ std::string BucketKey(int64_t time_ns, Bucket bucket) {
   return text;
 }
 
-std::string FormatDuration(int64_t ns) {
-  int64_t hours = ns / kHourNs;
-  std::string text;
-  for (auto [unit, size] : {std::pair{'y', 365 * 24}, {'m', 30 * 24}, {'d', 24}, {'h', 1}}) {
-    if (hours >= size) {
-      text += std::to_string(hours / size) + unit;
-      hours %= size;
-    }
-  }
-  return text.empty() ? "0h" : text;
-}
-
 // Keeps the newest snapshot of each bucket, newest buckets first, while
 // `admit` says so; `admit` gets the decision and the number of buckets kept.
 template <typename Admit>
@@ -59,7 +48,8 @@ void KeepPerBucket(std::vector<RetentionDecision>& decisions, Bucket bucket,
   }
 }
 
-void Decide(std::vector<RetentionDecision>& decisions, const RetentionPolicy& policy) {
+void Decide(std::vector<RetentionDecision>& decisions, const RetentionPolicy& policy,
+            int64_t now_ns) {
   if (decisions.empty()) return;
   auto within_limit = [](int limit) {
     return [limit](const RetentionDecision&, int kept) { return limit == -1 || kept < limit; };
@@ -76,23 +66,33 @@ void Decide(std::vector<RetentionDecision>& decisions, const RetentionPolicy& po
                   within_limit(policy.keep[b]));
   }
   // Within a duration of the group's newest snapshot, not of now: a machine
-  // that stopped backing up does not lose its history to the clock.
-  int64_t newest = decisions.front().snapshot.snapshot.time_ns;
-  if (policy.keep_within_ns > 0) {
+  // that stopped backing up does not lose its history to the clock. But not
+  // of one from the future either (restic's rule): with none in the past,
+  // everything is within.
+  int64_t newest = std::numeric_limits<int64_t>::min();
+  for (const RetentionDecision& decision : decisions)
+    if (decision.snapshot.snapshot.time_ns <= now_ns) {
+      newest = decision.snapshot.snapshot.time_ns;
+      break;  // newest first
+    }
+  auto within = [&](const RetentionDecision& decision, const RetentionDuration& duration) {
+    return newest == std::numeric_limits<int64_t>::min() ||
+           decision.snapshot.snapshot.time_ns > RetentionCutoff(newest, duration);
+  };
+  if (!policy.keep_within.zero()) {
     for (RetentionDecision& decision : decisions) {
-      if (decision.snapshot.snapshot.time_ns < newest - policy.keep_within_ns) continue;
+      if (!within(decision, policy.keep_within)) continue;
       decision.keep = true;
-      decision.reasons.push_back("within " + FormatDuration(policy.keep_within_ns));
+      decision.reasons.push_back("within " + policy.keep_within.ToString());
     }
   }
   for (int b = 0; b < kBucketCount; ++b) {
-    int64_t within = policy.keep_within_bucket_ns[b];
-    if (within <= 0) continue;
-    KeepPerBucket(decisions, static_cast<Bucket>(b),
-                  std::string(kBucketNames[b]) + " within " + FormatDuration(within),
-                  [&](const RetentionDecision& decision, int) {
-                    return decision.snapshot.snapshot.time_ns >= newest - within;
-                  });
+    const RetentionDuration& duration = policy.keep_within_bucket[b];
+    if (duration.zero()) continue;
+    KeepPerBucket(
+        decisions, static_cast<Bucket>(b),
+        std::string(kBucketNames[b]) + " within " + duration.ToString(),
+        [&](const RetentionDecision& decision, int) { return within(decision, duration); });
   }
   for (RetentionDecision& decision : decisions) {
     for (const std::string& tag : decision.snapshot.snapshot.tags) {
@@ -114,15 +114,15 @@ std::vector<std::string> Sorted(std::vector<std::string> values) {
 }  // namespace
 
 bool RetentionPolicy::empty() const {
-  if (keep_last != 0 || keep_within_ns > 0 || !keep_tags.empty()) return false;
+  if (keep_last != 0 || !keep_within.zero() || !keep_tags.empty()) return false;
   for (int b = 0; b < kBucketCount; ++b)
-    if (keep[b] != 0 || keep_within_bucket_ns[b] > 0) return false;
+    if (keep[b] != 0 || !keep_within_bucket[b].zero()) return false;
   return true;
 }
 
 std::vector<RetentionGroup> ApplyRetentionPolicy(const std::vector<SnapshotEntry>& snapshots,
                                                  const RetentionPolicy& policy,
-                                                 const GroupBy& group_by) {
+                                                 const GroupBy& group_by, int64_t now_ns) {
   using Key = std::tuple<std::string, std::vector<std::string>, std::vector<std::string>>;
   std::map<Key, RetentionGroup> groups;
   for (const SnapshotEntry& entry : snapshots) {
@@ -141,49 +141,92 @@ std::vector<RetentionGroup> ApplyRetentionPolicy(const std::vector<SnapshotEntry
                   return a.snapshot.snapshot.time_ns > b.snapshot.snapshot.time_ns;
                 return b.snapshot.id < a.snapshot.id;
               });
-    Decide(group.decisions, policy);
+    Decide(group.decisions, policy, now_ns);
     result.push_back(std::move(group));
   }
   return result;
 }
 
-Result<int64_t> ParseRetentionDuration(const std::string& text) {
+std::string RetentionDuration::ToString() const {
+  std::string text;
+  for (auto [value, unit] : {std::pair{years, 'y'}, {months, 'm'}, {days, 'd'}, {hours, 'h'}})
+    if (value != 0) text += std::to_string(value) + unit;
+  return text.empty() ? "0h" : text;
+}
+
+int64_t RetentionCutoff(int64_t time_ns, const RetentionDuration& duration) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  std::time_t seconds = static_cast<std::time_t>(time_ns / 1000000000);
+  int64_t fraction = time_ns % 1000000000;
+  if (fraction < 0) {  // floor, not truncation
+    --seconds;
+    fraction += 1000000000;
+  }
+  std::tm local{};
+  if (!localtime_r(&seconds, &local)) return kMin;
+  // The same wall-clock time on the earlier date; mktime normalises 31
+  // February to 3 March, and tm_isdst -1 lets it find the offset of that day.
+  local.tm_year -= duration.years;
+  local.tm_mon -= duration.months;
+  local.tm_mday -= duration.days;
+  local.tm_isdst = -1;
+  errno = 0;
+  std::time_t earlier = std::mktime(&local);
+  if (earlier == static_cast<std::time_t>(-1) && errno != 0) return kMin;
+  // Durations hold at most 6 digits a unit (ParseRetentionDuration): no overflow
+  // short of the range's ends.
+  if (earlier < kMin / 1000000000 + 1) return kMin;
+  int64_t cutoff = static_cast<int64_t>(earlier) * 1000000000 + fraction;
+  int64_t hours_ns = int64_t{duration.hours} * kHourNs;
+  return cutoff < kMin + hours_ns ? kMin : cutoff - hours_ns;
+}
+
+Result<RetentionDuration> ParseRetentionDuration(const std::string& text) {
   auto invalid = [&] {
     return Status::InvalidArgument("'" + text +
-                                   "' is not a duration: write e.g. 2y5m7d3h (years, months of "
-                                   "30 days, days, hours)");
+                                   "' is not a duration: write e.g. 2y5m7d3h (years, months, "
+                                   "days, hours; each unit once)");
   };
   if (text.empty()) return invalid();
-  int64_t hours = 0;
+  RetentionDuration duration;
+  bool seen[4] = {false, false, false, false};
   size_t at = 0;
   while (at < text.size()) {
     size_t digits = at;
     while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    // At most 6 digits: every unit stays far from int overflow, and the cutoff
+    // from int64 nanoseconds' limits (a vault checks policies from the network).
     if (digits == at || digits == text.size() || digits - at > 6) return invalid();
-    int64_t value = std::stoll(text.substr(at, digits - at));
+    int value = std::stoi(text.substr(at, digits - at));
+    int unit;
     switch (text[digits]) {
       case 'y':
-        hours += value * 365 * 24;
+        unit = 0, duration.years = value;
         break;
       case 'm':
-        hours += value * 30 * 24;
+        unit = 1, duration.months = value;
         break;
       case 'd':
-        hours += value * 24;
+        unit = 2, duration.days = value;
         break;
       case 'h':
-        hours += value;
+        unit = 3, duration.hours = value;
         break;
       default:
         return invalid();
     }
+    if (seen[unit]) return invalid();
+    seen[unit] = true;
     at = digits + 1;
-    // Nanoseconds in an int64 reach 292 years: refuse longer rather than
-    // overflow (a vault checks policies that arrive over the network).
-    if (hours > std::numeric_limits<int64_t>::max() / kHourNs)
-      return Status::InvalidArgument("'" + text + "' is longer than 292 years");
   }
-  return hours * kHourNs;
+  // Nanoseconds in an int64 reach 292 years: a longer duration would keep
+  // everything anyway, and is more likely a typo.
+  int64_t approximate_hours =
+      ((int64_t{duration.years} * 366 + int64_t{duration.months} * 31 + duration.days) * 24) +
+      duration.hours;
+  if (approximate_hours > 292ll * 365 * 24)
+    return Status::InvalidArgument("'" + text + "' is longer than 292 years");
+  return duration;
 }
 
 std::string RuleName(const std::string& rule, RuleNames names) {
@@ -203,7 +246,8 @@ Result<RetentionPolicy> CompileRetentionRules(const RetentionRules& rules, RuleN
     *out = value;
     return Status::Ok();
   };
-  auto duration = [&](const std::string& rule, const std::string& text, int64_t* out) -> Status {
+  auto duration = [&](const std::string& rule, const std::string& text,
+                      RetentionDuration* out) -> Status {
     if (text.empty()) return Status::Ok();
     auto within = ParseRetentionDuration(text);
     if (!within.ok()) return within.status().WithContext(RuleName(rule, names));
@@ -215,9 +259,9 @@ Result<RetentionPolicy> CompileRetentionRules(const RetentionRules& rules, RuleN
     std::string name = kBucketNames[b];
     RETURN_IF_ERROR(count("keep-" + name, rules.keep[b], &policy.keep[b]));
     RETURN_IF_ERROR(duration("keep-within-" + name, rules.keep_within_bucket[b],
-                             &policy.keep_within_bucket_ns[b]));
+                             &policy.keep_within_bucket[b]));
   }
-  RETURN_IF_ERROR(duration("keep-within", rules.keep_within, &policy.keep_within_ns));
+  RETURN_IF_ERROR(duration("keep-within", rules.keep_within, &policy.keep_within));
   for (const std::string& tag : rules.keep_tags)
     if (tag.empty())
       return Status::InvalidArgument((names == RuleNames::kFlags ? "--keep-tag" : "keep_tags") +

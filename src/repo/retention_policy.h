@@ -7,6 +7,11 @@
 //                            ISO weeks, months, years that hold a snapshot
 //   keep_within D            every snapshot within D of the group's newest
 //   keep_within_hourly … D   the newest of each hour, day, … within D of it
+//
+// "Within D of the newest" is restic's: D counted back on the local calendar
+// from the newest snapshot that is not in the future (a machine whose clock
+// once ran ahead must not make every real snapshot look old), and a snapshot
+// is within when it is later than that point, not at it.
 //   keep_tags                every snapshot with one of these tags
 //
 // N = -1 means no limit. A snapshot is kept if any rule keeps it, and every
@@ -25,11 +30,30 @@ namespace ferry {
 enum class Bucket { kHour, kDay, kWeek, kMonth, kYear };
 constexpr int kBucketCount = 5;
 
+// A duration as --keep-within takes it ("2y5m7d3h"): years, months and days
+// are calendar ones, counted back in local time (a month back from 31 March
+// is 3 March, as Go's AddDate and mktime count; a day back across a clock
+// change is 23 or 25 hours), hours are hours.
+struct RetentionDuration {
+  int years = 0;
+  int months = 0;
+  int days = 0;
+  int hours = 0;
+
+  bool zero() const { return years == 0 && months == 0 && days == 0 && hours == 0; }
+  std::string ToString() const;  // "2y5m7d3h", units that are 0 left out
+  bool operator==(const RetentionDuration&) const = default;
+};
+
+// The moment `duration` before `time_ns`, as described above; INT64_MIN when
+// that lies before what the calendar functions reach.
+int64_t RetentionCutoff(int64_t time_ns, const RetentionDuration& duration);
+
 struct RetentionPolicy {
   int keep_last = 0;
   int keep[kBucketCount] = {0, 0, 0, 0, 0};  // by Bucket
-  int64_t keep_within_ns = 0;
-  int64_t keep_within_bucket_ns[kBucketCount] = {0, 0, 0, 0, 0};
+  RetentionDuration keep_within;
+  RetentionDuration keep_within_bucket[kBucketCount];
   std::vector<std::string> keep_tags;
 
   bool empty() const;
@@ -80,15 +104,15 @@ struct RetentionGroup {
 };
 
 // Groups `snapshots` and decides each. Equal times are ordered by ID, so a
-// decision never depends on listing order.
+// decision never depends on listing order. `now_ns` only tells snapshots in
+// the future (see keep_within above).
 std::vector<RetentionGroup> ApplyRetentionPolicy(const std::vector<SnapshotEntry>& snapshots,
                                                  const RetentionPolicy& policy,
-                                                 const GroupBy& group_by);
+                                                 const GroupBy& group_by, int64_t now_ns);
 
-// "2y5m7d3h" (years, months, days, hours, as restic writes them) in
-// nanoseconds; a month is 30 days and a year 365. InvalidArgument naming the
-// text otherwise.
-Result<int64_t> ParseRetentionDuration(const std::string& text);
+// "2y5m7d3h": years, months, days and hours as restic writes them, each unit
+// at most once. InvalidArgument naming the text otherwise.
+Result<RetentionDuration> ParseRetentionDuration(const std::string& text);
 // "host,paths,tags" in any combination; "" groups nothing.
 Result<GroupBy> ParseGroupBy(const std::string& text);
 

@@ -8,10 +8,14 @@
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
+#include <limits>
 #include <random>
 
 namespace ferry {
 namespace {
+
+// "Now" for histories that lie in the past: late in 2099.
+constexpr int64_t kNow = 4102000000ll * 1000000000;
 
 class RetentionPolicyTest : public ::testing::Test {
  protected:
@@ -53,7 +57,7 @@ class RetentionPolicyTest : public ::testing::Test {
   // The times of the kept snapshots of the only group, newest first.
   std::vector<int64_t> Kept(const std::vector<SnapshotEntry>& snapshots,
                             const RetentionPolicy& policy) {
-    auto groups = ApplyRetentionPolicy(snapshots, policy, {});
+    auto groups = ApplyRetentionPolicy(snapshots, policy, {}, kNow);
     EXPECT_EQ(groups.size(), 1u);
     std::vector<int64_t> kept;
     for (const RetentionDecision& decision : groups.at(0).decisions)
@@ -71,7 +75,7 @@ TEST_F(RetentionPolicyTest, KeepLastKeepsTheNewestAndSaysWhy) {
     history.push_back(Make(At("2026-11-" + std::to_string(day) + " 12:00")));
   RetentionPolicy policy;
   policy.keep_last = 3;
-  auto groups = ApplyRetentionPolicy(history, policy, {});
+  auto groups = ApplyRetentionPolicy(history, policy, {}, kNow);
   ASSERT_EQ(groups.size(), 1u);
   const auto& decisions = groups[0].decisions;
   ASSERT_EQ(decisions.size(), 10u);
@@ -139,24 +143,73 @@ TEST_F(RetentionPolicyTest, HoursFollowLocalTimeAcrossDaylightSavingChanges) {
 }
 
 TEST_F(RetentionPolicyTest, KeepWithinCountsFromTheNewestSnapshotNotFromNow) {
-  std::vector<SnapshotEntry> history = {Make(At("2001-01-01 00:00")), Make(At("2001-01-05 00:00")),
+  std::vector<SnapshotEntry> history = {Make(At("2001-01-01 00:00")), Make(At("2001-01-05 00:01")),
                                         Make(At("2001-01-10 00:00"))};
   RetentionPolicy policy;
-  policy.keep_within_ns = *ParseRetentionDuration("5d");
-  auto groups = ApplyRetentionPolicy(history, policy, {});
+  policy.keep_within = *ParseRetentionDuration("5d");
+  auto groups = ApplyRetentionPolicy(history, policy, {}, kNow);
   ASSERT_EQ(groups.size(), 1u);
   EXPECT_TRUE(groups[0].decisions[0].keep);
   EXPECT_TRUE(groups[0].decisions[1].keep);
   EXPECT_FALSE(groups[0].decisions[2].keep);
   EXPECT_EQ(groups[0].decisions[1].reasons, std::vector<std::string>{"within 5d"});
+  // Later than the cutoff, not at it (restic's rule).
+  EXPECT_EQ(Kept({Make(At("2001-01-05 00:00")), Make(At("2001-01-10 00:00"))}, policy),
+            std::vector<int64_t>{At("2001-01-10 00:00")});
 
   RetentionPolicy daily_within;
-  daily_within.keep_within_bucket_ns[static_cast<int>(Bucket::kDay)] =
-      *ParseRetentionDuration("2d");
+  daily_within.keep_within_bucket[static_cast<int>(Bucket::kDay)] = *ParseRetentionDuration("2d");
   std::vector<SnapshotEntry> busy = {Make(At("2001-01-10 08:00")), Make(At("2001-01-10 20:00")),
                                      Make(At("2001-01-09 12:00")), Make(At("2001-01-07 12:00"))};
   EXPECT_EQ(Kept(busy, daily_within),
             (std::vector<int64_t>{At("2001-01-10 20:00"), At("2001-01-09 12:00")}));
+}
+
+// A snapshot from a clock that ran ahead does not make the real ones look old:
+// "newest" is the newest one not in the future, as restic decides.
+TEST_F(RetentionPolicyTest, KeepWithinIgnoresSnapshotsFromTheFuture) {
+  int64_t now = At("2026-12-07 12:00");
+  std::vector<SnapshotEntry> history = {Make(At("2026-10-01 12:00")), Make(At("2026-11-20 12:00")),
+                                        Make(At("2026-12-01 12:00")), Make(At("2030-01-01 00:00"))};
+  RetentionPolicy policy;
+  policy.keep_within = *ParseRetentionDuration("14d");
+  auto groups = ApplyRetentionPolicy(history, policy, {}, now);
+  std::vector<int64_t> kept;
+  for (const RetentionDecision& decision : groups.at(0).decisions)
+    if (decision.keep) kept.push_back(decision.snapshot.snapshot.time_ns);
+  // Within 14 days of 1 December, and the future one (later than the cutoff too).
+  EXPECT_EQ(kept, (std::vector<int64_t>{At("2030-01-01 00:00"), At("2026-12-01 12:00"),
+                                        At("2026-11-20 12:00")}));
+  // Only snapshots from the future: none is older than a newest, all are kept.
+  auto future = ApplyRetentionPolicy({Make(At("2030-01-01 00:00")), Make(At("2029-01-01 00:00"))},
+                                     policy, {}, now);
+  for (const RetentionDecision& decision : future.at(0).decisions) EXPECT_TRUE(decision.keep);
+}
+
+// Years, months and days are counted back on the local calendar, the same
+// wall-clock time; hours are hours.
+TEST_F(RetentionPolicyTest, KeepWithinCountsCalendarMonthsAndDaysInLocalTime) {
+  SetZone("Europe/Berlin");
+  // One day back across the autumn change is 25 hours.
+  EXPECT_EQ(RetentionCutoff(At("2026-10-25 12:00"), *ParseRetentionDuration("1d")),
+            At("2026-10-24 12:00"));
+  EXPECT_EQ(At("2026-10-25 12:00") - At("2026-10-24 12:00"), 25 * 3600ll * 1000000000);
+  // A month back from 31 March is "31 February", that is 3 March (2026 is no leap year).
+  EXPECT_EQ(RetentionCutoff(At("2026-03-31 12:00"), *ParseRetentionDuration("1m")),
+            At("2026-03-03 12:00"));
+  // A year back from 29 February 2024 is 1 March 2023.
+  EXPECT_EQ(RetentionCutoff(At("2024-02-29 08:00"), *ParseRetentionDuration("1y")),
+            At("2023-03-01 08:00"));
+  // Hours are elapsed hours: 3h back from 03:30 CET on the autumn day is 01:30 CEST.
+  EXPECT_EQ(RetentionCutoff(At("2026-10-25 03:30"), *ParseRetentionDuration("3h")),
+            At("2026-10-25 03:30") - 3 * 3600ll * 1000000000);
+  EXPECT_EQ(RetentionCutoff(At("2026-10-25 03:30"), *ParseRetentionDuration("1y2m3d4h")),
+            At("2025-08-22 03:30") - 4 * 3600ll * 1000000000);
+  // Before what int64 nanoseconds reach (1677): everything is within.
+  EXPECT_EQ(RetentionCutoff(At("2026-10-25 03:30"), *ParseRetentionDuration("290y")),
+            At("1736-10-25 03:30"));
+  EXPECT_EQ(RetentionCutoff(At("1700-01-01 00:00"), *ParseRetentionDuration("100y")),
+            std::numeric_limits<int64_t>::min());
 }
 
 TEST_F(RetentionPolicyTest, TaggedSnapshotsAreKept) {
@@ -165,7 +218,7 @@ TEST_F(RetentionPolicyTest, TaggedSnapshotsAreKept) {
                                         Make(At("2026-01-03 00:00"))};
   RetentionPolicy policy;
   policy.keep_tags = {"release"};
-  auto groups = ApplyRetentionPolicy(history, policy, {});
+  auto groups = ApplyRetentionPolicy(history, policy, {}, kNow);
   ASSERT_EQ(groups.size(), 1u);
   const auto& decisions = groups[0].decisions;
   EXPECT_FALSE(decisions[0].keep);
@@ -181,7 +234,7 @@ TEST_F(RetentionPolicyTest, EachHostAndPathSetIsItsOwnGroup) {
       Make(At("2026-01-04 00:00"), "a", {"/z", "/y"})};  // the same path set, in another order
   RetentionPolicy policy;
   policy.keep_last = 1;
-  auto groups = ApplyRetentionPolicy(history, policy, GroupBy{});
+  auto groups = ApplyRetentionPolicy(history, policy, GroupBy{}, kNow);
   ASSERT_EQ(groups.size(), 3u);
   size_t kept = 0;
   for (const RetentionGroup& group : groups) {
@@ -189,7 +242,7 @@ TEST_F(RetentionPolicyTest, EachHostAndPathSetIsItsOwnGroup) {
     for (const auto& decision : group.decisions) kept += decision.keep;
   }
   EXPECT_EQ(kept, 3u);
-  auto one = ApplyRetentionPolicy(history, policy, *ParseGroupBy(""));
+  auto one = ApplyRetentionPolicy(history, policy, *ParseGroupBy(""), kNow);
   ASSERT_EQ(one.size(), 1u);
   EXPECT_EQ(one[0].decisions.front().snapshot.snapshot.time_ns, At("2026-01-04 00:00"));
 }
@@ -199,11 +252,11 @@ TEST_F(RetentionPolicyTest, EqualTimesAreDecidedTheSameWhateverTheOrder) {
   for (int i = 0; i < 6; ++i) history.push_back(Make(At("2026-05-05 05:05")));
   RetentionPolicy policy;
   policy.keep_last = 2;
-  auto reference = ApplyRetentionPolicy(history, policy, {});
+  auto reference = ApplyRetentionPolicy(history, policy, {}, kNow);
   std::mt19937 random(7);
   for (int round = 0; round < 20; ++round) {
     std::shuffle(history.begin(), history.end(), random);
-    auto shuffled = ApplyRetentionPolicy(history, policy, {});
+    auto shuffled = ApplyRetentionPolicy(history, policy, {}, kNow);
     ASSERT_EQ(shuffled[0].decisions.size(), reference[0].decisions.size());
     for (size_t i = 0; i < shuffled[0].decisions.size(); ++i) {
       EXPECT_EQ(shuffled[0].decisions[i].snapshot.id, reference[0].decisions[i].snapshot.id);
@@ -221,7 +274,7 @@ TEST_F(RetentionPolicyTest, RulesCombineAndEveryReasonIsGiven) {
   policy.keep[static_cast<int>(Bucket::kDay)] = 3;
   policy.keep[static_cast<int>(Bucket::kWeek)] = 2;
   policy.keep[static_cast<int>(Bucket::kMonth)] = 1;
-  auto groups = ApplyRetentionPolicy(history, policy, {});
+  auto groups = ApplyRetentionPolicy(history, policy, {}, kNow);
   const auto& newest = groups[0].decisions.front();
   EXPECT_EQ(newest.reasons, (std::vector<std::string>{"last snapshot", "daily snapshot",
                                                       "weekly snapshot", "monthly snapshot"}));
@@ -232,15 +285,25 @@ TEST_F(RetentionPolicyTest, RulesCombineAndEveryReasonIsGiven) {
 }
 
 TEST_F(RetentionPolicyTest, DurationsParseAsResticWritesThem) {
-  const int64_t hour = 3600ll * 1000000000;
-  EXPECT_EQ(*ParseRetentionDuration("3h"), 3 * hour);
-  EXPECT_EQ(*ParseRetentionDuration("10d"), 240 * hour);
-  EXPECT_EQ(*ParseRetentionDuration("2y5m7d3h"), (2 * 365 * 24 + 5 * 30 * 24 + 7 * 24 + 3) * hour);
-  for (const char* bad : {"", "d", "10", "10x", "-1d", "1.5d", "9999999d"}) {
+  EXPECT_EQ(*ParseRetentionDuration("3h"), (RetentionDuration{0, 0, 0, 3}));
+  EXPECT_EQ(*ParseRetentionDuration("10d"), (RetentionDuration{0, 0, 10, 0}));
+  EXPECT_EQ(*ParseRetentionDuration("2y5m7d3h"), (RetentionDuration{2, 5, 7, 3}));
+  EXPECT_EQ(*ParseRetentionDuration("3h2y"), (RetentionDuration{2, 0, 0, 3}));
+  EXPECT_EQ(ParseRetentionDuration("2y5m7d3h")->ToString(), "2y5m7d3h");
+  EXPECT_EQ(ParseRetentionDuration("0d")->ToString(), "0h");
+  EXPECT_TRUE(ParseRetentionDuration("0d")->zero());
+  for (const char* bad : {"", "d", "10", "10x", "-1d", "1.5d", "9999999d", "1d2d"}) {
     auto parsed = ParseRetentionDuration(bad);
     EXPECT_FALSE(parsed.ok()) << bad;
     if (!parsed.ok()) {
       EXPECT_NE(parsed.status().message().find("2y5m7d3h"), std::string::npos);
+    }
+  }
+  for (const char* long_ago : {"293y", "999999m", "200y100000d"}) {
+    auto parsed = ParseRetentionDuration(long_ago);
+    EXPECT_FALSE(parsed.ok()) << long_ago;
+    if (!parsed.ok()) {
+      EXPECT_NE(parsed.status().message().find("292 years"), std::string::npos);
     }
   }
   EXPECT_FALSE(ParseGroupBy("host,color").ok());

@@ -49,7 +49,7 @@ TEST(VaultPolicyBodyTest, ReadsEveryRuleAndRoundTrips) {
 
   auto compiled = CompileRetentionRules(rules, RuleNames::kJson);
   ASSERT_TRUE(compiled.ok());
-  EXPECT_EQ(compiled->keep_within_ns, *ParseRetentionDuration("10d"));
+  EXPECT_EQ(compiled->keep_within, *ParseRetentionDuration("10d"));
 
   auto minimal = ParseVaultPolicy(R"({"keep_daily": 30})");
   ASSERT_TRUE(minimal.ok());
