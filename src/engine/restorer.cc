@@ -19,6 +19,7 @@
 #include "engine/file_metadata.h"
 #include "engine/file_restorer.h"
 #include "engine/restore_plan.h"
+#include "repo/tree_prefetcher.h"
 #include "repo/tree_walker.h"
 #include "util/file_util.h"
 
@@ -140,7 +141,12 @@ class Restore {
     callbacks.tree_error = [&](const std::string& path, const Id&, const Status& status) {
       Failure(path, "its directory listing cannot be read: " + status.message());
     };
-    return WalkTrees(repository_, root, callbacks, options_.cancel);
+    // Trees are read ahead in batches: on an object store a few requests per
+    // level instead of one per directory. With --include only one level
+    // ahead: most of the snapshot is not walked.
+    TreePrefetcher trees(repository_, includes_.empty() ? kMaxTreeDepth : 1);
+    return WalkTrees([&](const Id& id) { return trees.Load(id); }, root, callbacks,
+                     options_.cancel);
   }
 
   Status CheckConflicts() {

@@ -1,5 +1,5 @@
 // CountingBackend: a Backend decorator that counts the reads of file-content
-// packs (Get and ReadStream of data objects that are not tree packs), so a
+// packs and of tree packs (Get and ReadStream of data objects), so a
 // test can assert how many requests an operation makes without timing it,
 // and that fails every read of chosen objects, as a store does whose object
 // has become unreadable.
@@ -20,6 +20,8 @@ class CountingBackend : public Backend {
  public:
   explicit CountingBackend(std::unique_ptr<Backend> inner) : inner_(std::move(inner)) {}
 
+  // Reads of tree packs so far.
+  uint64_t tree_reads() const { return tree_reads_; }
   // Reads of data packs of file contents so far.
   uint64_t content_reads() const { return content_reads_; }
   // Bytes those reads asked for.
@@ -27,6 +29,7 @@ class CountingBackend : public Backend {
   void ResetCounts() {
     content_reads_ = 0;
     content_bytes_ = 0;
+    tree_reads_ = 0;
   }
   // From now on every read of the object named `name` fails with IOError.
   void FailReadsOf(const std::string& name) {
@@ -69,6 +72,7 @@ class CountingBackend : public Backend {
       if (length != kToEnd) content_bytes_ += length;
       if (on_content_read_) on_content_read_();
     }
+    if (name.kind == ObjectKind::kData && name.metadata) ++tree_reads_;
     std::lock_guard lock(mutex_);
     if (unreadable_.count(name.name))
       return Status::IOError("reading " + name.Path() + " at " + std::to_string(offset) +
@@ -79,6 +83,7 @@ class CountingBackend : public Backend {
   std::unique_ptr<Backend> inner_;
   std::atomic<uint64_t> content_reads_{0};
   std::atomic<uint64_t> content_bytes_{0};
+  std::atomic<uint64_t> tree_reads_{0};
   std::mutex mutex_;
   std::set<std::string> unreadable_;
   std::function<void()> on_content_read_;
