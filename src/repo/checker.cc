@@ -170,8 +170,11 @@ class Check {
     auto worker = [&] {
       for (size_t i; (i = next++) < packs.size();) CheckPack(*packs[i]);
     };
+    int count = options_.threads > 0
+                    ? options_.threads
+                    : std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
     std::vector<std::thread> threads;
-    for (int t = 1; t < options_.threads; ++t) threads.emplace_back(worker);
+    for (int t = 1; t < count; ++t) threads.emplace_back(worker);
     worker();
     for (auto& thread : threads) thread.join();
   }
