@@ -17,126 +17,15 @@
 #include "chunk/chunker.h"
 #include "engine/archiver.h"
 #include "engine/file_metadata.h"
+#include "engine/file_restorer.h"
+#include "engine/restore_plan.h"
+#include "repo/tree_prefetcher.h"
 #include "repo/tree_walker.h"
 #include "util/file_util.h"
 
 namespace ferry {
 
 namespace {
-
-bool IsAllZero(ByteView data) {
-  const uint8_t* p = data.data();
-  size_t n = data.size();
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t word;
-    std::memcpy(&word, p, 8);
-    if (word) return false;
-  }
-  for (; n; ++p, --n)
-    if (*p) return false;
-  return true;
-}
-
-// Writes `data` at `offset`, skipping every file-system block that is all
-// zeros: the file was created at full size, so skipped blocks stay holes.
-// Chunks do not follow hole boundaries (a chunk may hold the end of the data
-// and the start of a hole), so whole-blob checks alone would fill holes.
-Status WriteSparse(int fd, ByteView data, uint64_t offset, const std::string& path) {
-  constexpr uint64_t kBlock = 4096;
-  size_t position = 0;
-  while (position < data.size()) {
-    // Up to the next block boundary of the file, so holes stay block-aligned.
-    auto block_end = [&](size_t at) {
-      uint64_t next = (offset + at) / kBlock * kBlock + kBlock;
-      return std::min<size_t>(data.size(), static_cast<size_t>(next - offset));
-    };
-    size_t end = block_end(position);
-    if (IsAllZero(data.subspan(position, end - position))) {
-      position = end;
-      continue;
-    }
-    size_t run_end = end;
-    while (run_end < data.size()) {
-      size_t next = block_end(run_end);
-      if (IsAllZero(data.subspan(run_end, next - run_end))) break;
-      run_end = next;
-    }
-    size_t done = position;
-    while (done < run_end) {
-      ssize_t n =
-          ::pwrite(fd, data.data() + done, run_end - done, static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return ErrnoStatus("write " + path, errno);
-      done += static_cast<size_t>(n);
-    }
-    position = run_end;
-  }
-  return Status::Ok();
-}
-
-// Writes a file's content front to back. Files of 1 MiB and more go to the
-// disk with O_DIRECT in block-aligned pieces: restoring copies every byte into
-// the page cache otherwise, which on small machines costs more CPU than
-// decrypting and decompressing it. All-zero blocks are skipped either way, and
-// the unaligned tail goes through the page cache. Where the file system
-// refuses O_DIRECT, everything goes through the page cache.
-class FileContentWriter {
- public:
-  static constexpr uint64_t kDirectMinimum = 1 << 20;
-  static constexpr size_t kDirectChunk = 4 << 20;
-
-  FileContentWriter(int fd, const std::string& path, uint64_t size) : fd_(fd), path_(path) {
-    if (size >= kDirectMinimum) direct_fd_ = ::open(path.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
-    pending_.clear();
-  }
-  ~FileContentWriter() {
-    if (direct_fd_ >= 0) ::close(direct_fd_);
-  }
-
-  Status Append(ByteView data) {
-    if (direct_fd_ < 0) {
-      Status status = WriteSparse(fd_, data, offset_, path_);
-      offset_ += data.size();
-      return status;
-    }
-    AppendBytes(pending_, data);
-    return pending_.size() >= kDirectChunk ? FlushAligned() : Status::Ok();
-  }
-
-  Status Finish() {
-    if (direct_fd_ >= 0) RETURN_IF_ERROR(FlushAligned());
-    Status status = WriteSparse(fd_, pending_, offset_, path_);
-    offset_ += pending_.size();
-    pending_.clear();
-    return status;
-  }
-
- private:
-  Status FlushAligned() {
-    size_t aligned = pending_.size() / kBufferAlignment * kBufferAlignment;
-    if (aligned == 0) return Status::Ok();
-    ByteView piece(pending_.data(), aligned);
-    // pending_ starts at a block-aligned file offset and its memory is page
-    // aligned, so every run WriteSparse writes is aligned for O_DIRECT.
-    Status status = WriteSparse(direct_fd_, piece, offset_, path_);
-    if (!status.ok()) {
-      ::close(direct_fd_);  // refused after all: the page cache from here on
-      direct_fd_ = -1;
-      RETURN_IF_ERROR(WriteSparse(fd_, piece, offset_, path_));
-    }
-    std::memmove(pending_.data(), pending_.data() + aligned, pending_.size() - aligned);
-    pending_.resize(pending_.size() - aligned);
-    offset_ += aligned;
-    return Status::Ok();
-  }
-
-  int fd_;
-  int direct_fd_ = -1;
-  std::string path_;
-  uint64_t offset_ = 0;  // file offset of pending_[0]
-  static thread_local BufferBytes pending_;
-};
-thread_local BufferBytes FileContentWriter::pending_;
 
 struct PlannedEntry {
   std::string path;  // destination
@@ -252,7 +141,12 @@ class Restore {
     callbacks.tree_error = [&](const std::string& path, const Id&, const Status& status) {
       Failure(path, "its directory listing cannot be read: " + status.message());
     };
-    return WalkTrees(repository_, root, callbacks, options_.cancel);
+    // Trees are read ahead in batches: on an object store a few requests per
+    // level instead of one per directory. With --include only one level
+    // ahead: most of the snapshot is not walked.
+    TreePrefetcher trees(repository_, includes_.empty() ? kMaxTreeDepth : 1);
+    return WalkTrees([&](const Id& id) { return trees.Load(id); }, root, callbacks,
+                     options_.cancel);
   }
 
   Status CheckConflicts() {
@@ -405,37 +299,48 @@ class Restore {
     return Status::Ok();
   }
 
+  // Plans every file's blobs by pack, then reads each pack once and writes
+  // its blobs wherever they go (FileRestorer).
   void FillFiles() {
-    // Writers of large files wait for the device (O_DIRECT), so one per core
-    // leaves cores idle: three per core keep them busy (2.1 GB on 2 cores:
-    // 5.5-7.2 s with 2 writers, 4.2-4.5 s with 4 to 12).
-    int threads = options_.threads > 0
-                      ? options_.threads
-                      : std::max(4, 3 * static_cast<int>(std::thread::hardware_concurrency()));
-    std::atomic<size_t> next{0};
-    auto worker = [&] {
-      for (size_t i; (i = next++) < files_.size();) {
-        if (Cancelled()) return;
-        FillFile(*files_[i], i);
+    RestorePlan plan([&](const Id& blob) { return repository_.FindBlob(BlobType::kData, blob); });
+    for (PlannedEntry* entry : files_) {
+      Status planned = plan.AddFile(entry->node.content, entry->node.size);
+      if (!planned.ok()) {
+        entry->failed = true;
+        Failure(entry->snapshot_path, planned.message());
       }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
-    for (auto& thread : pool) thread.join();
-  }
-
-  void FillFile(PlannedEntry& entry, size_t number) {
+    }
+    plan.Finish();
+    // Writers of large files wait for the device (O_DIRECT), and readers for
+    // an object store, so one worker per core leaves cores idle: three per
+    // core keep them busy (2.1 GB on 2 cores: 5.5-7.2 s with 2 writers,
+    // 4.2-4.5 s with 4 to 12).
+    FileRestoreOptions options;
+    options.threads = options_.threads > 0
+                          ? options_.threads
+                          : std::max(4, 3 * static_cast<int>(std::thread::hardware_concurrency()));
+    options.cancel = options_.cancel;
     // Short, so that a name of NAME_MAX bytes does not matter; the PID keeps
     // two restores into one target apart.
-    std::string temp = ParentOf(entry.path) + "/.ferry-restore-" + std::to_string(::getpid()) +
-                       "-" + std::to_string(number);
-    Status status = WriteFile(entry, temp);
+    std::string pid = std::to_string(::getpid());
+    auto temp_path = [&](size_t file) {
+      return ParentOf(files_[file]->path) + "/.ferry-restore-" + pid + "-" + std::to_string(file);
+    };
+    auto done = [&](size_t file, const Status& written) {
+      FinishFile(*files_[file], temp_path(file), written);
+    };
+    FileRestorer(repository_, plan, options, temp_path, done, &progress_.bytes_done).Run();
+  }
+
+  // The file's content is in `temp` (if `written` is OK): it gets its
+  // metadata and its name.
+  void FinishFile(PlannedEntry& entry, const std::string& temp, const Status& written) {
+    Status status = written;
     if (status.ok()) status = ApplyNodeMetadata(temp, entry.node);
     if (status.ok() && ::rename(temp.c_str(), entry.path.c_str()) != 0)
       status = ErrnoStatus("rename " + temp + " to " + entry.path, errno);
     if (!status.ok()) {
-      ::unlink(temp.c_str());
+      if (written.ok()) ::unlink(temp.c_str());
       entry.failed = true;
       Failure(entry.snapshot_path, status.message());
       return;
@@ -445,42 +350,6 @@ class Restore {
     std::lock_guard lock(mutex_);
     ++result_.files;
     result_.bytes += entry.node.size;
-  }
-
-  // Creates `temp` at the file's full size (regions never written stay holes)
-  // and writes the content.
-  Status WriteFile(const PlannedEntry& entry, const std::string& temp) {
-    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return ErrnoStatus("create " + temp, errno);
-    Status status;
-    if (::ftruncate(fd, static_cast<off_t>(entry.node.size)) != 0)
-      status = ErrnoStatus("set size of " + temp, errno);
-    uint64_t offset = 0;
-    if (status.ok()) {
-      FileContentWriter writer(fd, temp, entry.node.size);
-      for (const Id& id : entry.node.content) {
-        auto blob = repository_.LoadBlob(BlobType::kData, id);
-        if (!blob.ok()) {
-          status = blob.status();
-          break;
-        }
-        if (offset + blob->size() > entry.node.size) {
-          status = Status::Corruption("content is longer than the " +
-                                      std::to_string(entry.node.size) + " bytes the snapshot says");
-          break;
-        }
-        status = writer.Append(*blob);
-        offset += blob->size();
-        progress_.bytes_done += blob->size();
-        if (!status.ok()) break;
-      }
-      if (status.ok()) status = writer.Finish();
-    }
-    if (status.ok() && offset != entry.node.size)
-      status = Status::Corruption("content adds up to " + std::to_string(offset) +
-                                  " bytes, the snapshot says " + std::to_string(entry.node.size));
-    ::close(fd);
-    return status;
   }
 
   void CreateHardLinks() {

@@ -5,12 +5,18 @@
 // 2. Check that the target's file system has room for the bytes to write
 //    (before anything is written); create directories, symlinks, fifos and
 //    device nodes.
-// 3. N workers restore the files, each under a temporary name in its
-//    directory (.ferry-restore-PID-N) created at full size, so holes stay
-//    holes: each blob is loaded (decrypted and verified against its MAC) and
-//    written at its offset, all-zero blocks skipped. The file gets its
-//    metadata and is renamed to its name only when complete; a file that
-//    fails is removed, so no full-size file of holes ever looks restored.
+// 3. Plan the files' content by pack (RestorePlan): which blobs of which
+//    pack go to which (file, offset); a file whose blobs are not all indexed
+//    fails here. N workers (FileRestorer) then read pack after pack, each
+//    pack's wanted blobs in few large ranged reads (repo/pack_reader.h), every
+//    blob decrypted and verified against its MAC once and written wherever
+//    it goes. A file is written under a temporary name in its directory
+//    (.ferry-restore-PID-N) created at full size on its first blob, so holes
+//    stay holes (all-zero blocks are skipped). When its last blob is
+//    written, it gets its metadata and is renamed to its name; a file that
+//    fails (a damaged blob fails exactly the files that need it) is removed,
+//    so no full-size file of holes ever looks restored; so is every
+//    unfinished one after a cancel.
 // 4. Second names of hard-linked inodes become hard links to the first;
 //    directory metadata comes last and deepest first, because creating
 //    entries changes a directory's mtime.
@@ -33,7 +39,7 @@ struct RestoreOptions {
   std::string target;
   std::vector<std::string> includes;  // absolute paths inside the snapshot; empty: everything
   bool overwrite = false;             // replace existing entries in a non-empty target
-  int threads = 0;                    // 0: three per core (at least 4)
+  int threads = 0;                    // packs in flight; 0: three per core (at least 4)
   const std::atomic<bool>* cancel = nullptr;
 };
 

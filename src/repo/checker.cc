@@ -1,5 +1,6 @@
 #include "repo/checker.h"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include "format/sealed_object.h"
 #include "repo/key_files.h"
 #include "repo/pack_header.h"
+#include "repo/pack_reader.h"
 #include "repo/tree_walker.h"
 
 namespace ferry {
@@ -168,8 +170,11 @@ class Check {
     auto worker = [&] {
       for (size_t i; (i = next++) < packs.size();) CheckPack(*packs[i]);
     };
+    int count = options_.threads > 0
+                    ? options_.threads
+                    : std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
     std::vector<std::thread> threads;
-    for (int t = 1; t < options_.threads; ++t) threads.emplace_back(worker);
+    for (int t = 1; t < count; ++t) threads.emplace_back(worker);
     worker();
     for (auto& thread : threads) thread.join();
   }
@@ -188,22 +193,17 @@ class Check {
       return;
     }
     uint64_t size = size_it->second;
-    Result<Bytes> whole = Status::Ok();
-    Bytes tail;
+    std::vector<PackEntry> damaged;
+    Bytes tail;  // the bytes after the last indexed blob: header and trailer
     if (options_.read_data) {
-      whole = repository_.backend().Get({ObjectKind::kData, name});
-      if (!whole.ok()) {
-        Error("pack " + name + " cannot be read: " + whole.status().message());
+      auto read = ReadAndVerifyPack(indexed, size, tail, damaged);
+      if (!read.ok()) {
+        Error("pack " + name + " cannot be read: " + read.message());
         MarkDamaged(indexed.blobs);
         return;
       }
-      report_bytes_read_ += whole->size();
-      if (Sha256(*whole) != indexed.pack_id) {
-        Error("pack " + name + " is damaged: its content does not match its name; " +
-              RepairPack(indexed.pack_id));
-      }
     }
-    auto entries = ReadHeader(indexed, size, options_.read_data ? &*whole : nullptr);
+    auto entries = ReadHeader(indexed, size, tail);
     if (!entries.ok()) {
       Error("pack " + name + " is damaged: " + entries.status().message() + "; " +
             RepairPack(indexed.pack_id));
@@ -217,24 +217,57 @@ class Check {
       NeedsIndexRepair("--read-all-packs");
     }
     ++packs_checked_;
-    if (!options_.read_data) return;
-    Bytes pack_key = DerivePackKey(repository_.keys().data, indexed.salt);
-    std::vector<PackEntry> damaged;
+    MarkDamaged(damaged);
+  }
+
+  // Reads the whole pack once, as a stream (StreamWholePack): its SHA-256
+  // must be its name and every blob the index lists must decrypt and match
+  // its MAC, checked as the bytes arrive, so memory holds one blob and not
+  // the pack. Keeps the bytes after the last indexed blob in `tail` (in an
+  // intact pack, its header and trailer). Returns only a read error; damage
+  // is reported and the damaged blobs added to `damaged`.
+  Status ReadAndVerifyPack(const IndexedPack& indexed, uint64_t size, Bytes& tail,
+                           std::vector<PackEntry>& damaged) {
+    std::string name = indexed.pack_id.Hex();
+    IndexedPack wanted{indexed.pack_id, indexed.salt, {}};
+    uint64_t blobs_end = 0;
     for (const PackEntry& entry : indexed.blobs) {
-      if (uint64_t{entry.offset} + entry.stored_length > whole->size()) {
-        damaged.push_back(entry);
+      uint64_t end = uint64_t{entry.offset} + entry.stored_length;
+      if (end > size) {
+        damaged.push_back(entry);  // its bytes are not there
         continue;
       }
-      auto plain = OpenBlob(repository_.pack_keys(), pack_key, repository_.keys().mac, entry,
-                            ByteView(*whole).subspan(entry.offset, entry.stored_length));
+      wanted.blobs.push_back(entry);
+      blobs_end = std::max(blobs_end, end);
+    }
+    std::sort(wanted.blobs.begin(), wanted.blobs.end(),
+              [](const PackEntry& a, const PackEntry& b) { return a.offset < b.offset; });
+    Sha256Stream hash;
+    auto raw = [&](uint64_t offset, ByteView piece) {
+      hash.Update(piece);
+      uint64_t end = offset + piece.size();
+      if (end > blobs_end) {
+        size_t skip = offset < blobs_end ? static_cast<size_t>(blobs_end - offset) : 0;
+        tail.insert(tail.end(), piece.begin() + skip, piece.end());
+      }
+      return Status::Ok();
+    };
+    auto visit = [&](size_t index, Result<Bytes> plain) {
       ++blobs_checked_;
       if (!plain.ok()) {
         Error("pack " + name + ": " + plain.status().message() + "; " +
               RepairPack(indexed.pack_id));
-        damaged.push_back(entry);
+        damaged.push_back(wanted.blobs[index]);
       }
-    }
-    MarkDamaged(damaged);
+      return Status::Ok();
+    };
+    Status read = StreamWholePack(repository_, wanted, size, raw, visit);
+    if (!read.ok()) return read;
+    report_bytes_read_ += size;
+    if (hash.Finish() != indexed.pack_id)
+      Error("pack " + name + " is damaged: its content does not match its name; " +
+            RepairPack(indexed.pack_id));
+    return Status::Ok();
   }
 
   // The advice for a damaged pack, which is also remembered for `repairs`.
@@ -251,14 +284,16 @@ class Check {
     index_fixes_.insert(option);
   }
 
+  // The pack's header, from `tail` (the end of the pack, already read) when
+  // it holds it, else by two ranged reads.
   Result<std::vector<PackEntry>> ReadHeader(const IndexedPack& indexed, uint64_t size,
-                                            const Bytes* whole) {
+                                            const Bytes& tail) {
     ObjectName object{ObjectKind::kData, indexed.pack_id.Hex()};
     if (size < kPackTrailerSize)
       return Status::Corruption("pack is " + std::to_string(size) + " bytes");
     Bytes trailer;
-    if (whole) {
-      trailer.assign(whole->end() - kPackTrailerSize, whole->end());
+    if (tail.size() >= kPackTrailerSize) {
+      trailer.assign(tail.end() - kPackTrailerSize, tail.end());
     } else {
       ASSIGN_OR_RETURN(
           trailer, repository_.backend().Get(object, size - kPackTrailerSize, kPackTrailerSize));
@@ -266,8 +301,9 @@ class Check {
     ASSIGN_OR_RETURN(uint32_t header_length, ParsePackTrailer(trailer, size));
     uint64_t header_offset = size - kPackTrailerSize - header_length;
     Bytes header;
-    if (whole) {
-      header.assign(whole->begin() + header_offset, whole->begin() + header_offset + header_length);
+    if (tail.size() >= kPackTrailerSize + header_length) {
+      auto end = tail.end() - kPackTrailerSize;
+      header.assign(end - header_length, end);
     } else {
       ASSIGN_OR_RETURN(header, repository_.backend().Get(object, header_offset, header_length));
     }

@@ -23,7 +23,9 @@ namespace ferry {
 
 struct CheckOptions {
   bool read_data = false;
-  int threads = 2;
+  // Packs checked at once; 0: two per core, at least 4 (each waits for its
+  // reads, from a disk or an object store, while the others verify).
+  int threads = 0;
 };
 
 struct CheckReport {
