@@ -11,6 +11,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -143,8 +144,15 @@ std::string Trimmed(const char* message) {
   return text;
 }
 
-// Notices ("relation already exists, skipping") are not for the server's log.
-void IgnoreNotice(void*, const char*) {}
+// What the server says outside an answer arrives here: notices ("relation
+// already exists, skipping"), which are not for the server's log, and the
+// FATAL with which it ends an idle connection (a restart, pg_terminate_backend),
+// which marks the connection as not to be lent again.
+void NoteServerMessage(void* ended, const PGresult* message) {
+  const char* severity = PQresultErrorField(message, PG_DIAG_SEVERITY_NONLOCALIZED);
+  if (severity && (std::strcmp(severity, "FATAL") == 0 || std::strcmp(severity, "PANIC") == 0))
+    *static_cast<bool*>(ended) = true;
+}
 
 // Statement parameters, all in text form; nullopt is SQL NULL.
 class Params {
@@ -243,7 +251,23 @@ Rows ExecuteScript(PGconn* connection, const char* sql) {
 struct ConnectionCloser {
   void operator()(PGconn* connection) const { PQfinish(connection); }
 };
-using Connection = std::unique_ptr<PGconn, ConnectionCloser>;
+// A connection, and whether the server has ended it (NoteServerMessage).
+struct Connection {
+  std::unique_ptr<PGconn, ConnectionCloser> connection;
+  std::unique_ptr<bool> ended = std::make_unique<bool>(false);
+
+  PGconn* get() const { return connection.get(); }
+  explicit operator bool() const { return connection != nullptr; }
+  void reset() { connection.reset(); }
+  // Still fit to lend: reading and parsing what is pending (PQisBusy
+  // parses) notices a connection the server ended with a FATAL, and a
+  // second read the end of a connection it closed.
+  bool Usable() const {
+    if (!PQconsumeInput(get())) return false;
+    PQisBusy(get());
+    return !*ended && PQconsumeInput(get()) && PQstatus(get()) == CONNECTION_OK;
+  }
+};
 
 // Connects, or says why not in words that point at the fix. The URI in the
 // message has its password masked; libpq's own messages never quote it.
@@ -251,7 +275,8 @@ Result<Connection> Connect(const std::string& uri) {
   // Ours first: what the URI says overrides them (libpq keeps the last value).
   const char* keywords[] = {"application_name", "connect_timeout", "dbname", nullptr};
   const char* values[] = {"ferry serve", "10", uri.c_str(), nullptr};
-  Connection connection(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
+  Connection connection;
+  connection.connection.reset(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
   if (!connection) return Status::IOError("cannot connect to the metadata database: out of memory");
   if (PQstatus(connection.get()) != CONNECTION_OK)
     return Status::IOError("cannot connect to the metadata database " +
@@ -260,7 +285,7 @@ Result<Connection> Connect(const std::string& uri) {
                            " (is PostgreSQL running there, does the database exist, and does "
                            "pg_hba.conf admit this user? A password belongs in ~/.pgpass)")
         .Retryable();
-  PQsetNoticeProcessor(connection.get(), IgnoreNotice, nullptr);
+  PQsetNoticeReceiver(connection.get(), NoteServerMessage, connection.ended.get());
   return connection;
 }
 
@@ -295,9 +320,7 @@ class ConnectionPool {
       Connection connection = std::move(idle_.back());
       idle_.pop_back();
       lock.unlock();
-      // Reading what is pending notices a connection the server closed.
-      if (PQconsumeInput(connection.get()) && PQstatus(connection.get()) == CONNECTION_OK)
-        return Borrowed(this, std::move(connection));
+      if (connection.Usable()) return Borrowed(this, std::move(connection));
       connection.reset();
       lock.lock();
       --open_;
@@ -319,7 +342,7 @@ class ConnectionPool {
     std::lock_guard lock(mutex_);
     // A connection left inside a transaction (an operation that failed
     // midway) or broken is not lent again.
-    if (PQstatus(connection.get()) == CONNECTION_OK &&
+    if (PQstatus(connection.get()) == CONNECTION_OK && !*connection.ended &&
         PQtransactionStatus(connection.get()) == PQTRANS_IDLE)
       idle_.push_back(std::move(connection));
     else

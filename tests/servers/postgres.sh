@@ -86,8 +86,8 @@ start() {
     exit 1
   fi
   # A port found free may be taken before the server binds it: try a few.
-  local port attempt started=0
-  for attempt in 1 2 3 4 5; do
+  local port started=0
+  for _ in 1 2 3 4 5; do
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     # fsync off: a throwaway cluster that no test crashes the machine under.
     if as_owner "$bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -t 120 \

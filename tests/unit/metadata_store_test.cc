@@ -40,7 +40,9 @@ void ExecuteRaw(const std::string& location, const std::string& sql) {
     PGconn* connection = PQconnectdb(location.c_str());
     ASSERT_EQ(PQstatus(connection), CONNECTION_OK) << PQerrorMessage(connection);
     PGresult* result = PQexec(connection, sql.c_str());
-    EXPECT_EQ(PQresultStatus(result), PGRES_COMMAND_OK) << PQresultErrorMessage(result);
+    EXPECT_TRUE(PQresultStatus(result) == PGRES_COMMAND_OK ||
+                PQresultStatus(result) == PGRES_TUPLES_OK)
+        << PQresultErrorMessage(result);
     PQclear(result);
     PQfinish(connection);
     return;
@@ -623,6 +625,45 @@ TEST_P(MetadataStoreTest, ANewerSchemaIsRefused) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), StatusCode::kUnsupported);
   EXPECT_THAT(store.status().message(), HasSubstr("schema version 99, newer than this ferry's"));
+}
+
+// --- PostgreSQL only ---------------------------------------------------------------
+
+// The database ended the store's idle connections (a restart, an operator's
+// pg_terminate_backend): the next operation gets a new connection instead
+// of an error.
+TEST(PostgresMetadataStoreTest, ConnectionsTheServerEndedAreReplaced) {
+  auto cluster = PostgresCluster::Get();
+  if (!cluster.ok() && cluster.status().code() == StatusCode::kUnsupported)
+    GTEST_SKIP() << "PostgreSQL tests skipped: " << cluster.status().message();
+  ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+  auto database = (*cluster)->CreateDatabase();
+  ASSERT_TRUE(database.ok());
+  auto store = OpenMetadataStore(*database);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE((*store)->CreateVault("prod", 1).ok());  // a connection now idles in the pool
+
+  PGconn* admin = PQconnectdb(database->c_str());
+  ASSERT_EQ(PQstatus(admin), CONNECTION_OK);
+  auto others = [&] {
+    PGresult* result = PQexec(admin,
+                              "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                              "current_database() AND pid <> pg_backend_pid()");
+    int count =
+        PQresultStatus(result) == PGRES_TUPLES_OK ? std::atoi(PQgetvalue(result, 0, 0)) : -1;
+    PQclear(result);
+    return count;
+  };
+  ASSERT_GE(others(), 1);
+  PQclear(PQexec(admin,
+                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                 "current_database() AND pid <> pg_backend_pid()"));
+  while (others() != 0) std::this_thread::yield();  // until the backends have gone
+  PQfinish(admin);
+
+  auto vault = (*store)->FindVault("prod");
+  EXPECT_TRUE(vault.ok()) << vault.status().ToString();
+  EXPECT_TRUE((*store)->CreateVault("test", 2).ok());
 }
 
 // --- Opening -----------------------------------------------------------------------
