@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "service/metadata_store.h"
 #include "service/vault_server.h"
 #include "storage/backend_registry.h"
 
@@ -18,11 +19,13 @@ struct ServeFlags {
   std::string shipping_address;
   std::string storage_root;
   std::string storage;
+  std::string database;
 };
 
 int RunServe(GlobalOptions& global, const ServeFlags& flags) {
   VaultServerOptions options;
   options.data_dir = flags.data;
+  options.database = flags.database;
   size_t colon = flags.listen.rfind(':');
   if (colon == std::string::npos)
     return ReportError(global,
@@ -56,6 +59,10 @@ int RunServe(GlobalOptions& global, const ServeFlags& flags) {
                {"admin_token_file", (*server)->admin_token_path()}});
   } else {
     Say(global, "ferry vault listening on " + (*server)->url());
+    // The password of a postgresql:// URI never reaches the log.
+    Say(global, "metadata database: " + RedactDatabaseLocation(options.database.empty()
+                                                                   ? options.data_dir + "/vault.db"
+                                                                   : options.database));
     Say(global, "admin token: " + (*server)->admin_token_path() +
                     " (use it with FERRY_ADMIN_TOKEN_FILE or --admin-token-file)");
   }
@@ -100,6 +107,12 @@ void AddServeCommand(CLI::App& app, GlobalOptions& global, CommandList& commands
                    "Where the repositories (and, without --storage-root, the storage accounts) "
                    "live: a directory, azure://… or s3://… (docs/storage.md; default DATA)")
       ->envname("FERRY_VAULT_STORAGE");
+  command
+      ->add_option(
+          "--database", flags->database,
+          "The vault's metadata database: a SQLite file, or postgresql://USER@HOST:PORT/DB "
+          "shared by several servers (docs/operations.md; default DATA/vault.db)")
+      ->envname("FERRY_VAULT_DATABASE");
   commands.push_back({command, [&global, flags] { return RunServe(global, *flags); }});
 }
 

@@ -1238,7 +1238,9 @@ Result<std::unique_ptr<VaultServer>> VaultServer::Open(const VaultServerOptions&
   // A location no backend understands fails now, not at a machine's first request.
   for (const std::string& location : {impl->RepositoryStore(), impl->StorageRoot()})
     RETURN_IF_ERROR(OpenBackend(location).status().WithContext("the vault's storage"));
-  ASSIGN_OR_RETURN(impl->store, OpenSqliteMetadataStore(options.data_dir + "/vault.db"));
+  ASSIGN_OR_RETURN(impl->store,
+                   OpenMetadataStore(options.database.empty() ? options.data_dir + "/vault.db"
+                                                              : options.database));
   RETURN_IF_ERROR(impl->EnsureAdminToken());
   if (!options.tls_certificate.empty()) {
     auto server = std::make_unique<BufferedHttpsServer>(options.tls_certificate, options.tls_key);

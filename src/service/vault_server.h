@@ -18,6 +18,9 @@ constexpr int kVaultMinClientProtocol = 1;
 
 struct VaultServerOptions {
   std::string data_dir;
+  // The metadata store (service/metadata_store.h): a SQLite file or a
+  // postgresql:// URI; default DATA/vault.db.
+  std::string database;
   std::string host = "127.0.0.1";
   int port = 8470;              // 0: any free port
   std::string tls_certificate;  // PEM files; both or neither

@@ -178,7 +178,8 @@ TEST_F(VaultPolicyStoreTest, LastPruneIsTheNewestOfTheMachine) {
 }
 
 // A vault database written before policies (schema version 1, no tables for
-// them) gains them at open, keeps what it held, and records version 2.
+// them) gains them at open, keeps what it held, and records the current
+// version (metadata_store_test.cc migrates a whole version 2 database).
 TEST_F(VaultPolicyStoreTest, AnOlderDatabaseGainsPoliciesAtOpen) {
   store_.reset();
   std::string old_path = dir_.path() + "/old.db";
@@ -187,6 +188,11 @@ TEST_F(VaultPolicyStoreTest, AnOlderDatabaseGainsPoliciesAtOpen) {
   ASSERT_EQ(sqlite3_exec(db,
                          "CREATE TABLE vaults (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
                          "created_ns INTEGER NOT NULL);"
+                         "CREATE TABLE import_jobs (name TEXT PRIMARY KEY, tracking_number TEXT "
+                         "UNIQUE, created_ns INTEGER NOT NULL, document TEXT NOT NULL);"
+                         "CREATE TABLE seeds (machine_id INTEGER NOT NULL, job TEXT NOT NULL, "
+                         "registered_ns INTEGER NOT NULL, document TEXT NOT NULL, "
+                         "PRIMARY KEY (machine_id, job));"
                          "INSERT INTO vaults (name, created_ns) VALUES ('prod', 5);"
                          "PRAGMA user_version = 1;",
                          nullptr, nullptr, nullptr),
@@ -203,7 +209,7 @@ TEST_F(VaultPolicyStoreTest, AnOlderDatabaseGainsPoliciesAtOpen) {
   sqlite3_stmt* statement = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(statement), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(statement, 0), 2);
+  EXPECT_EQ(sqlite3_column_int(statement, 0), kMetadataSchemaVersion);
   sqlite3_finalize(statement);
   sqlite3_close(db);
 }
