@@ -212,12 +212,12 @@ int RunBackupCommand(GlobalOptions& global, BackupFlags& flags) {
                     std::to_string(summary.files_unmodified) + " unmodified");
     Say(global, "Data:  " + HumanBytes(summary.bytes_total) + " in the snapshot, " +
                     HumanBytes(summary.bytes_read) + " read, " + HumanBytes(summary.data_added) +
-                    " added to the repository in " + std::to_string(result->packs_written) +
-                    " packs");
+                    " added to the repository in " +
+                    Plural(result->packs_written, "pack", "packs"));
     if (flags.offline)
-      Say(global, "Staging: " + offline->dir + " holds " + std::to_string(staged_packs) +
-                      " packs (" + HumanBytes(staged_bytes) + ") for import job " +
-                      offline->info.job + "; next: ferry diskprep --staging " + offline->dir);
+      Say(global, "Staging: " + offline->dir + " holds " + Plural(staged_packs, "pack", "packs") +
+                      " (" + HumanBytes(staged_bytes) + ") for import job " + offline->info.job +
+                      "; next: ferry diskprep --staging " + offline->dir);
     if (uint64_t sent = (*repository)->backend().stats().bytes_sent)
       Say(global,
           "Network: " + HumanBytes(sent) + " sent to " + (*repository)->backend().Location());

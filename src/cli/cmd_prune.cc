@@ -56,8 +56,8 @@ void PrintReport(const GlobalOptions& global, const PruneReport& report, bool dr
                   HumanBytes(report.bytes_used) + "); " + HumanBytes(report.bytes_unused) +
                   " unused in " + Packs(report.packs_held, report.bytes_held));
   if (report.packs_awaiting_seed)
-    Say(global, "kept " + std::to_string(report.packs_awaiting_seed) +
-                    " pack(s) an offline seed is still bringing (listed, not stored yet)");
+    Say(global, "kept " + Plural(report.packs_awaiting_seed, "pack", "packs") +
+                    " an offline seed is still bringing (listed, not stored yet)");
   if (report.nothing_to_do()) {
     Say(global, "nothing to prune");
     return;

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/local_time.h"
 #include "cli/seed_client.h"
 #include "seed/staging.h"
 #include "util/file_util.h"
@@ -41,7 +42,7 @@ void PrintSeed(const nlohmann::json& seed, const std::string& job_state) {
               HumanBytes(seed.value("bytes_present", uint64_t{0})).c_str());
   if (!seed["adopted"].is_null())
     std::printf("  adopted %s: %s from the container, %zu not there, %zu damaged there\n",
-                seed["adopted"].get<std::string>().c_str(),
+                LocalTime(seed["adopted"]).c_str(),
                 Plural(seed.value("packs_from_container", uint64_t{0}), "pack", "packs").c_str(),
                 seed["missing"].size(), seed["corrupt"].size());
 }

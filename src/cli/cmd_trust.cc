@@ -169,7 +169,7 @@ int RunAcceptMissing(const GlobalOptions& global, const std::vector<std::string>
   else if (missing->empty())
     Say(global, "nothing this machine wrote is missing");
   else if (left)
-    Say(global, std::to_string(left) + " missing object(s) not accepted");
+    Say(global, Plural(left, "missing object", "missing objects") + " not accepted");
   return kExitOk;
 }
 

@@ -21,6 +21,7 @@
 #include "storage/backend_registry.h"
 #include "util/clock.h"
 #include "util/file_util.h"
+#include "util/plural.h"
 
 namespace ferry {
 
@@ -859,9 +860,9 @@ void VaultServer::Impl::ImportRoutes() {
       job.machine = token->machine->name;
     }
     job.created_ns = clock.NowNanos();
-    job.events.push_back({job.created_ns, "job created with " + std::to_string(job.drives.size()) +
-                                              " drive(s) for " + job.storage_account + "/" +
-                                              job.container});
+    job.events.push_back({job.created_ns, "job created with " +
+                                              Plural(job.drives.size(), "drive", "drives") +
+                                              " for " + job.storage_account + "/" + job.container});
     std::lock_guard lock(jobs_mutex);
     // The name is unique within the machine's scope only: a taken name is
     // always one of the caller's own jobs, so the 409 tells it nothing new.

@@ -76,6 +76,7 @@ for index, line in enumerate(lines, 1):
         # A server the README starts in the background: wait until it answers.
         out.append(f"{rewritten[:-1]} >\"$WALK_LOGS/{number}.out\" 2>\"$WALK_LOGS/{number}.err\" &")
         out.append("WALK_SERVER_PID=$!; echo \"$WALK_SERVER_PID\" >\"$WALK_LOGS/server.pid\"")
+        out.append(f"echo {shlex.quote(command)} >\"$WALK_LOGS/{number}.cmd\"")
         out.append(f"walk_wait_for_server {port} {shlex.quote(where)} {number}")
         continue
     out.append(f"{{ {rewritten}\n}} >\"$WALK_LOGS/{number}.out\" 2>\"$WALK_LOGS/{number}.err\" </dev/null")
