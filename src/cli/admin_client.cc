@@ -41,12 +41,26 @@ Result<std::string> AdminToken(const AdminFlags& flags) {
                    "this needs the vault's admin token: set FERRY_ADMIN_TOKEN or pass "
                    "--admin-token-file (ferry serve wrote it to DATA/admin.token)");
 }
+
+// Which admin token was refused, and what to check.
+std::string RefusedAdminToken(const AdminFlags& flags) {
+  std::string which = flags.admin_token_file.empty()
+                          ? "the admin token in FERRY_ADMIN_TOKEN"
+                          : "the admin token in " + flags.admin_token_file +
+                                " (--admin-token-file or FERRY_ADMIN_TOKEN_FILE)";
+  return which +
+         " was refused: check that it is the admin.token in the --data directory of the "
+         "ferry serve at " +
+         flags.server;
+}
 }  // namespace
 
 Result<nlohmann::json> AdminRequest(const AdminFlags& flags, const std::string& method,
                                     const std::string& path, const nlohmann::json& body) {
   ASSIGN_OR_RETURN(std::string token, AdminToken(flags));
-  return AdminRequestWithToken(flags, token, method, path, body);
+  AdminFlags with_hint = flags;
+  if (with_hint.refused_token_hint.empty()) with_hint.refused_token_hint = RefusedAdminToken(flags);
+  return AdminRequestWithToken(with_hint, token, method, path, body);
 }
 
 Result<nlohmann::json> AdminRequestWithToken(const AdminFlags& flags, const std::string& token,
@@ -58,6 +72,9 @@ Result<nlohmann::json> AdminRequestWithToken(const AdminFlags& flags, const std:
   options.ca_file = flags.ca_file;
   options.retry_seconds = 10;
   options.label = "vault server";
+  options.unauthorized_hint = flags.refused_token_hint.empty()
+                                  ? "the token was refused: check it and --server (FERRY_SERVER)"
+                                  : flags.refused_token_hint;
   HttpClient client(options);
   std::string text = body.is_null() ? "" : body.dump();
   HttpRequest request{method, path, AsBytes(text), "", body.is_null() ? "" : "application/json",

@@ -15,6 +15,9 @@ struct AdminFlags {
   std::string server = "http://127.0.0.1:8470";
   std::string admin_token_file;  // else FERRY_ADMIN_TOKEN
   std::string ca_file;           // for https with a private CA
+  // Said when the server refuses the token (401): which token it was and
+  // what to check. Empty: AdminRequest says it for the admin token.
+  std::string refused_token_hint;
 };
 
 // A token file's first line (ferry serve's admin.token, an operator token file).

@@ -9,6 +9,7 @@
 #include "seed/staging.h"
 #include "storage/local_backend.h"
 #include "util/clock.h"
+#include "util/plural.h"
 
 namespace ferry {
 
@@ -80,7 +81,7 @@ Result<OfflineSeed> PrepareOfflineBackup(GlobalOptions& global, const BackupFlag
   RETURN_IF_ERROR(CheckStagingSpace(seed.dir, estimate, already));
   Say(global, "Offline seed " + info.job + ": about " + HumanBytes(estimate.estimated_bytes) +
                   " of packs for " + HumanBytes(estimate.file_bytes) + " in " +
-                  std::to_string(estimate.files) + " files go to staging " + seed.dir);
+                  Plural(estimate.files, "file goes", "files go") + " to staging " + seed.dir);
 
   // The staging directory must never end up inside its own backup.
   options.excludes.Add(seed.dir);
@@ -154,7 +155,7 @@ int RunBackupCommand(GlobalOptions& global, BackupFlags& flags) {
                 percent, sizeof percent, "%5.1f%% ",
                 100.0 * static_cast<double>(std::min(done, total)) / static_cast<double>(total));
           return "[" + HumanDuration(elapsed) + "] " + percent +
-                 std::to_string(progress.files_done) + " files " + HumanBytes(done) +
+                 Plural(progress.files_done, "file ", "files ") + HumanBytes(done) +
                  (known ? " / " + HumanBytes(total) : "") + ", " +
                  RateAndEta(done, total, elapsed, known);
         },
@@ -211,20 +212,20 @@ int RunBackupCommand(GlobalOptions& global, BackupFlags& flags) {
                     std::to_string(summary.files_unmodified) + " unmodified");
     Say(global, "Data:  " + HumanBytes(summary.bytes_total) + " in the snapshot, " +
                     HumanBytes(summary.bytes_read) + " read, " + HumanBytes(summary.data_added) +
-                    " added to the repository in " + std::to_string(result->packs_written) +
-                    " packs");
+                    " added to the repository in " +
+                    Plural(result->packs_written, "pack", "packs"));
     if (flags.offline)
-      Say(global, "Staging: " + offline->dir + " holds " + std::to_string(staged_packs) +
-                      " packs (" + HumanBytes(staged_bytes) + ") for import job " +
-                      offline->info.job + "; next: ferry diskprep --staging " + offline->dir);
+      Say(global, "Staging: " + offline->dir + " holds " + Plural(staged_packs, "pack", "packs") +
+                      " (" + HumanBytes(staged_bytes) + ") for import job " + offline->info.job +
+                      "; next: ferry diskprep --staging " + offline->dir);
     if (uint64_t sent = (*repository)->backend().stats().bytes_sent)
       Say(global,
           "Network: " + HumanBytes(sent) + " sent to " + (*repository)->backend().Location());
     Say(global,
         "snapshot " + result->snapshot_id.Short() + " saved in " + HumanDuration(result->seconds) +
-            (snapshot.incomplete
-                 ? " (INCOMPLETE: " + std::to_string(summary.warnings) + " files could not be read)"
-                 : ""));
+            (snapshot.incomplete ? " (INCOMPLETE: " + Plural(summary.warnings, "file", "files") +
+                                       " could not be read)"
+                                 : ""));
   }
   return snapshot.incomplete ? kExitIncomplete : kExitOk;
 }

@@ -1,6 +1,7 @@
 // ferry check: verify the repository's structure and, with --read-data, every byte.
 #include "cli/commands.h"
 #include "repo/checker.h"
+#include "util/plural.h"
 
 namespace ferry {
 
@@ -48,13 +49,13 @@ void AddCheckCommand(CLI::App& app, GlobalOptions& global, CommandList& commands
                       {"bytes_read", report->bytes_read}});
          } else if (report->ok()) {
            Say(global,
-               "no errors were found (" + std::to_string(report->packs_checked) + " packs, " +
-                   std::to_string(report->snapshots_checked) + " snapshots" +
+               "no errors were found (" + Plural(report->packs_checked, "pack", "packs") + ", " +
+                   Plural(report->snapshots_checked, "snapshot", "snapshots") +
                    (options->read_data ? ", " + HumanBytes(report->bytes_read) + " read" : "") +
                    ")");
          } else {
-           std::fprintf(stderr, "ferry: the repository is damaged: %zu error(s)\n",
-                        report->errors.size());
+           std::fprintf(stderr, "ferry: the repository is damaged: %s\n",
+                        Plural(report->errors.size(), "error", "errors").c_str());
          }
          return report->ok() ? kExitOk : kExitFailure;
        }});

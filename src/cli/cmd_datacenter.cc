@@ -13,6 +13,7 @@
 #include "cli/progress_line.h"
 #include "seed/ingest.h"
 #include "util/file_util.h"
+#include "util/plural.h"
 
 namespace ferry {
 
@@ -58,6 +59,10 @@ class HttpImportService : public ImportService {
     job.public_key = answer.value("public_key", "");
     if (answer.contains("container_location") && answer["container_location"].is_string())
       job.container_location = answer["container_location"].get<std::string>();
+    for (auto [field, value] : {std::pair{"storage_root", &job.storage_root},
+                                std::pair{"storage_root_id", &job.storage_root_id}})
+      if (answer.contains(field) && answer[field].is_string())
+        *value = answer[field].get<std::string>();
     for (const auto& d : answer["drives"]) {
       if (!d.is_object()) continue;
       ASSIGN_OR_RETURN(DriveState state, ParseDriveState(d.value("state", "")));
@@ -130,8 +135,8 @@ void PrintReport(const IngestReport& report, double seconds) {
                 drive.state.c_str(), drive.reason.empty() ? "" : ": ", drive.reason.c_str());
     if (drive.already_done) continue;
     if (drive.files_listed)
-      std::printf("  %llu files (%s) listed: %llu copied (%s), %llu already in the container\n",
-                  static_cast<unsigned long long>(drive.files_listed),
+      std::printf("  %s (%s) listed: %llu copied (%s), %llu already in the container\n",
+                  Plural(drive.files_listed, "file", "files").c_str(),
                   HumanBytes(drive.bytes_listed).c_str(),
                   static_cast<unsigned long long>(drive.files_copied),
                   HumanBytes(drive.bytes_copied).c_str(),
@@ -153,7 +158,14 @@ void PrintReport(const IngestReport& report, double seconds) {
 int RunIngest(const GlobalOptions& global, const DatacenterFlags& flags) {
   auto token = OperatorToken(flags);
   if (!token.ok()) return ReportError(global, token.status());
-  HttpImportService service(flags.admin, *token);
+  AdminFlags admin = flags.admin;
+  admin.refused_token_hint =
+      (flags.operator_token_file.empty() ? std::string("the operator token in FERRY_OPERATOR_TOKEN")
+                                         : "the operator token in " + flags.operator_token_file) +
+      " was refused: check that `ferry datacenter operator-token` issued it for the ferry "
+      "serve at " +
+      admin.server;
+  HttpImportService service(admin, *token);
   IngestOptions options;
   options.job = flags.job;
   options.disks = flags.disks;

@@ -5,6 +5,7 @@
 // service and prints.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -21,10 +22,22 @@
 #include "seed/disk_prep.h"
 #include "seed/staging.h"
 #include "util/file_util.h"
+#include "util/plural.h"
 
 namespace ferry {
 
 namespace {
+
+// The work done, in the units of bytes_total: each byte is written, then read
+// back, so each pass counts half (direct-to-device only reads back). A rate
+// over this moves as soon as copying starts; over the read-back alone it
+// showed 0 B/s until the first packs had been written whole.
+uint64_t DiskPrepWorkDone(const DiskPrepProgress& progress) {
+  uint64_t total = progress.bytes_total;
+  uint64_t copied = std::min<uint64_t>(progress.bytes_copied, total);
+  uint64_t verified = std::min<uint64_t>(progress.bytes_verified, total);
+  return copied == 0 ? verified : (copied + verified) / 2;
+}
 
 struct DiskPrepFlags {
   std::string staging;
@@ -223,10 +236,14 @@ int RunDiskPrep(const GlobalOptions& global, DiskPrepFlags& flags) {
 
   DiskPrepHooks hooks;
   hooks.warn = [&](const std::string& message) { Warn(global, message); };
-  hooks.confirm_erase = [&](const std::string& disk, uint64_t files, uint64_t bytes) -> Status {
-    std::string what = "disk " + disk + " holds " + std::to_string(files) +
-                       (files == 1 ? " file (" : " files (") + HumanBytes(bytes) +
-                       ") that are not ferry's";
+  hooks.confirm_erase = [&](const std::string& disk, const ForeignFiles& foreign) -> Status {
+    std::string named;
+    for (const std::string& path : foreign.examples) named += (named.empty() ? "" : ", ") + path;
+    if (foreign.files > foreign.examples.size())
+      named += " and " + std::to_string(foreign.files - foreign.examples.size()) + " more";
+    std::string what = "disk " + disk + " holds " + Plural(foreign.files, "file", "files") + " (" +
+                       HumanBytes(foreign.bytes) + ") that " + (foreign.files == 1 ? "is" : "are") +
+                       " not ferry's: " + named;
     if (flags.yes) return Status::Ok();
     if (!interactive)
       return Status::InvalidArgument(what + ": pass --yes to erase them, or use an empty disk");
@@ -236,8 +253,9 @@ int RunDiskPrep(const GlobalOptions& global, DiskPrepFlags& flags) {
   if (interactive)
     hooks.another_disk = [&](uint64_t packs, uint64_t bytes) -> std::optional<std::string> {
       std::optional<std::string> path =
-          Ask("All disks are full: " + std::to_string(packs) + " packs (" + HumanBytes(bytes) +
-              ") still need a disk. Path of another disk (empty to stop): ");
+          Ask("All disks are full: " + Plural(packs, "pack", "packs") + " (" + HumanBytes(bytes) +
+              ") still " + (packs == 1 ? "needs" : "need") +
+              " a disk. Path of another disk (empty to stop): ");
       if (!path || path->empty()) return std::nullopt;
       return path;
     };
@@ -248,18 +266,26 @@ int RunDiskPrep(const GlobalOptions& global, DiskPrepFlags& flags) {
     line = std::make_unique<ProgressLine>(
         global,
         [&progress](double elapsed) {
-          uint64_t done = progress.bytes_verified, total = progress.bytes_total;
+          uint64_t total = progress.bytes_total;
           return "diskprep: " + std::to_string(progress.packs_done.load()) + "/" +
-                 std::to_string(progress.packs_total.load()) + " packs, copied " +
-                 HumanBytes(progress.bytes_copied) + ", verified " + HumanBytes(done) + " / " +
-                 HumanBytes(total) + ", " + RateAndEta(done, total, elapsed, true);
+                 Plural(progress.packs_total.load(), "pack", "packs") + ", copied " +
+                 HumanBytes(progress.bytes_copied) + ", verified " +
+                 HumanBytes(progress.bytes_verified) + " / " + HumanBytes(total) + ", " +
+                 RateAndEta(DiskPrepWorkDone(progress), total, elapsed, true);
         },
-        [&progress](double) {
-          return nlohmann::json{{"packs_done", progress.packs_done.load()},
-                                {"packs_total", progress.packs_total.load()},
-                                {"bytes_copied", progress.bytes_copied.load()},
-                                {"bytes_verified", progress.bytes_verified.load()},
-                                {"bytes_total", progress.bytes_total.load()}};
+        [&progress](double elapsed) {
+          uint64_t done = DiskPrepWorkDone(progress), total = progress.bytes_total;
+          double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
+          return nlohmann::json{
+              {"packs_done", progress.packs_done.load()},
+              {"packs_total", progress.packs_total.load()},
+              {"bytes_copied", progress.bytes_copied.load()},
+              {"bytes_verified", progress.bytes_verified.load()},
+              {"bytes_total", total},
+              {"bytes_per_second", static_cast<uint64_t>(rate)},
+              {"eta_seconds", rate > 0 && total > done
+                                  ? nlohmann::json(static_cast<double>(total - done) / rate)
+                                  : nlohmann::json(nullptr)}};
         });
   };
 
@@ -273,12 +299,12 @@ int RunDiskPrep(const GlobalOptions& global, DiskPrepFlags& flags) {
 
   if (!result->complete) {
     std::string message =
-        "all disks are full: " + std::to_string(result->packs_left) + " packs (" +
-        HumanBytes(result->bytes_left) + ", " + std::to_string(result->bytes_left) +
-        " bytes) are still on no disk. Nothing is lost: the " +
-        std::to_string(result->packs_copied + result->packs_already_done +
-                       result->packs_reverified) +
-        " packs on the disks are verified and journalled. Add a disk and run again:\n  " +
+        "all disks are full: " + Plural(result->packs_left, "pack", "packs") + " (" +
+        HumanBytes(result->bytes_left) + ", " + std::to_string(result->bytes_left) + " bytes) " +
+        (result->packs_left == 1 ? "is" : "are") + " still on no disk. Nothing is lost: the " +
+        Plural(result->packs_copied + result->packs_already_done + result->packs_reverified,
+               "pack on the disks is", "packs on the disks are") +
+        " verified and journalled. Add a disk and run again:\n  " +
         ContinueCommand(global, flags, result->disks_used);
     if (global.json)
       PrintJson({{"message_type", "error"},
@@ -320,12 +346,11 @@ int RunDiskPrep(const GlobalOptions& global, DiskPrepFlags& flags) {
   for (const PreparedDisk& d : result->disks) total += d.bytes, packs += d.files;
   Say(global, std::string("Import job ") + job.name +
                   (result->job_existed ? " (created earlier)" : " created") + ": " +
-                  std::to_string(result->disks.size()) + " disk" +
-                  (result->disks.size() == 1 ? "" : "s") + ", " + std::to_string(packs) +
-                  " packs, " + HumanBytes(total) + ".");
+                  Plural(result->disks.size(), "disk", "disks") + ", " +
+                  Plural(packs, "pack", "packs") + ", " + HumanBytes(total) + ".");
   if (!result->job_existed)
     Say(global,
-        "This run copied " + std::to_string(result->packs_copied) + " packs (" +
+        "This run copied " + Plural(result->packs_copied, "pack", "packs") + " (" +
             HumanBytes(result->bytes_copied) + ") in " + HumanDuration(seconds) +
             ", read back and verified every copy" +
             (result->packs_reverified
@@ -335,7 +360,7 @@ int RunDiskPrep(const GlobalOptions& global, DiskPrepFlags& flags) {
   for (const PreparedDisk& d : result->disks)
     Say(global, "  disk " + std::to_string(d.disk_number) + " of " + std::to_string(d.disk_count) +
                     ": " + d.path + "  drive " + d.drive_id + "  " + HumanBytes(d.bytes) + " (" +
-                    std::to_string(d.files) + (d.files == 1 ? " pack)" : " packs)"));
+                    Plural(d.files, "pack", "packs") + ")");
   Say(global, "Label each disk with its drive ID and ship them to:");
   Say(global, "  " + job.ship_to);
   return Offer(global, jobs, job);

@@ -12,6 +12,7 @@
 #include "repo/history_guard.h"
 #include "repo/retention_policy.h"
 #include "util/clock.h"
+#include "util/plural.h"
 
 namespace ferry {
 
@@ -54,8 +55,8 @@ int RemoveSnapshots(const GlobalOptions& global, Repository& repository,
   for (const Id& id : ids) {
     Status status = repository.backend().Remove({ObjectKind::kSnapshot, id.Hex()});
     if (!status.ok() && !status.IsNotFound()) {
-      Warn(global, std::to_string(removed) + " of " + std::to_string(ids.size()) +
-                       " snapshot(s) removed before the error");
+      Warn(global, std::to_string(removed) + " of " + Plural(ids.size(), "snapshot", "snapshots") +
+                       " removed before the error");
       return ReportError(
           global, WithMaintenanceHint(global, status.WithContext("removing snapshot " + id.Hex())));
     }

@@ -6,6 +6,9 @@
 #include "cli/admin_client.h"
 #include "cli/agent_credentials.h"
 #include "cli/commands.h"
+#include "cli/local_time.h"
+#include "seed/import_job.h"
+#include "util/clock.h"
 
 namespace ferry {
 
@@ -33,21 +36,49 @@ Result<nlohmann::json> JobRequest(const GlobalOptions& global, const JobFlags& f
   AdminFlags as_machine;
   as_machine.server = agent.server;
   as_machine.ca_file = agent.ca_file;
+  as_machine.refused_token_hint = "the machine token in " + global.agent_file +
+                                  " was refused: check the agent credentials file";
   return AdminRequestWithToken(as_machine, agent.token, method, path, body);
+}
+
+// The deadlines still ahead of `job` (seed/import_job.h), in local time: the
+// tracking number until the job ships, then the drives' arrival.
+std::vector<std::string> Deadlines(const nlohmann::json& job) {
+  std::vector<std::string> deadlines;
+  std::string state = job.value("state", "");
+  int64_t created = 0, shipped = 0;
+  if (state == "Creating" && ParseTimeRfc3339(job.value("created", ""), &created))
+    deadlines.push_back("give a tracking number (ferry job ship) by " +
+                        FormatTimeLocal(created + kTrackingDeadline) + ", or the job expires");
+  if (!job.contains("shipping") || !ParseTimeRfc3339(job.value("shipped", ""), &shipped))
+    return deadlines;
+  std::vector<std::string> waiting;
+  for (const auto& d : job["drives"])
+    if (d.value("state", "") == "Specified") waiting.push_back(d.value("drive_id", ""));
+  if (!waiting.empty()) {
+    std::string drives;
+    for (const std::string& id : waiting) drives += (drives.empty() ? "" : ", ") + id;
+    deadlines.push_back(std::string(waiting.size() == 1 ? "drive " : "drives ") + drives +
+                        " should arrive by " + FormatTimeLocal(shipped + kArrivalDeadline) +
+                        ", or " + (waiting.size() == 1 ? "it becomes" : "they become") +
+                        " NeverReceived");
+  }
+  return deadlines;
 }
 
 void PrintJob(const nlohmann::json& job) {
   std::printf("job %s: %s\n", job.value("name", "").c_str(), job.value("state", "").c_str());
   std::printf("  storage account %s, container %s\n", job.value("storage_account", "").c_str(),
               job.value("container", "").c_str());
-  std::printf("  created %s", job.value("created", "").c_str());
+  std::printf("  created %s", LocalTime(job.value("created", nlohmann::json())).c_str());
   if (!job.value("machine", "").empty())
     std::printf(" by machine %s (vault %s)", job.value("machine", "").c_str(),
                 job.value("vault", "").c_str());
   std::printf("\n");
   if (job.contains("shipping")) {
     const auto& s = job["shipping"];
-    std::printf("  shipped %s with %s, tracking number %s\n", job.value("shipped", "").c_str(),
+    std::printf("  shipped %s with %s, tracking number %s\n",
+                LocalTime(job.value("shipped", nlohmann::json())).c_str(),
                 s.value("carrier", "").c_str(), s.value("tracking_number", "").c_str());
     if (!s.value("return_address", "").empty())
       std::printf("  return address: %s\n", s.value("return_address", "").c_str());
@@ -64,11 +95,14 @@ void PrintJob(const nlohmann::json& job) {
                 d.value("state", "").c_str(), HumanBytes(d.value("bytes", 0ull)).c_str(),
                 d.value("percent_complete", 0), notes.c_str());
   }
+  for (const std::string& deadline : Deadlines(job))
+    std::printf("  deadline: %s\n", deadline.c_str());
   for (const auto& warning : job["warnings"])
     std::printf("  WARNING: %s\n", warning.get<std::string>().c_str());
   std::printf("  events:\n");
   for (const auto& e : job["events"])
-    std::printf("    %s  %s\n", e.value("time", "").c_str(), e.value("message", "").c_str());
+    std::printf("    %s  %s\n", LocalTime(e.value("time", nlohmann::json())).c_str(),
+                e.value("message", "").c_str());
 }
 
 int Finish(const GlobalOptions& global, const Result<nlohmann::json>& answer, bool show) {

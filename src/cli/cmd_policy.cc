@@ -6,6 +6,7 @@
 
 #include "cli/admin_client.h"
 #include "cli/commands.h"
+#include "cli/local_time.h"
 #include "cli/retention_flags.h"
 #include "service/request_body.h"
 
@@ -43,7 +44,7 @@ void PrintPolicy(const GlobalOptions& global, const nlohmann::json& answer) {
   }
   std::printf("vault %s: keep %s\n", vault.c_str(), DescribeRetentionRules(parsed->rules).c_str());
   std::printf("  then prune: %s\n", parsed->prune ? "yes" : "no");
-  std::printf("  set: %s\n", policy.value("updated", "").c_str());
+  std::printf("  set: %s\n", LocalTime(policy.value("updated", nlohmann::json())).c_str());
 }
 
 }  // namespace

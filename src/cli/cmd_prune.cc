@@ -9,6 +9,7 @@
 #include "cli/progress_line.h"
 #include "cli/vault_policy_client.h"
 #include "repo/prune.h"
+#include "util/plural.h"
 
 namespace ferry {
 
@@ -21,7 +22,7 @@ std::vector<std::string> Hex(const std::vector<Id>& ids) {
 }
 
 std::string Packs(size_t count, uint64_t bytes) {
-  return std::to_string(count) + (count == 1 ? " pack (" : " packs (") + HumanBytes(bytes) + ")";
+  return Plural(count, "pack", "packs") + " (" + HumanBytes(bytes) + ")";
 }
 
 void PrintReport(const GlobalOptions& global, const PruneReport& report, bool dry_run) {
@@ -50,13 +51,13 @@ void PrintReport(const GlobalOptions& global, const PruneReport& report, bool dr
     return;
   }
   const std::string will = dry_run ? "would " : "";
-  Say(global, std::to_string(report.snapshots) + " snapshot(s) use " +
-                  std::to_string(report.blobs_used) + " blobs (" + HumanBytes(report.bytes_used) +
-                  "); " + HumanBytes(report.bytes_unused) + " unused in " +
-                  Packs(report.packs_held, report.bytes_held));
+  Say(global, Plural(report.snapshots, "snapshot uses ", "snapshots use ") +
+                  Plural(report.blobs_used, "blob", "blobs") + " (" +
+                  HumanBytes(report.bytes_used) + "); " + HumanBytes(report.bytes_unused) +
+                  " unused in " + Packs(report.packs_held, report.bytes_held));
   if (report.packs_awaiting_seed)
-    Say(global, "kept " + std::to_string(report.packs_awaiting_seed) +
-                    " pack(s) an offline seed is still bringing (listed, not stored yet)");
+    Say(global, "kept " + Plural(report.packs_awaiting_seed, "pack", "packs") +
+                    " an offline seed is still bringing (listed, not stored yet)");
   if (report.nothing_to_do()) {
     Say(global, "nothing to prune");
     return;

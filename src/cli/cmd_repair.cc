@@ -3,6 +3,7 @@
 // vault, deleting needs the machine's maintenance token.
 #include "cli/commands.h"
 #include "repo/repair.h"
+#include "util/plural.h"
 
 namespace ferry {
 
@@ -67,13 +68,14 @@ void ReportIndex(const GlobalOptions& global, const RepairIndexReport& report, b
     return;
   }
   Say(global,
-      std::string(dry_run ? "would index " : "indexed ") + std::to_string(report.packs_indexed) +
-          " pack(s) (" + std::to_string(report.packs_added) + " not indexed before, " +
-          std::to_string(report.headers_read) + " header(s) read)" +
+      std::string(dry_run ? "would index " : "indexed ") +
+          Plural(report.packs_indexed, "pack", "packs") + " (" +
+          std::to_string(report.packs_added) + " not indexed before, " +
+          Plural(report.headers_read, "header", "headers") + " read)" +
           (dry_run
                ? ""
-               : "; wrote " + std::to_string(report.new_indexes.size()) +
-                     " index object(s), removed " + std::to_string(report.removed_indexes.size())));
+               : "; wrote " + Plural(report.new_indexes.size(), "index object", "index objects") +
+                     ", removed " + std::to_string(report.removed_indexes.size())));
 }
 
 void AddRepairIndex(CLI::App& repair, GlobalOptions& global, CommandList& commands) {
@@ -127,7 +129,7 @@ void AddRepairPacks(CLI::App& repair, GlobalOptions& global, CommandList& comman
                  {"blobs_salvaged", pack.blobs_salvaged},
                  {"blobs_lost", pack.blobs_lost}},
                 std::string(*dry_run ? "would repair" : "repaired") + " pack " + pack.id.Hex() +
-                    ": " + std::to_string(pack.blobs_salvaged) + " blob(s) salvaged, " +
+                    ": " + Plural(pack.blobs_salvaged, "blob", "blobs") + " salvaged, " +
                     std::to_string(pack.blobs_lost) + " lost");
          }
          if (global.json)
@@ -183,7 +185,7 @@ void AddRepairSnapshots(CLI::App& repair, GlobalOptions& global, CommandList& co
                       {"rewritten", report->rewritten.size()},
                       {"removed_damaged", report->removed_damaged.size()}});
          else
-           Say(global, std::to_string(report->snapshots_intact) + " snapshot(s) intact, " +
+           Say(global, Plural(report->snapshots_intact, "snapshot", "snapshots") + " intact, " +
                            (options->dry_run ? "would rewrite " : "rewrote ") +
                            std::to_string(report->rewritten.size()) + ", " +
                            (options->dry_run ? "would remove " : "removed ") +

@@ -7,9 +7,11 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/local_time.h"
 #include "cli/seed_client.h"
 #include "seed/staging.h"
 #include "util/file_util.h"
+#include "util/plural.h"
 
 namespace ferry {
 
@@ -34,15 +36,14 @@ void PrintSeed(const nlohmann::json& seed, const std::string& job_state) {
               job_state.c_str());
   std::printf("  to %s/%s, staged in %s\n", seed.value("storage_account", "").c_str(),
               seed.value("container", "").c_str(), seed.value("staging", "").c_str());
-  std::printf("  %llu packs (%s); the vault holds %llu (%s)\n",
-              static_cast<unsigned long long>(packs),
+  std::printf("  %s (%s); the vault holds %llu (%s)\n", Plural(packs, "pack", "packs").c_str(),
               HumanBytes(seed.value("bytes", uint64_t{0})).c_str(),
               static_cast<unsigned long long>(present),
               HumanBytes(seed.value("bytes_present", uint64_t{0})).c_str());
   if (!seed["adopted"].is_null())
-    std::printf("  adopted %s: %llu packs from the container, %zu not there, %zu damaged there\n",
-                seed["adopted"].get<std::string>().c_str(),
-                static_cast<unsigned long long>(seed.value("packs_from_container", uint64_t{0})),
+    std::printf("  adopted %s: %s from the container, %zu not there, %zu damaged there\n",
+                LocalTime(seed["adopted"]).c_str(),
+                Plural(seed.value("packs_from_container", uint64_t{0}), "pack", "packs").c_str(),
                 seed["missing"].size(), seed["corrupt"].size());
 }
 

@@ -1,6 +1,7 @@
 // ferry serve: run the vault service (docs/protocol.md) until interrupted.
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "cli/commands.h"
@@ -22,10 +23,19 @@ struct ServeFlags {
   std::string database;
 };
 
+// Where the storage accounts are (VaultServerOptions::storage_root's default).
+std::string StorageAccountsOf(const VaultServerOptions& options) {
+  return options.storage_root.empty() ? options.data_dir + "/storage" : options.storage_root;
+}
+
 int RunServe(GlobalOptions& global, const ServeFlags& flags) {
   VaultServerOptions options;
-  options.data_dir = flags.data;
   options.database = flags.database;
+  // Absolute, so that the storage root the import service names to operators
+  // (DATA/storage by default) means the same from any working directory.
+  std::error_code error;
+  options.data_dir = std::filesystem::absolute(flags.data, error).lexically_normal().string();
+  if (error) options.data_dir = flags.data;
   size_t colon = flags.listen.rfind(':');
   if (colon == std::string::npos)
     return ReportError(global,
@@ -36,6 +46,10 @@ int RunServe(GlobalOptions& global, const ServeFlags& flags) {
   options.tls_key = flags.tls_key;
   if (!flags.shipping_address.empty()) options.shipping_address = flags.shipping_address;
   options.storage_root = flags.storage_root;
+  if (auto root = ParseStorageLocation(flags.storage_root);
+      root.ok() && root->scheme == "local" && root->text == root->address)  // a plain path
+    options.storage_root =
+        std::filesystem::absolute(flags.storage_root, error).lexically_normal().string();
   if (!flags.storage.empty()) {
     // One location for everything the vault stores: repositories below
     // STORAGE/repositories, storage accounts (unless --storage-root says
@@ -56,7 +70,8 @@ int RunServe(GlobalOptions& global, const ServeFlags& flags) {
   if (global.json) {
     PrintJson({{"message_type", "listening"},
                {"url", (*server)->url()},
-               {"admin_token_file", (*server)->admin_token_path()}});
+               {"admin_token_file", (*server)->admin_token_path()},
+               {"storage_accounts", StorageAccountsOf(options)}});
   } else {
     Say(global, "ferry vault listening on " + (*server)->url());
     // The password of a postgresql:// URI never reaches the log.
@@ -65,6 +80,8 @@ int RunServe(GlobalOptions& global, const ServeFlags& flags) {
                                                                    : options.database));
     Say(global, "admin token: " + (*server)->admin_token_path() +
                     " (use it with FERRY_ADMIN_TOKEN_FILE or --admin-token-file)");
+    Say(global, "storage accounts that datacenter ingest fills: " + StorageAccountsOf(options));
+    Say(global, "stop with Ctrl-C or SIGTERM (kill PID)");
   }
   // Signals only set a flag; this thread turns it into a clean stop. A stop
   // asked for before the accept loop runs is lost (httplib), so it is asked

@@ -4,6 +4,7 @@
 #include "cli/agent_credentials.h"
 #include "cli/commands.h"
 #include "util/clock.h"
+#include "util/plural.h"
 
 namespace ferry {
 
@@ -81,8 +82,9 @@ int RunShow(const GlobalOptions& global) {
                     " (" + global.agent_file + ")");
   if (!repository_id) return kExitOk;
   Say(global, "written by this machine and still expected: " +
-                  std::to_string(history.snapshots.size()) + " snapshots, " +
-                  std::to_string(history.indexes.size()) + " index objects (" + history_file + ")");
+                  Plural(history.snapshots.size(), "snapshot", "snapshots") + ", " +
+                  Plural(history.indexes.size(), "index object", "index objects") + " (" +
+                  history_file + ")");
   for (const Id& id : history.snapshots) Say(global, "  snapshot " + id.Hex());
   for (const Id& id : history.indexes) Say(global, "  index " + id.Hex());
   return kExitOk;
@@ -167,7 +169,7 @@ int RunAcceptMissing(const GlobalOptions& global, const std::vector<std::string>
   else if (missing->empty())
     Say(global, "nothing this machine wrote is missing");
   else if (left)
-    Say(global, std::to_string(left) + " missing object(s) not accepted");
+    Say(global, Plural(left, "missing object", "missing objects") + " not accepted");
   return kExitOk;
 }
 

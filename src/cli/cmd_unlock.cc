@@ -2,6 +2,7 @@
 // processes that will not release them: killed, on a machine that is gone, or
 // objects that cannot be read at all.
 #include "cli/commands.h"
+#include "util/plural.h"
 
 namespace ferry {
 
@@ -38,9 +39,9 @@ void AddUnlockCommand(CLI::App& app, GlobalOptions& global, CommandList& command
                                      {"removed", report->removed.size()},
                                      {"kept", report->kept.size()}});
                         else
-                          Say(global, std::to_string(report->removed.size()) +
-                                          " lock(s) removed, " +
-                                          std::to_string(report->kept.size()) + " kept");
+                          Say(global, Plural(report->removed.size(), "lock", "locks") +
+                                          " removed, " + std::to_string(report->kept.size()) +
+                                          " kept");
                         return kExitOk;
                       }});
 }

@@ -3,6 +3,8 @@
 
 #include "cli/admin_client.h"
 #include "cli/commands.h"
+#include "cli/local_time.h"
+#include "util/plural.h"
 
 namespace ferry {
 
@@ -45,29 +47,28 @@ void AddVaultCommand(CLI::App& app, GlobalOptions& global, CommandList& commands
            return kExitOk;
          }
          std::printf("vault %s (created %s)\n", show_flags->name.c_str(),
-                     answer->value("created", "").c_str());
-         std::printf("%-24s %16s %-32s %12s  %s\n", "Machine", "Recovery points", "Last backup",
+                     LocalTime(answer->value("created", nlohmann::json())).c_str());
+         std::printf("%-24s %16s %-19s %12s  %s\n", "Machine", "Recovery points", "Last backup",
                      "Stored", "Last prune");
          for (const auto& machine : (*answer)["machines"]) {
-           std::string last = machine["last_backup"].is_string()
-                                  ? machine["last_backup"].get<std::string>()
-                                  : "never";
+           std::string last = LocalTime(machine.value("last_backup", nlohmann::json()), "never");
            // Older vaults send no last_prune: shown as never.
            std::string prune = "never";
            if (machine.contains("last_prune") && machine["last_prune"].is_object()) {
              const auto& record = machine["last_prune"];
-             prune = record.value("time", "") + ", freed " +
+             prune = LocalTime(record.value("time", nlohmann::json())) + ", freed " +
                      HumanBytes(record.value("bytes_freed", 0ull)) + " (" +
-                     std::to_string(record.value("packs_removed", 0ull)) + " packs removed)";
+                     Plural(record.value("packs_removed", 0ull), "pack", "packs") + " removed)";
            }
-           std::printf("%-24s %16llu %-32s %12s  %s\n", machine.value("name", "").c_str(),
+           std::printf("%-24s %16llu %-19s %12s  %s\n", machine.value("name", "").c_str(),
                        static_cast<unsigned long long>(machine.value("recovery_points", 0ull)),
                        last.c_str(), HumanBytes(machine.value("stored_bytes", 0ull)).c_str(),
                        prune.c_str());
          }
          if (answer->contains("policy") && (*answer)["policy"].is_object())
            std::printf("backup policy: set %s (ferry policy show %s)\n",
-                       (*answer)["policy"].value("updated", "").c_str(), show_flags->name.c_str());
+                       LocalTime((*answer)["policy"].value("updated", nlohmann::json())).c_str(),
+                       show_flags->name.c_str());
          return kExitOk;
        }});
 }

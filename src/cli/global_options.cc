@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -146,13 +147,38 @@ std::string CacheDirFor(const GlobalOptions& options, const AgentCredentials& cr
 }
 }  // namespace
 
+namespace {
+// `name`'s value if the environment sets it to `value`: then that is where
+// the option came from (a flag with the same value would say the same).
+bool FromEnvironment(const char* name, const std::string& value) {
+  const char* set = std::getenv(name);
+  return set != nullptr && value == set;
+}
+
+// Both a repository and an agent file: say where each came from, since an
+// exported FERRY_REPOSITORY is easy to forget.
+std::string AgentAndRepositoryConflict(const GlobalOptions& options) {
+  std::string message = "give either --agent or --repo, not both";
+  if (FromEnvironment("FERRY_REPOSITORY", options.repository))
+    message += ": the repository " + options.repository +
+               " comes from the environment (FERRY_REPOSITORY); 'unset FERRY_REPOSITORY' to use "
+               "the vault of " +
+               options.agent_file;
+  else if (FromEnvironment("FERRY_AGENT", options.agent_file))
+    message += ": the agent file " + options.agent_file +
+               " comes from the environment (FERRY_AGENT); 'unset FERRY_AGENT' to use " +
+               options.repository;
+  return message;
+}
+}  // namespace
+
 Result<std::unique_ptr<Backend>> OpenBackendFor(const GlobalOptions& options) {
   std::unique_ptr<Backend> backend;
   std::vector<std::string> staging_dirs;
   if (!options.staging.empty()) staging_dirs.push_back(options.staging);
   if (!options.agent_file.empty()) {
     if (!options.repository.empty())
-      return Status::InvalidArgument("give either --agent or --repo, not both");
+      return Status::InvalidArgument(AgentAndRepositoryConflict(options));
     ASSIGN_OR_RETURN(AgentCredentials credentials, LoadAgentCredentials(options.agent_file));
     ASSIGN_OR_RETURN(backend, OpenAgentBackend(credentials));
     if (std::string cache = options.no_cache ? "" : CacheDirFor(options, credentials);

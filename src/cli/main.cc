@@ -2,8 +2,10 @@
 #include <malloc.h>
 
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "cli/commands.h"
+#include "cli/help_formatter.h"
 
 int main(int argc, char** argv) {
   using namespace ferry;
@@ -11,7 +13,10 @@ int main(int argc, char** argv) {
   // freeing one returns it to the system. glibc's adaptive threshold would
   // otherwise move them onto the heap, where freed memory stays resident.
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
-  CLI::App app{"ferry: deduplicating, encrypted backups whose first full copy can travel on disks"};
+  // Named, so that usage lines say "ferry", not the path it was started by.
+  CLI::App app{"ferry: deduplicating, encrypted backups whose first full copy can travel on disks",
+               "ferry"};
+  app.formatter(std::make_shared<HelpFormatter>());  // before the subcommands, which inherit it
   app.require_subcommand(1);
   app.fallthrough();  // global options are accepted after the verb too
   app.set_version_flag("--version", "ferry 0.1.0");
@@ -42,8 +47,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    int code = app.exit(error);
-    return code == 0 ? kExitOk : kExitUsage;
+    if (error.get_exit_code() == 0) return app.exit(error);  // --help, --version
+    std::cerr << "ferry: " << ParseErrorMessage(app, error) << std::endl;
+    return kExitUsage;
   }
   InstallSignalHandlers();
   for (const Command& command : commands) {

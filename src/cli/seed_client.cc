@@ -7,6 +7,7 @@
 
 #include "cli/admin_client.h"
 #include "seed/staging.h"
+#include "util/plural.h"
 
 namespace ferry {
 
@@ -118,8 +119,9 @@ Result<AdoptionOutcome> AdoptSeedUnchecked(const GlobalOptions& global,
   }
   if (!absent.empty()) {
     std::string staging = staging_dir.empty() ? seed.value("staging", "") : staging_dir;
-    Say(global, "seed " + job + ": " + std::to_string(absent.size()) +
-                    " packs did not arrive; repairing them from " +
+    Say(global, "seed " + job + ": " + Plural(absent.size(), "pack", "packs") +
+                    " did not arrive; repairing " + (absent.size() == 1 ? "it" : "them") +
+                    " from " +
                     (IsDirectory(staging) ? "staging " + staging + " or " : std::string()) +
                     "the source files");
     ASSIGN_OR_RETURN(outcome.repairs,
@@ -148,6 +150,18 @@ Result<AdoptionOutcome> AdoptSeed(const GlobalOptions& global, const AgentCreden
 void ReportAdoption(const GlobalOptions& global, const std::string& job,
                     const AdoptionOutcome& outcome) {
   const nlohmann::json& seed = outcome.seed;
+  // Nothing at all in the container: the disks went somewhere else, and the
+  // whole seed now crosses the network. Worth more than a count.
+  uint64_t packs = seed.value("packs", uint64_t{0});
+  if (packs > 0 && seed.value("missing", nlohmann::json::array()).size() == packs &&
+      seed.value("packs_from_container", uint64_t{0}) == 0)
+    Warn(global,
+         "seed " + job + ": none of its " + Plural(packs, "pack", "packs") + " was in " +
+             seed.value("storage_account", "") + "/" + seed.value("container", "") +
+             ", the container the vault adopts from, although the import job finished: the "
+             "disks were ingested elsewhere (`ferry datacenter ingest` names where it copied "
+             "them, the vault's log where it looked: its --storage-root, default DATA/storage); "
+             "the packs are sent over the network instead");
   uint64_t staged = 0, rebuilt = 0, staged_bytes = 0, rebuilt_bytes = 0;
   std::vector<const PackRepair*> lost;
   for (const PackRepair& repair : outcome.repairs) {
@@ -174,25 +188,27 @@ void ReportAdoption(const GlobalOptions& global, const std::string& job,
     return;
   }
   Say(global, "seed " + job + ": " +
-                  std::to_string(seed.value("packs_from_container", uint64_t{0})) + " packs (" +
+                  Plural(seed.value("packs_from_container", uint64_t{0}), "pack", "packs") + " (" +
                   HumanBytes(seed.value("bytes_from_container", uint64_t{0})) + ") adopted from " +
                   seed.value("storage_account", "") + "/" + seed.value("container", ""));
   if (auto missing = seed.value("missing", nlohmann::json::array()); !missing.empty())
-    Say(global, "  " + std::to_string(missing.size()) + " packs were not in the container");
+    Say(global, "  " + Plural(missing.size(), "pack was", "packs were") + " not in the container");
   if (auto corrupt = seed.value("corrupt", nlohmann::json::array()); !corrupt.empty())
-    Say(global, "  " + std::to_string(corrupt.size()) + " packs in the container were damaged");
+    Say(global, "  " + Plural(corrupt.size(), "pack", "packs") + " in the container " +
+                    (corrupt.size() == 1 ? "was" : "were") + " damaged");
   if (staged)
-    Say(global, "  " + std::to_string(staged) + " packs (" + HumanBytes(staged_bytes) +
+    Say(global, "  " + Plural(staged, "pack", "packs") + " (" + HumanBytes(staged_bytes) +
                     ") re-sent from staging");
   if (rebuilt)
-    Say(global, "  " + std::to_string(rebuilt) + " packs (" + HumanBytes(rebuilt_bytes) +
+    Say(global, "  " + Plural(rebuilt, "pack", "packs") + " (" + HumanBytes(rebuilt_bytes) +
                     ") rebuilt from the source files");
   for (const PackRepair* repair : lost)
     Warn(global, "seed " + job + ": pack " + repair->pack.Hex() +
                      " could not be recovered: " + repair->detail);
-  Say(global, outcome.complete ? "seed " + job + ": the vault now holds every pack"
-                               : "seed " + job + ": INCOMPLETE: " + std::to_string(lost.size()) +
-                                     " packs are lost; `ferry check` names the affected files");
+  Say(global, outcome.complete
+                  ? "seed " + job + ": the vault now holds every pack"
+                  : "seed " + job + ": INCOMPLETE: " + Plural(lost.size(), "pack is", "packs are") +
+                        " lost; `ferry check` names the affected files");
 }
 
 void AdoptReadySeeds(const GlobalOptions& global, const AgentCredentials& agent,
@@ -213,8 +229,8 @@ void AdoptReadySeeds(const GlobalOptions& global, const AgentCredentials& agent,
                    {"job_state", state},
                    {"packs_on_disks", travelling}});
       else
-        Say(global, "seed " + name + ": " + std::to_string(travelling) +
-                        " packs travel on disks (import job: " + state +
+        Say(global, "seed " + name + ": " + Plural(travelling, "pack travels", "packs travel") +
+                        " on disks (import job: " + state +
                         "); only new data goes over the network");
       continue;
     }

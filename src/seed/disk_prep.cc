@@ -29,6 +29,7 @@
 #include "util/direct_io.h"
 #include "util/directory_walk.h"
 #include "util/file_util.h"
+#include "util/plural.h"
 #include "util/printable_name.h"
 
 namespace ferry {
@@ -241,15 +242,18 @@ Status DiskPrep::TakeDisk(const std::string& path) {
 // (util/directory_walk.h): a link is removed, never what it points to, and a tree
 // too deep or too large to walk is refused with what to do instead.
 Status DiskPrep::EraseForeign(const Disk& disk) {
-  uint64_t entries = 0, files = 0, bytes = 0;
+  uint64_t entries = 0;
+  ForeignFiles foreign;
   WalkVisitor count;
   count.visit = [&](const WalkEntry& entry) -> Result<WalkStep> {
     if (entry.depth == 1 && entry.name == "lost+found" && S_ISDIR(entry.st.st_mode))
       return WalkStep::kSkip;
     ++entries;
     if (S_ISDIR(entry.st.st_mode)) return WalkStep::kContinue;
-    ++files;
-    if (S_ISREG(entry.st.st_mode)) bytes += static_cast<uint64_t>(entry.st.st_size);
+    ++foreign.files;
+    if (foreign.examples.size() < ForeignFiles::kMaxExamples)
+      foreign.examples.push_back(PrintableName(entry.path));
+    if (S_ISREG(entry.st.st_mode)) foreign.bytes += static_cast<uint64_t>(entry.st.st_size);
     return WalkStep::kContinue;
   };
   Status counted = WalkDirectoryTree(disk.dir->fd(), kForeignWalk, count);
@@ -258,12 +262,12 @@ Status DiskPrep::EraseForeign(const Disk& disk) {
                                    counted.message() +
                                    "): erase it yourself (e.g. make a new file system on it)");
   if (entries == 0) return Status::Ok();
-  if (files > 0) {
+  if (foreign.files > 0) {
     if (!hooks_.confirm_erase)
-      return Status::InvalidArgument("disk " + disk.path + " holds " + std::to_string(files) +
-                                     (files == 1 ? " file that is" : " files that are") +
+      return Status::InvalidArgument("disk " + disk.path + " holds " +
+                                     Plural(foreign.files, "file that is", "files that are") +
                                      " not ferry's");
-    RETURN_IF_ERROR(hooks_.confirm_erase(disk.path, files, bytes));
+    RETURN_IF_ERROR(hooks_.confirm_erase(disk.path, foreign));
   }
   WalkVisitor erase;
   auto remove = [&](const WalkEntry& entry, int flags) -> Status {

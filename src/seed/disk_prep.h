@@ -62,10 +62,19 @@ class ImportJobClient {
   virtual Result<ImportJobInfo> Create(const ImportJobRequest& request) = 0;
 };
 
+// What a disk holds that is not ferry's (anything but lost+found).
+struct ForeignFiles {
+  uint64_t files = 0;  // everything but directories: files, links, devices, …
+  uint64_t bytes = 0;  // of the regular files
+  // The first few, as paths relative to the disk (printable), to show the user.
+  std::vector<std::string> examples;
+  static constexpr size_t kMaxExamples = 5;
+};
+
 struct DiskPrepHooks {
-  // A disk holds `files` files (`bytes` bytes) that are not ferry's. OK erases
-  // them; any other Status refuses the disk with that error. Unset: refuse.
-  std::function<Status(const std::string& disk, uint64_t files, uint64_t bytes)> confirm_erase;
+  // A disk holds files that are not ferry's. OK erases them; any other Status
+  // refuses the disk with that error. Unset: refuse.
+  std::function<Status(const std::string& disk, const ForeignFiles& foreign)> confirm_erase;
   // Every disk is full and `packs` packs (`bytes` bytes) are left: the path of
   // one more disk, or nullopt to stop (the packs that fit are still copied).
   std::function<std::optional<std::string>(uint64_t packs, uint64_t bytes)> another_disk;

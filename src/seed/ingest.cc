@@ -22,9 +22,12 @@
 #include "seed/diskprep_journal.h"
 #include "seed/ingest_container.h"
 #include "seed/pack_copy.h"
+#include "seed/storage_root_id.h"
+#include "storage/backend_registry.h"
 #include "util/confined_dir.h"
 #include "util/directory_walk.h"
 #include "util/file_util.h"
+#include "util/plural.h"
 #include "util/printable_name.h"
 
 namespace ferry {
@@ -47,10 +50,6 @@ bool IsDriveDone(DriveState state) {
 }
 
 bool IsFinal(DriveState state) { return IsDriveDone(state) || state == DriveState::kNeverReceived; }
-
-std::string Plural(uint64_t n, const std::string& one, const std::string& many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
-}
 
 IngestDrive* FindDrive(IngestJob& job, const std::string& drive_id) {
   for (IngestDrive& drive : job.drives)
@@ -473,6 +472,46 @@ Status FailDrive(ImportService& service, const std::string& job, IngestDrive& dr
   return Status::Ok();
 }
 
+// Refuses to ingest where the vault would not find the packs (the seed would
+// then cross the network again, silently): `location` is where this run
+// would copy, below `given_root` (--storage-root; empty: the service's).
+Status CheckVaultAdoptsFrom(const IngestJob& job, const std::string& given_root,
+                            const std::string& location) {
+  if (job.container_location.empty()) return Status::Ok();  // the service does not say
+  std::string vault_side =
+      "the vault adopts job " + job.name + "'s packs from " + job.container_location;
+  if (job.storage_root_id.empty()) {
+    // An object store: the same location from anywhere.
+    if (location == job.container_location) return Status::Ok();
+    return Status::InvalidArgument("--storage-root " + given_root + " would put job " + job.name +
+                                   "'s packs in " + location + ", but " + vault_side +
+                                   ": leave out --storage-root (and FERRY_STORAGE_ROOT)");
+  }
+  // A directory: its marker says whether this is the vault's root, wherever
+  // it is mounted here.
+  std::string root = given_root.empty() ? job.storage_root : given_root;
+  auto parsed = ParseStorageLocation(root);
+  if (!parsed.ok()) return parsed.status();
+  std::optional<std::string> id;
+  if (parsed->scheme == "local") {
+    ASSIGN_OR_RETURN(id, ReadStorageRootId(parsed->address));
+  }
+  if (id && *id == job.storage_root_id) return Status::Ok();
+  std::string found = !id ? "holds no " + std::string(kStorageRootIdFile)
+                          : "is another storage root (its " + std::string(kStorageRootIdFile) +
+                                " is " + *id + ", the vault's " + job.storage_root_id + ")";
+  if (given_root.empty())
+    return Status::InvalidArgument(
+        "the vault's storage root " + job.storage_root + " is not on this machine (" +
+        job.storage_root + " " + found + "): " + vault_side +
+        "; mount the vault's storage root here and give it with --storage-root");
+  return Status::InvalidArgument(
+      "--storage-root " + given_root + " is not the vault's storage root (it " + found +
+      "): " + vault_side + " (below its storage root " + job.storage_root +
+      "); leave out --storage-root (and FERRY_STORAGE_ROOT), or give "
+      "the directory where that root is mounted here");
+}
+
 }  // namespace
 
 bool IngestReport::AllCompleted() const {
@@ -488,7 +527,8 @@ Result<IngestReport> Ingest(const IngestOptions& options, ImportService& service
   };
   if (options.disks.empty()) return Status::InvalidArgument("no disk given (--disk PATH)");
   ASSIGN_OR_RETURN(IngestJob job, service.GetJob(options.job));
-  // The operator's --storage-root, else where the import service keeps the job's container.
+  // The operator's --storage-root, else where the import service keeps the
+  // job's container; either way the place the vault adopts from.
   std::string location = job.container_location;
   if (!options.storage_root.empty()) {
     auto below_root = ContainerLocation(options.storage_root, job.storage_account, job.container);
@@ -499,6 +539,7 @@ Result<IngestReport> Ingest(const IngestOptions& options, ImportService& service
     return Status::InvalidArgument("the import service does not say where job " + job.name +
                                    "'s container is: give the storage account root with "
                                    "--storage-root or FERRY_STORAGE_ROOT");
+  RETURN_IF_ERROR(CheckVaultAdoptsFrom(job, options.storage_root, location));
   IngestReport report;
   report.job = job.name;
 

@@ -48,6 +48,10 @@ struct IngestJob {
   // Where the import service keeps the job's container (a storage location;
   // seed/ingest_container.h); empty if it does not say.
   std::string container_location;
+  // For a directory: the storage root above it, as the vault's machine names
+  // it, and the root's ID (seed/storage_root_id.h); empty for object stores.
+  std::string storage_root;
+  std::string storage_root_id;
   std::vector<IngestDrive> drives;
 };
 
@@ -80,7 +84,10 @@ struct IngestOptions {
   // The storage account root, a storage location of any scheme (a directory,
   // azure://…, s3://…): the job's container is ROOT/ACCOUNT/CONTAINER
   // (seed/ingest_container.h). Empty: the job's container_location, where the
-  // import service (and so the vault, which adopts from it) keeps it.
+  // import service (and so the vault, which adopts from it) keeps it. A root
+  // that is not the vault's is refused (the vault would not find the packs):
+  // a directory must hold the vault's storage root ID, an object store's
+  // container must be the service's container_location.
   std::string storage_root;
   // Packs copied at once: while one waits for the device (reads and writes
   // bypass the page cache), another is hashed. 4 measured best on 2 cores.

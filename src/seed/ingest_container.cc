@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "seed/container_backend.h"
+#include "seed/storage_root_id.h"
 #include "storage/backend_registry.h"
 #include "util/file_util.h"
 
@@ -26,7 +27,7 @@ bool PlainComponent(const std::string& name) {
 
 Result<std::string> ContainerLocation(const std::string& storage_root, const std::string& account,
                                       const std::string& container) {
-  if (!PlainComponent(account) || !PlainComponent(container))
+  if (!PlainComponent(account) || !PlainComponent(container) || account == kStorageRootIdFile)
     return Status::InvalidArgument("storage account '" + account + "' and container '" + container +
                                    "' cannot be names below the storage root");
   return StorageLocationChild(storage_root, account + "/" + container);

@@ -14,12 +14,14 @@
 #include "crypto/hash.h"
 #include "seed/ingest_container.h"
 #include "seed/pack_copy.h"
+#include "seed/storage_root_id.h"
 #include "service/buffered_http_server.h"
 #include "service/request_body.h"
 #include "service/token.h"
 #include "storage/backend_registry.h"
 #include "util/clock.h"
 #include "util/file_util.h"
+#include "util/plural.h"
 
 namespace ferry {
 
@@ -279,6 +281,22 @@ struct VaultServer::Impl {
   }
   std::string StorageRoot() const {
     return options.storage_root.empty() ? options.data_dir + "/storage" : options.storage_root;
+  }
+  // For operators: where job's container is (container_location), and for a
+  // directory root the root and its ID (storage_root, storage_root_id).
+  void AddContainerLocation(const ImportJob& job, json& answer) const {
+    auto location = ContainerLocation(StorageRoot(), job.storage_account, job.container);
+    auto root = ParseStorageLocation(StorageRoot());
+    if (!location.ok() || !root.ok()) return;
+    answer["container_location"] = *location;
+    if (root->scheme != "local") return;
+    auto id = EnsureStorageRootId(root->address);
+    if (!id.ok()) {
+      std::fprintf(stderr, "storage root: %s\n", id.status().ToString().c_str());
+      return;
+    }
+    answer["storage_root"] = root->address;
+    answer["storage_root_id"] = *id;
   }
   json SeedJson(int64_t machine_id, const SeedRecord& seed, Backend& repository, bool with_absent);
   void AdoptSeed(MachineRecord machine, std::string job);
@@ -842,9 +860,9 @@ void VaultServer::Impl::ImportRoutes() {
       job.machine = token->machine->name;
     }
     job.created_ns = clock.NowNanos();
-    job.events.push_back({job.created_ns, "job created with " + std::to_string(job.drives.size()) +
-                                              " drive(s) for " + job.storage_account + "/" +
-                                              job.container});
+    job.events.push_back({job.created_ns, "job created with " +
+                                              Plural(job.drives.size(), "drive", "drives") +
+                                              " for " + job.storage_account + "/" + job.container});
     std::lock_guard lock(jobs_mutex);
     // The name is unique within the machine's scope only: a taken name is
     // always one of the caller's own jobs, so the 409 tells it nothing new.
@@ -867,27 +885,23 @@ void VaultServer::Impl::ImportRoutes() {
     }
     SendJson(res, 200, list);
   });
-  server->Get(
-      R"(/import/v1/jobs/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-        auto token = Authenticate(req, res);
-        if (!token) return;
-        std::lock_guard lock(jobs_mutex);
-        auto job = LoadJob(*token, req.matches[1]);
-        if (!job.ok()) return SendStatus(res, job.status());
-        json answer = JobJson(*job);
-        // The datacenter ingests into the container the vault adopts from:
-        // operators and the admin learn where it is when the storage
-        // accounts are an object store (a location holds no credential).
-        // A directory of the vault's is not shown (answers never name the
-        // vault's paths); the datacenter mounts it and says --storage-root.
-        auto root = ParseStorageLocation(StorageRoot());
-        if ((token->kind == TokenKind::kOperator || token->kind == TokenKind::kAdmin) &&
-            root.ok() && root->scheme != "local") {
-          auto location = ContainerLocation(StorageRoot(), job->storage_account, job->container);
-          if (location.ok()) answer["container_location"] = *location;
-        }
-        SendJson(res, 200, answer);
-      });
+  server->Get(R"(/import/v1/jobs/([^/]+))",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                auto token = Authenticate(req, res);
+                if (!token) return;
+                std::lock_guard lock(jobs_mutex);
+                auto job = LoadJob(*token, req.matches[1]);
+                if (!job.ok()) return SendStatus(res, job.status());
+                json answer = JobJson(*job);
+                // The datacenter ingests into the container the vault adopts from:
+                // operators and the admin learn where it is (a location holds no
+                // credential; machines never see it, as no answer to them names the
+                // vault's paths). A directory root comes with its ID, which ingest
+                // checks wherever the root is mounted (seed/storage_root_id.h).
+                if (token->kind == TokenKind::kOperator || token->kind == TokenKind::kAdmin)
+                  AddContainerLocation(*job, answer);
+                SendJson(res, 200, answer);
+              });
   // Changes by the job's owner (or the admin): shipping and cancelling.
   server->Post(R"(/import/v1/jobs/([^/]+)/(ship|cancel))", [this](const httplib::Request& req,
                                                                   httplib::Response& res) {
@@ -1071,6 +1085,14 @@ void VaultServer::Impl::AdoptSeed(MachineRecord machine, std::string job) {
                job.c_str(), machine.vault.c_str(), machine.name.c_str(),
                static_cast<unsigned long long>(copied),
                static_cast<unsigned long long>(copied_server_side), missing.size(), corrupt.size());
+  if (copied == 0 && !seed.packs.empty() && missing.size() == seed.packs.size()) {
+    auto location = ContainerLocation(StorageRoot(), seed.storage_account, seed.container);
+    std::fprintf(stderr,
+                 "warning: seed %s: none of its packs is in %s, where the vault adopts from: was "
+                 "it ingested elsewhere (ferry datacenter ingest's last line names where it "
+                 "copied)?\n",
+                 job.c_str(), location.ok() ? location->c_str() : "its container");
+  }
   finish([&](SeedRecord& s) {
     s.state = SeedState::kAdopted;
     s.adopted_ns = now;

@@ -22,7 +22,8 @@ std::string ErrorMessageFromBody(const Bytes& body) {
 
 HttpClient::HttpClient(HttpClientOptions options)
     : options_(std::move(options)),
-      transport_(HttpTransportOptions{options_.ca_file, 10, 60, nullptr, options_.label}),
+      transport_(HttpTransportOptions{options_.ca_file, 10, 60, nullptr, options_.label,
+                                      options_.unreachable_hint}),
       retrier_(RetryPolicy{options_.retry_seconds, 0.25, 8, nullptr, nullptr}) {
   while (!options_.server.empty() && options_.server.back() == '/') options_.server.pop_back();
 }
@@ -82,7 +83,9 @@ Status HttpClient::ErrorFor(const HttpRequest& request, const HttpResponse& resp
                         ErrorMessageFromBody(response.body);
   switch (response.status) {
     case 401:
-      return Status::PermissionDenied(message + " — check the agent credentials file");
+      return Status::PermissionDenied(options_.unauthorized_hint.empty()
+                                          ? message
+                                          : message + " — " + options_.unauthorized_hint);
     case 403:
       return Status::PermissionDenied(message);
     case 404:

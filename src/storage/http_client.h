@@ -33,6 +33,10 @@ struct HttpClientOptions {
   std::string ca_file;  // for https with a private CA; empty: system store
   double retry_seconds = 120;
   std::string label;  // for messages: "vault prod, machine fileserver01"
+  // Said when the server refuses the token (401): which credential to check.
+  std::string unauthorized_hint = "check the agent credentials file";
+  // Said when nothing answers at `server` (HttpTransportOptions).
+  std::string unreachable_hint = "check that `ferry serve` runs there";
 };
 
 struct HttpRequest {

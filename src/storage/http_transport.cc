@@ -147,6 +147,19 @@ bool PermanentCurlError(CURLcode code) {
 // The URL without its query: a SAS token or a presigned signature lives there.
 std::string UrlForMessages(const std::string& url) { return url.substr(0, url.find('?')); }
 
+// scheme://host:port of a URL, for "nothing answers at …".
+std::string Origin(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return UrlForMessages(url);
+  return url.substr(0, url.find_first_of("/?", scheme + 3));
+}
+
+// No server answered (as opposed to one that answered badly or stopped).
+bool Unreachable(CURLcode code) {
+  return code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
+         code == CURLE_COULDNT_RESOLVE_PROXY;
+}
+
 }  // namespace
 
 std::string TransportRequest::Header(const std::string& name) const {
@@ -260,6 +273,10 @@ Result<TransportResponse> HttpTransport::Perform(const TransportRequest& unsigne
     if (code == CURLE_WRITE_ERROR && !transfer.sink_status.ok()) return transfer.sink_status;
     if (code == CURLE_ABORTED_BY_CALLBACK && !transfer.source_status.ok())
       return transfer.source_status;
+    if (Unreachable(code)) {
+      message += ": nothing answers at " + Origin(request.url);
+      if (!options_.unreachable_hint.empty()) message += " (" + options_.unreachable_hint + ")";
+    }
     Status failure = Status::IOError(what + ": " + message);
     return PermanentCurlError(code) ? failure : failure.Retryable();
   }

@@ -71,6 +71,9 @@ struct HttpTransportOptions {
   std::function<Status(TransportRequest&)> sign;
   // For messages ("Azure account acct1"); never contains a secret.
   std::string label;
+  // Added when nothing answers at the URL's host and port ("check that
+  // `ferry serve` runs there"); the message names the server's address.
+  std::string unreachable_hint;
 };
 
 class HttpTransport {

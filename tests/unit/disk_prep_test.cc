@@ -4,7 +4,9 @@
 #include "seed/disk_prep.h"
 
 #include <gtest/gtest.h>
+
 #include <sys/stat.h>
+#include <algorithm>
 
 #include <filesystem>
 #include <fstream>
@@ -278,7 +280,7 @@ TEST_F(DiskPrepTest, RefusesADiskOfAnotherJob) {
       WriteFileAtomic(d1 + "/ferry-disk.json", EncodeDiskLabel({"other-job", "FD-0123456789ab"}))
           .ok());
   ASSERT_TRUE(WriteFileAtomic(d1 + "/keep.txt", AsBytes("theirs")).ok());
-  hooks.confirm_erase = [](const std::string&, uint64_t, uint64_t) { return Status::Ok(); };
+  hooks.confirm_erase = [](const std::string&, const ForeignFiles&) { return Status::Ok(); };
   auto result = Run(Options({d1}, 0));
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("belongs to import job other-job"), std::string::npos)
@@ -294,9 +296,11 @@ TEST_F(DiskPrepTest, ErasesForeignFilesOnlyWhenConfirmed) {
   ASSERT_TRUE(WriteFileAtomic(d1 + "/photos/a.jpg", Bytes(5000, 1)).ok());
   ASSERT_TRUE(WriteFileAtomic(d1 + "/notes.txt", Bytes(10, 2)).ok());
   uint64_t asked_files = 0, asked_bytes = 0;
-  hooks.confirm_erase = [&](const std::string&, uint64_t files, uint64_t bytes) {
-    asked_files = files;
-    asked_bytes = bytes;
+  std::vector<std::string> asked_examples;
+  hooks.confirm_erase = [&](const std::string&, const ForeignFiles& foreign) {
+    asked_files = foreign.files;
+    asked_bytes = foreign.bytes;
+    asked_examples = foreign.examples;
     return Status::InvalidArgument("pass --yes");
   };
   auto refused = Run(Options({d1}, 0));
@@ -304,9 +308,11 @@ TEST_F(DiskPrepTest, ErasesForeignFilesOnlyWhenConfirmed) {
   EXPECT_EQ(refused.status().message(), "pass --yes");
   EXPECT_EQ(asked_files, 2u);
   EXPECT_EQ(asked_bytes, 5010u);
+  std::sort(asked_examples.begin(), asked_examples.end());  // in the disk's listing order
+  EXPECT_EQ(asked_examples, (std::vector<std::string>{"notes.txt", "photos/a.jpg"}));
   EXPECT_TRUE(fs::exists(d1 + "/notes.txt"));
 
-  hooks.confirm_erase = [](const std::string&, uint64_t, uint64_t) { return Status::Ok(); };
+  hooks.confirm_erase = [](const std::string&, const ForeignFiles&) { return Status::Ok(); };
   auto erased = Run(Options({d1}, 0));
   ASSERT_TRUE(erased.ok()) << erased.status().ToString();
   EXPECT_FALSE(fs::exists(d1 + "/notes.txt"));
@@ -360,8 +366,8 @@ TEST_F(DiskPrepTest, ErasesLinksNotTheirTargetsAndRefusesEndlessTrees) {
   fs::create_symlink(outside + "/keep.txt", d1 + "/sub/file-link");
   ASSERT_EQ(::mkfifo((d1 + "/sub/pipe").c_str(), 0644), 0);
   uint64_t asked_files = 0;
-  hooks.confirm_erase = [&](const std::string&, uint64_t files, uint64_t) {
-    asked_files = files;
+  hooks.confirm_erase = [&](const std::string&, const ForeignFiles& foreign) {
+    asked_files = foreign.files;
     return Status::Ok();
   };
   auto erased = Run(Options({d1}, 0));

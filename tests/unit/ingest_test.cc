@@ -21,6 +21,7 @@
 #include "seed/import_job.h"
 #include "seed/ingest_container.h"
 #include "seed/pack_copy.h"
+#include "seed/storage_root_id.h"
 #include "storage/backend_registry.h"
 #include "storage/memory_backend.h"
 #include "test_util.h"
@@ -34,15 +35,16 @@ namespace fs = std::filesystem;
 class FakeImportService : public ImportService {
  public:
   ImportJob job;
-  std::string container_location;  // what the service says of the job's container
+  std::string container_location;             // what the service says of the job's container
+  std::string storage_root, storage_root_id;  // and of its directory root
   std::vector<std::string> calls;  // "job Received", "drive d1 Transferring", "progress d1"
   int64_t now = 1;
 
   Result<IngestJob> GetJob(const std::string& name) override {
     if (name != job.name) return Status::NotFound("no import job " + name);
-    IngestJob view{
-        job.name,           job.state, job.storage_account, job.container, job.public_key,
-        container_location, {}};
+    IngestJob view{job.name,      job.state,       job.storage_account,
+                   job.container, job.public_key,  container_location,
+                   storage_root,  storage_root_id, {}};
     for (const DriveRecord& d : job.drives)
       view.drives.push_back({d.drive_id, d.state, d.manifest_hash, d.bytes});
     return view;
@@ -691,6 +693,87 @@ TEST_F(IngestTest, TheServiceNamesTheContainerWhenNoRootIsGiven) {
   for (const auto& [hex, data] : packs_)
     EXPECT_EQ(ReadFile(dir_.path() + "/accounts/acct/box/" + ManifestFilePath(*Id::FromHex(hex))),
               data);
+}
+
+// The README's mistake: the vault keeps its storage accounts in one
+// directory, the operator ingests into another. Refused before anything
+// moves, naming both places; the vault's root itself, under any path, and no
+// --storage-root at all are accepted.
+TEST_F(IngestTest, ARootThatIsNotTheVaultsIsRefused) {
+  std::string vault_root = dir_.path() + "/vault-storage";
+  auto id = EnsureStorageRootId(vault_root);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(*EnsureStorageRootId(vault_root), *id);  // created once
+  service_.container_location = *ContainerLocation(vault_root, "acct", "box");
+  service_.storage_root = vault_root;
+  service_.storage_root_id = *id;
+  MakeDisk("d1", 3);
+
+  options_.storage_root = dir_.path() + "/elsewhere";  // no marker
+  auto refused = Run();
+  ASSERT_FALSE(refused.ok());
+  const std::string& message = refused.status().message();
+  EXPECT_NE(message.find("is not the vault's storage root"), std::string::npos) << message;
+  EXPECT_NE(message.find(dir_.path() + "/elsewhere"), std::string::npos) << message;
+  EXPECT_NE(message.find(vault_root + "/acct/box"), std::string::npos) << message;
+  EXPECT_TRUE(service_.calls.empty());
+  EXPECT_FALSE(fs::exists(dir_.path() + "/elsewhere/acct"));
+
+  // Another vault's root: its marker differs.
+  ASSERT_TRUE(EnsureStorageRootId(dir_.path() + "/other-vault").ok());
+  options_.storage_root = dir_.path() + "/other-vault";
+  refused = Run();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("is another storage root"), std::string::npos)
+      << refused.status().message();
+
+  // The vault's root mounted under another path here (a link stands in).
+  fs::create_directory_symlink(vault_root, dir_.path() + "/mounted");
+  options_.storage_root = dir_.path() + "/mounted";
+  auto report = Run();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  for (const auto& [hex, data] : packs_)
+    EXPECT_EQ(ReadFile(vault_root + "/acct/box/" + ManifestFilePath(*Id::FromHex(hex))), data);
+}
+
+// Without --storage-root the vault's root must be reachable here: a machine
+// where that path is some other directory is refused.
+TEST_F(IngestTest, TheVaultsRootMustBeOnThisMachine) {
+  std::string vault_root = dir_.path() + "/vault-storage";
+  ASSERT_TRUE(MakeDirectories(vault_root).ok());
+  options_.storage_root.clear();
+  service_.container_location = *ContainerLocation(vault_root, "acct", "box");
+  service_.storage_root = vault_root;
+  service_.storage_root_id = std::string(32, 'a');
+  MakeDisk("d1", 3);
+  auto refused = Run();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("is not on this machine"), std::string::npos)
+      << refused.status().message();
+  EXPECT_TRUE(service_.calls.empty());
+}
+
+// An object store's container is the same from anywhere: another location
+// is refused, the service's own accepted.
+TEST_F(IngestTest, AnotherObjectStoreLocationIsRefused) {
+  service_.container_location = "memory://vault-accounts/acct/box";
+  options_.storage_root = "memory://other-accounts";
+  MakeDisk("d1", 3);
+  auto refused = Run();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("memory://vault-accounts/acct/box"), std::string::npos)
+      << refused.status().message();
+  EXPECT_TRUE(service_.calls.empty());
+}
+
+TEST(StorageRootIdTest, MalformedMarkerIsAnErrorAndAbsentIsNone) {
+  TempDir dir;
+  EXPECT_FALSE(ReadStorageRootId(dir.path()).value().has_value());
+  EXPECT_FALSE(ReadStorageRootId(dir.path() + "/absent").value().has_value());
+  ASSERT_TRUE(WriteFileAtomic(dir.path() + "/" + kStorageRootIdFile, AsBytes("nonsense\n")).ok());
+  EXPECT_FALSE(ReadStorageRootId(dir.path()).ok());
+  EXPECT_FALSE(EnsureStorageRootId(dir.path()).ok());  // never replaced
+  EXPECT_FALSE(ContainerLocation(dir.path(), kStorageRootIdFile, "box").ok());
 }
 
 TEST(IngestContainerTest, NamesMustBePlainComponents) {
