@@ -14,7 +14,8 @@
 #
 # STATE_DIR/env holds KEY=VALUE lines:
 #   POSTGRES_URL=postgresql://ferry@127.0.0.1:PORT/ferry   (superuser "ferry", no password)
-#   POSTGRES_CLUSTER=DIR   POSTGRES_BIN=DIR (initdb, pg_ctl, createdb, psql)
+#   POSTGRES_CLUSTER=DIR   POSTGRES_BIN=DIR (initdb, pg_ctl, createdb, psql; the newest
+#   /usr/lib/postgresql/*/bin, or $FERRY_POSTGRES_BIN)
 #
 # initdb refuses to run as root. As root, the cluster belongs to and runs as the user
 # $FERRY_POSTGRES_USER (default "postgres", whom Debian's package creates), through runuser;
@@ -31,9 +32,9 @@ action=$1
 state=$2
 
 find_bin() {
-  if [[ -n ${FERRY_POSTGRES_BIN:-} ]]; then
-    echo "$FERRY_POSTGRES_BIN"
-    return
+  if [[ -n ${FERRY_POSTGRES_BIN:-} ]]; then # another installation's bin directory
+    [[ -x $FERRY_POSTGRES_BIN/initdb ]] && echo "$FERRY_POSTGRES_BIN"
+    return 0
   fi
   local dir
   dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
