@@ -5,8 +5,9 @@ packages=(
   build-essential cmake ninja-build pkg-config python3 attr
   libssl-dev libsodium-dev libzstd-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libcurl4-openssl-dev libcpp-httplib-dev libsqlite3-dev libexpat1-dev curl openssl
+  libarchive-dev  # ferry dump writes directories as tar
   libgtest-dev libgmock-dev libbenchmark-dev tzdata
-  restic  # the reference forget_vs_restic.sh compares retention decisions with
+  restic  # the reference forget_vs_restic.sh and everyday_*.sh compare with
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -23,6 +23,11 @@ int main(int argc, char** argv) {
   AddSnapshotsCommand(app, global, commands);
   AddLsCommand(app, global, commands);
   AddRestoreCommand(app, global, commands);
+  AddFindCommand(app, global, commands);
+  AddDiffCommand(app, global, commands);
+  AddDumpCommand(app, global, commands);
+  AddStatsCommand(app, global, commands);
+  AddCatCommand(app, global, commands);
   AddCheckCommand(app, global, commands);
   AddForgetCommand(app, global, commands);
   AddPruneCommand(app, global, commands);
