@@ -42,5 +42,6 @@ void AddFindCommand(CLI::App& app, GlobalOptions& global, CommandList& commands)
 void AddDiffCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddDumpCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddStatsCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddTagCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 
 }  // namespace ferry

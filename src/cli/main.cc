@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   AddDumpCommand(app, global, commands);
   AddStatsCommand(app, global, commands);
   AddCatCommand(app, global, commands);
+  AddTagCommand(app, global, commands);
   AddCheckCommand(app, global, commands);
   AddForgetCommand(app, global, commands);
   AddPruneCommand(app, global, commands);
