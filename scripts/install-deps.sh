@@ -8,6 +8,7 @@ packages=(
   libarchive-dev  # ferry dump writes directories as tar
   libgtest-dev libgmock-dev libbenchmark-dev tzdata
   restic  # the reference forget_vs_restic.sh and everyday_*.sh compare with
+  zsh fish  # everyday_completion.sh checks that their completion scripts parse
 )
 missing=()
 for package in "${packages[@]}"; do

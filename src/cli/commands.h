@@ -43,5 +43,6 @@ void AddDiffCommand(CLI::App& app, GlobalOptions& global, CommandList& commands)
 void AddDumpCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddStatsCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddTagCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddCompletionCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 
 }  // namespace ferry

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   AddDiskPrepCommand(app, global, commands);
   AddDatacenterCommand(app, global, commands);
   AddSeedCommand(app, global, commands);
+  AddCompletionCommand(app, global, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
