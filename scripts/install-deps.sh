@@ -5,10 +5,12 @@ packages=(
   build-essential cmake ninja-build pkg-config python3 attr
   libssl-dev libsodium-dev libzstd-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libcurl4-openssl-dev libcpp-httplib-dev libsqlite3-dev libexpat1-dev curl openssl
+  libarchive-dev  # ferry dump writes directories as tar
   libgtest-dev libgmock-dev libbenchmark-dev tzdata
   libpq-dev   # the vault's metadata store on PostgreSQL (ferry serve --database postgresql://…)
   postgresql  # the temporary clusters the store's tests and the e2e tests start (tests/servers/postgres.sh)
-  restic  # the reference forget_vs_restic.sh compares retention decisions with
+  restic  # the reference forget_vs_restic.sh and everyday_*.sh compare with
+  zsh fish  # everyday_completion.sh checks that their completion scripts parse
 )
 missing=()
 for package in "${packages[@]}"; do

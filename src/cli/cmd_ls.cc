@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/snapshot_filter_flags.h"
 #include "engine/archiver.h"
 #include "repo/tree_walker.h"
 #include "util/clock.h"
@@ -47,6 +48,7 @@ std::string ModeString(const Node& node) {
 
 struct LsFlags {
   std::string snapshot;
+  SnapshotFilter filter;  // what "latest" considers
   std::string path;
   bool long_format = false;
 };
@@ -98,13 +100,14 @@ void AddLsCommand(CLI::App& app, GlobalOptions& global, CommandList& commands) {
   auto flags = std::make_shared<LsFlags>();
   CLI::App* command = app.add_subcommand("ls", "List the files in a snapshot");
   command->add_option("snapshot", flags->snapshot, "Snapshot ID prefix or 'latest'")->required();
+  AddSnapshotFilterOptions(*command, flags->filter);
   command->add_option("path", flags->path, "Only list this path and what is below it");
   command->add_flag("-l,--long", flags->long_format, "Show mode, owner, size and time");
   commands.push_back(
       {command, [&global, flags]() -> int {
          auto repository = OpenRepository(global);
          if (!repository.ok()) return ReportError(global, repository.status());
-         auto entry = SelectSnapshot(global, **repository, flags->snapshot);
+         auto entry = SelectSnapshot(global, **repository, flags->snapshot, flags->filter);
          if (!entry.ok()) return ReportError(global, entry.status());
          std::string below = flags->path.empty() ? "" : AbsolutePath(flags->path);
          auto unreadable = List(**repository, entry->snapshot.tree, below, global, *flags);

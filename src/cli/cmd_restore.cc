@@ -1,6 +1,7 @@
 // ferry restore: recreate a snapshot, or parts of it, under a target directory.
 #include "cli/commands.h"
 #include "cli/progress_line.h"
+#include "cli/snapshot_filter_flags.h"
 #include "engine/restorer.h"
 
 namespace ferry {
@@ -8,6 +9,7 @@ namespace ferry {
 namespace {
 struct RestoreFlags {
   std::string snapshot;
+  SnapshotFilter filter;  // what "latest" considers
   std::string target;
   std::vector<std::string> includes;
   bool overwrite = false;
@@ -19,6 +21,7 @@ void AddRestoreCommand(CLI::App& app, GlobalOptions& global, CommandList& comman
   auto flags = std::make_shared<RestoreFlags>();
   CLI::App* command = app.add_subcommand("restore", "Restore a snapshot into a directory");
   command->add_option("snapshot", flags->snapshot, "Snapshot ID prefix or 'latest'")->required();
+  AddSnapshotFilterOptions(*command, flags->filter);
   command->add_option("-t,--target", flags->target, "Directory to restore into")->required();
   command->add_option("-i,--include", flags->includes,
                       "Restore only this path of the snapshot (repeatable)");
@@ -29,7 +32,7 @@ void AddRestoreCommand(CLI::App& app, GlobalOptions& global, CommandList& comman
       {command, [&global, flags]() -> int {
          auto repository = OpenRepository(global);
          if (!repository.ok()) return ReportError(global, repository.status());
-         auto entry = SelectSnapshot(global, **repository, flags->snapshot);
+         auto entry = SelectSnapshot(global, **repository, flags->snapshot, flags->filter);
          if (!entry.ok()) return ReportError(global, entry.status());
          auto lock = LockRepository(global, **repository, /*exclusive=*/false);
          if (!lock.ok()) return ReportError(global, lock.status());

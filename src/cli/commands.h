@@ -37,5 +37,12 @@ void AddDiskPrepCommand(CLI::App& app, GlobalOptions& global, CommandList& comma
 void AddDatacenterCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddSeedCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 void AddTrustCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddCatCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddFindCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddDiffCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddDumpCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddStatsCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddTagCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
+void AddCompletionCommand(CLI::App& app, GlobalOptions& global, CommandList& commands);
 
 }  // namespace ferry

@@ -28,6 +28,12 @@ int main(int argc, char** argv) {
   AddSnapshotsCommand(app, global, commands);
   AddLsCommand(app, global, commands);
   AddRestoreCommand(app, global, commands);
+  AddFindCommand(app, global, commands);
+  AddDiffCommand(app, global, commands);
+  AddDumpCommand(app, global, commands);
+  AddStatsCommand(app, global, commands);
+  AddCatCommand(app, global, commands);
+  AddTagCommand(app, global, commands);
   AddCheckCommand(app, global, commands);
   AddForgetCommand(app, global, commands);
   AddPruneCommand(app, global, commands);
@@ -44,6 +50,7 @@ int main(int argc, char** argv) {
   AddDiskPrepCommand(app, global, commands);
   AddDatacenterCommand(app, global, commands);
   AddSeedCommand(app, global, commands);
+  AddCompletionCommand(app, global, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
