@@ -27,7 +27,8 @@ void AddRestoreCommand(CLI::App& app, GlobalOptions& global, CommandList& comman
                       "Restore only this path of the snapshot (repeatable)");
   command->add_flag("--overwrite", flags->overwrite,
                     "Replace files that already exist in the target");
-  command->add_option("--threads", flags->threads, "File writers (default: three per core)");
+  command->add_option("--threads", flags->threads,
+                      "Packs read and written at once (default: three per core)");
   commands.push_back(
       {command, [&global, flags]() -> int {
          auto repository = OpenRepository(global);

@@ -255,8 +255,8 @@ class Check {
     auto visit = [&](size_t index, Result<Bytes> plain) {
       ++blobs_checked_;
       if (!plain.ok()) {
-        Error("pack " + name + ": " + plain.status().message() + "; " +
-              RepairPack(indexed.pack_id));
+        // The message names the pack and the blob ("pack …: blob …: …").
+        Error(plain.status().message() + "; " + RepairPack(indexed.pack_id));
         damaged.push_back(wanted.blobs[index]);
       }
       return Status::Ok();

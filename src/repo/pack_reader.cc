@@ -192,8 +192,8 @@ Status StreamWholePack(Repository& repository, const IndexedPack& pack, uint64_t
       });
   if (!raw_status.ok()) return raw_status;
   if (!splitter.stopped().ok()) return splitter.stopped();
-  RETURN_IF_ERROR(splitter.Finish(read));
-  return read;
+  if (!read.ok()) return read;  // the caller reports the pack, not each blob
+  return splitter.Finish(read);
 }
 
 }  // namespace ferry

@@ -62,8 +62,9 @@ Status ReadPackBlobs(Repository& repository, const IndexedPack& pack, const Pack
 // Reads all `size` bytes of a pack in one stream: `raw` sees every byte in
 // order (with its offset in the pack), and the blobs `pack.blobs` (REQUIRES:
 // sorted by offset, not overlapping, inside the pack) are visited as above.
-// Returns the read's error, if any, after visiting the blobs it left
-// unread with it; or what `visit` or `raw` stopped it with.
+// Returns the read's error, if any (the blobs it left unread are not
+// visited: the pack as a whole could not be read), or what `visit` or `raw`
+// stopped it with.
 Status StreamWholePack(Repository& repository, const IndexedPack& pack, uint64_t size,
                        const std::function<Status(uint64_t offset, ByteView piece)>& raw,
                        const PackBlobVisitor& visit);

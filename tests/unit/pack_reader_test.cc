@@ -11,6 +11,7 @@
 
 #include "counting_backend.h"
 #include "crypto/random.h"
+#include "repo/checker.h"
 #include "repository_fixture.h"
 
 namespace ferry {
@@ -203,6 +204,61 @@ TEST_F(PackReaderTest, TheWholePackStreamSeesEveryByteOnce) {
   EXPECT_EQ(hash.Finish(), pack_.pack_id);
   EXPECT_EQ(good, pack_.blobs.size());
   EXPECT_EQ(counting_->content_reads(), 1u);
+}
+
+TEST_F(PackReaderTest, TheWholePackStreamReturnsAReadErrorWithoutVisitingTheBlobs) {
+  auto size = repository_->backend().Stat({ObjectKind::kData, pack_.pack_id.Hex()});
+  ASSERT_TRUE(size.ok());
+  counting_->FailReadsOf(pack_.pack_id.Hex());
+  size_t visits = 0;
+  Status status = StreamWholePack(
+      *repository_, pack_, *size, [](uint64_t, ByteView) { return Status::Ok(); },
+      [&](size_t, Result<Bytes>) {
+        ++visits;
+        return Status::Ok();
+      });
+  EXPECT_EQ(status.code(), StatusCode::kIOError);
+  EXPECT_EQ(visits, 0u);
+}
+
+std::string Joined(const std::vector<std::string>& lines) {
+  std::string all;
+  for (const std::string& line : lines) all += line + "\n";
+  return all;
+}
+
+TEST_F(PackReaderTest, CheckReadDataReadsEachPackOnceAndNamesTheDamagedBlob) {
+  const PackEntry& victim = pack_.blobs[7];
+  FlipInPlace(ObjectKind::kData, pack_.pack_id, victim.offset + 3);
+  CheckOptions options;
+  options.read_data = true;
+  auto report = CheckRepository(*repository_, options, [](const std::string&) {});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  // One read of the one data pack, whole: header and trailer come from it too.
+  EXPECT_EQ(counting_->content_reads(), 1u);
+  EXPECT_EQ(report->blobs_checked, pack_.blobs.size());
+  std::string errors = Joined(report->errors);
+  EXPECT_THAT(errors, HasSubstr(victim.id.Hex()));
+  EXPECT_THAT(errors, HasSubstr("does not match its name"));
+  // The damaged blob, and nothing else in the pack.
+  size_t blob_errors = 0;
+  for (const PackEntry& entry : pack_.blobs)
+    blob_errors += errors.find("blob " + entry.id.Hex()) != std::string::npos;
+  EXPECT_EQ(blob_errors, 1u) << errors;
+}
+
+TEST_F(PackReaderTest, CheckReadDataNamesAnUnreadablePackOnce) {
+  counting_->FailReadsOf(pack_.pack_id.Hex());
+  CheckOptions options;
+  options.read_data = true;
+  auto report = CheckRepository(*repository_, options, [](const std::string&) {});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  std::string errors = Joined(report->errors);
+  size_t mentions = 0;
+  for (const std::string& error : report->errors)
+    mentions += error.find("pack " + pack_.pack_id.Hex() + " cannot be read") == 0;
+  EXPECT_EQ(mentions, 1u) << errors;
+  EXPECT_THAT(errors, ::testing::Not(HasSubstr("reading pack"))) << errors;
 }
 
 }  // namespace
