@@ -165,7 +165,18 @@ grep -q "prod:m1:seed-nov" "$work/body" && grep -q "prod:m2:seed-nov" "$work/bod
   fail "the operator's 409 does not list both jobs: $(cat "$work/body")"
 code=$(curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $operator" "$url/import/v1/jobs/prod:m2:seed-nov")
 [[ $code == 200 ]] && grep -q '"m2d"' "$work/body" || fail "the operator cannot open prod:m2:seed-nov: $code"
-no_server_paths "GET prod:m2:seed-nov"
+# The operator (not a machine) is told where the vault adopts from: the container, the
+# directory storage root and its ID, which ingest checks (docs/seeding.md).
+python3 - "$work/body" "$work/vault-data/storage" <<'PY' || fail "the operator is not told where the container is: $(cat "$work/body")"
+import json, re, sys
+job, root = json.load(open(sys.argv[1])), sys.argv[2]
+assert job["container_location"] == root + "/acct2/m2c", job
+assert job["storage_root"] == root, job
+assert re.fullmatch(r"[0-9a-f]{32}", job["storage_root_id"]), job
+PY
+code=$(curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $m2" "$url/import/v1/jobs/seed-nov")
+[[ $code == 200 ]] || fail "m2 cannot open its own job: $code"
+no_server_paths "GET seed-nov as its machine"
 
 # Tokens never reach the log.
 for token in "$admin" "$operator"; do

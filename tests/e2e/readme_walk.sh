@@ -149,8 +149,10 @@ n=$(log_of 'diskprep'); grep -q 'Dock 1, 1 Harbour Road' "$WALK_LOGS/$n.out" ||
 n=$(log_of 'job show'); grep -q 'deadline: drive' "$WALK_LOGS/$n.out" ||
   soft_fail "job show of a shipped job shows no deadline: $(cat "$WALK_LOGS/$n.out")"
 # The backup after ingest: the seed adopted from the container, nothing re-sent.
-n=$(ls "$WALK_LOGS" | sed -n 's/\.cmd$//p' | sort -n | while read -r c; do
-  grep -qx 'ferry backup /srv' "$WALK_LOGS/$c.cmd" && echo "$c"; done | tail -n 1)
+n=""
+for ((c = 1; c <= $(ls "$WALK_LOGS"/*.cmd | wc -l); c++)); do
+  if grep -qx 'ferry backup /srv' "$WALK_LOGS/$c.cmd" 2>/dev/null; then n=$c; fi
+done
 [[ -n $n ]] || fail "no 'ferry backup /srv' after ingest in the README"
 grep -Eq 'seed seed-nov: [1-9][0-9]* packs? \(.*\) adopted from acct1/seeding' "$WALK_LOGS/$n.out" ||
   soft_fail "the seed was not adopted from the container: $(cat "$WALK_LOGS/$n.out" "$WALK_LOGS/$n.err")"
