@@ -6,6 +6,8 @@ packages=(
   libssl-dev libsodium-dev libzstd-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libcurl4-openssl-dev libcpp-httplib-dev libsqlite3-dev libexpat1-dev curl openssl
   libgtest-dev libgmock-dev libbenchmark-dev tzdata
+  prometheus-cpp-dev  # the vault's /metrics (service/vault_metrics.h)
+  prometheus  # promtool, which checks /metrics in tests/e2e/vault_metrics.sh
   restic  # the reference forget_vs_restic.sh compares retention decisions with
 )
 missing=()

@@ -18,6 +18,7 @@ struct ServeFlags {
   std::string shipping_address;
   std::string storage_root;
   std::string storage;
+  double shutdown_grace_seconds = 30;
 };
 
 int RunServe(GlobalOptions& global, const ServeFlags& flags) {
@@ -33,6 +34,10 @@ int RunServe(GlobalOptions& global, const ServeFlags& flags) {
   options.tls_key = flags.tls_key;
   if (!flags.shipping_address.empty()) options.shipping_address = flags.shipping_address;
   options.storage_root = flags.storage_root;
+  if (!(flags.shutdown_grace_seconds >= 0 && flags.shutdown_grace_seconds <= 3600))
+    return ReportError(
+        global, Status::InvalidArgument("--shutdown-grace takes 0 to 3600 seconds, e.g. 30"));
+  options.shutdown_grace_ms = static_cast<int64_t>(flags.shutdown_grace_seconds * 1000);
   if (!flags.storage.empty()) {
     // One location for everything the vault stores: repositories below
     // STORAGE/repositories, storage accounts (unless --storage-root says
@@ -53,13 +58,16 @@ int RunServe(GlobalOptions& global, const ServeFlags& flags) {
   if (global.json) {
     PrintJson({{"message_type", "listening"},
                {"url", (*server)->url()},
-               {"admin_token_file", (*server)->admin_token_path()}});
+               {"admin_token_file", (*server)->admin_token_path()},
+               {"metrics_token_file", (*server)->metrics_token_path()}});
   } else {
     Say(global, "ferry vault listening on " + (*server)->url());
     Say(global, "admin token: " + (*server)->admin_token_path() +
                     " (use it with FERRY_ADMIN_TOKEN_FILE or --admin-token-file)");
+    Say(global, "metrics token: " + (*server)->metrics_token_path() + " (for GET /metrics)");
   }
-  // Signals only set a flag; this thread turns it into a clean stop. A stop
+  // Signals only set a flag; this thread turns it into a graceful stop
+  // (requests in flight finish within --shutdown-grace). A stop
   // asked for before the accept loop runs is lost (httplib), so it is asked
   // for again until Serve returns.
   std::atomic<bool> served{false};
@@ -100,6 +108,9 @@ void AddServeCommand(CLI::App& app, GlobalOptions& global, CommandList& commands
                    "Where the repositories (and, without --storage-root, the storage accounts) "
                    "live: a directory, azure://… or s3://… (docs/storage.md; default DATA)")
       ->envname("FERRY_VAULT_STORAGE");
+  command->add_option("--shutdown-grace", flags->shutdown_grace_seconds,
+                      "Seconds that requests in flight may take to finish after SIGTERM or "
+                      "SIGINT; later ones are refused (default 30)");
   commands.push_back({command, [&global, flags] { return RunServe(global, *flags); }});
 }
 
