@@ -11,6 +11,8 @@ packages=(
   postgresql  # the temporary clusters the store's tests and the e2e tests start (tests/servers/postgres.sh)
   restic  # the reference forget_vs_restic.sh and everyday_*.sh compare with
   zsh fish  # everyday_completion.sh checks that their completion scripts parse
+  prometheus-cpp-dev  # the vault's /metrics (service/vault_metrics.h)
+  prometheus  # promtool, which checks /metrics in tests/e2e/vault_metrics.sh
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -21,6 +21,7 @@ struct ServeFlags {
   std::string storage_root;
   std::string storage;
   std::string database;
+  double shutdown_grace_seconds = 30;
 };
 
 // Where the storage accounts are (VaultServerOptions::storage_root's default).
@@ -50,6 +51,10 @@ int RunServe(GlobalOptions& global, const ServeFlags& flags) {
       root.ok() && root->scheme == "local" && root->text == root->address)  // a plain path
     options.storage_root =
         std::filesystem::absolute(flags.storage_root, error).lexically_normal().string();
+  if (!(flags.shutdown_grace_seconds >= 0 && flags.shutdown_grace_seconds <= 3600))
+    return ReportError(
+        global, Status::InvalidArgument("--shutdown-grace takes 0 to 3600 seconds, e.g. 30"));
+  options.shutdown_grace_ms = static_cast<int64_t>(flags.shutdown_grace_seconds * 1000);
   if (!flags.storage.empty()) {
     // One location for everything the vault stores: repositories below
     // STORAGE/repositories, storage accounts (unless --storage-root says
@@ -71,7 +76,8 @@ int RunServe(GlobalOptions& global, const ServeFlags& flags) {
     PrintJson({{"message_type", "listening"},
                {"url", (*server)->url()},
                {"admin_token_file", (*server)->admin_token_path()},
-               {"storage_accounts", StorageAccountsOf(options)}});
+               {"storage_accounts", StorageAccountsOf(options)},
+               {"metrics_token_file", (*server)->metrics_token_path()}});
   } else {
     Say(global, "ferry vault listening on " + (*server)->url());
     // The password of a postgresql:// URI never reaches the log.
@@ -82,8 +88,10 @@ int RunServe(GlobalOptions& global, const ServeFlags& flags) {
                     " (use it with FERRY_ADMIN_TOKEN_FILE or --admin-token-file)");
     Say(global, "storage accounts that datacenter ingest fills: " + StorageAccountsOf(options));
     Say(global, "stop with Ctrl-C or SIGTERM (kill PID)");
+    Say(global, "metrics token: " + (*server)->metrics_token_path() + " (for GET /metrics)");
   }
-  // Signals only set a flag; this thread turns it into a clean stop. A stop
+  // Signals only set a flag; this thread turns it into a graceful stop
+  // (requests in flight finish within --shutdown-grace). A stop
   // asked for before the accept loop runs is lost (httplib), so it is asked
   // for again until Serve returns.
   std::atomic<bool> served{false};
@@ -130,6 +138,9 @@ void AddServeCommand(CLI::App& app, GlobalOptions& global, CommandList& commands
           "The vault's metadata database: a SQLite file, or postgresql://USER@HOST:PORT/DB "
           "shared by several servers (docs/operations.md; default DATA/vault.db)")
       ->envname("FERRY_VAULT_DATABASE");
+  command->add_option("--shutdown-grace", flags->shutdown_grace_seconds,
+                      "Seconds that requests in flight may take to finish after SIGTERM or "
+                      "SIGINT; later ones are refused (default 30)");
   commands.push_back({command, [&global, flags] { return RunServe(global, *flags); }});
 }
 

@@ -218,11 +218,13 @@ class TlsTransport final : public BufferedHttpServer::Transport {
 class ConnectionStream final : public httplib::Stream {
  public:
   ConnectionStream(BufferedHttpServer::Transport& transport, const HttpConnectionLimits& limits,
-                   const std::atomic<socket_t>& listening, const std::atomic<size_t>& queued)
+                   const std::atomic<socket_t>& listening, const std::atomic<size_t>& queued,
+                   const std::atomic<bool>& cut_off)
       : transport_(transport),
         limits_(limits),
         listening_(listening),
         queued_(queued),
+        cut_off_(cut_off),
         buffer_(kReceiveBufferSize) {}
 
   // Until the next request's first bytes are here (true), or the idle
@@ -338,6 +340,7 @@ class ConnectionStream final : public httplib::Stream {
   // connections wait for one; so does everything but a body in progress
   // when the server stops.
   bool MustYield() const {
+    if (cut_off_) return true;
     if (phase_ == Phase::kBody) return false;
     if (listening_ == INVALID_SOCKET) return true;
     return queued_ > 0 &&
@@ -377,6 +380,7 @@ class ConnectionStream final : public httplib::Stream {
   const HttpConnectionLimits& limits_;
   const std::atomic<socket_t>& listening_;
   const std::atomic<size_t>& queued_;
+  const std::atomic<bool>& cut_off_;
   std::vector<char> buffer_;
   size_t begin_ = 0;
   size_t end_ = 0;
@@ -439,7 +443,7 @@ bool BufferedHttpServer::process_and_close_socket(socket_t sock) {
   std::unique_ptr<Transport> transport = t_refuse_connection ? nullptr : OpenTransport(sock);
   bool ok = false;
   if (transport) {
-    ConnectionStream stream(*transport, limits_, svr_sock_, *queued_);
+    ConnectionStream stream(*transport, limits_, svr_sock_, *queued_, *cut_off_);
     bool linger = false;
     t_connection = &stream;
     for (size_t left = keep_alive_max_count_; left > 0; --left) {

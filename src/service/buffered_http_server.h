@@ -64,6 +64,11 @@ class BufferedHttpServer : public httplib::Server {
 
   const HttpConnectionLimits& limits() const { return limits_; }
 
+  // Ends a shutdown's grace period: every connection, including those in
+  // the middle of a request body or an answer, stops waiting for its peer,
+  // so that reads and writes that would block fail at once. Call after stop().
+  void CutOff() { *cut_off_ = true; }
+
   // The transport of one accepted socket: the plain socket, or TLS over it.
   class Transport;
 
@@ -77,6 +82,7 @@ class BufferedHttpServer : public httplib::Server {
 
   HttpConnectionLimits limits_;
   std::shared_ptr<std::atomic<size_t>> queued_;
+  std::shared_ptr<std::atomic<bool>> cut_off_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 // The same over TLS: the certificate and key are PEM files.

@@ -4,6 +4,7 @@
 // tokens), but never holds a key that decrypts data.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -12,9 +13,6 @@
 #include "util/status.h"
 
 namespace ferry {
-
-constexpr int kVaultProtocol = 1;
-constexpr int kVaultMinClientProtocol = 1;
 
 struct VaultServerOptions {
   std::string data_dir;
@@ -33,6 +31,9 @@ struct VaultServerOptions {
   std::string storage_root;
   // Where the disks of import jobs are sent; shown by diskprep and job show.
   std::string shipping_address = "ferry datacenter, Receiving dock 1, 1 Harbour Road, Example City";
+  // After Stop(), how long requests in flight may take to finish; then
+  // uploads still running are answered 503 and connections are cut.
+  int64_t shutdown_grace_ms = 30000;
 };
 
 class VaultServer {
@@ -45,11 +46,17 @@ class VaultServer {
 
   // Binds the listening socket; returns the port (useful with port 0).
   Result<int> Bind();
-  // Serves requests until Stop() is called (from another thread or a signal).
+  // Serves requests until Stop() is called (from another thread or a signal)
+  // and the requests in flight have finished or been refused.
   Status Serve();
+  // Begins a graceful shutdown: no new connections, idle ones closed, those
+  // with a request in flight closed after it (docs/operations.md). May be
+  // called again; only the first call starts the grace period.
   void Stop();
 
   std::string admin_token_path() const;
+  // The token that GET /metrics accepts (docs/operations.md, "Metrics").
+  std::string metrics_token_path() const;
   std::string url() const;
 
  private:
