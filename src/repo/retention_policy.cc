@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <limits>
 #include <map>
@@ -198,25 +199,14 @@ Result<RetentionDuration> ParseRetentionDuration(const std::string& text) {
     // from int64 nanoseconds' limits (a vault checks policies from the network).
     if (digits == at || digits == text.size() || digits - at > 6) return invalid();
     int value = std::stoi(text.substr(at, digits - at));
-    int unit;
-    switch (text[digits]) {
-      case 'y':
-        unit = 0, duration.years = value;
-        break;
-      case 'm':
-        unit = 1, duration.months = value;
-        break;
-      case 'd':
-        unit = 2, duration.days = value;
-        break;
-      case 'h':
-        unit = 3, duration.hours = value;
-        break;
-      default:
-        return invalid();
-    }
-    if (seen[unit]) return invalid();
-    seen[unit] = true;
+    static constexpr char kUnits[] = "ymdh";
+    const char* unit = std::strchr(kUnits, text[digits]);
+    if (unit == nullptr || *unit == '\0') return invalid();
+    int* fields[] = {&duration.years, &duration.months, &duration.days, &duration.hours};
+    size_t index = static_cast<size_t>(unit - kUnits);
+    if (seen[index]) return invalid();  // each unit once
+    seen[index] = true;
+    *fields[index] = value;
     at = digits + 1;
   }
   // Nanoseconds in an int64 reach 292 years: a longer duration would keep
