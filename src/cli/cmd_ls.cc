@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/node_format.h"
 #include "cli/snapshot_filter_flags.h"
 #include "engine/archiver.h"
 #include "repo/tree_walker.h"
@@ -12,39 +13,6 @@
 namespace ferry {
 
 namespace {
-
-std::string ModeString(const Node& node) {
-  char type = '-';
-  switch (node.type) {
-    case NodeType::kDirectory:
-      type = 'd';
-      break;
-    case NodeType::kSymlink:
-      type = 'l';
-      break;
-    case NodeType::kFifo:
-      type = 'p';
-      break;
-    case NodeType::kCharDevice:
-      type = 'c';
-      break;
-    case NodeType::kBlockDevice:
-      type = 'b';
-      break;
-    case NodeType::kSocket:
-      type = 's';
-      break;
-    default:
-      break;
-  }
-  std::string out(1, type);
-  const char* letters = "rwxrwxrwx";
-  for (int i = 0; i < 9; ++i) out += (node.mode & (0400 >> i)) ? letters[i] : '-';
-  if (node.mode & S_ISUID) out[3] = (node.mode & 0100) ? 's' : 'S';
-  if (node.mode & S_ISGID) out[6] = (node.mode & 0010) ? 's' : 'S';
-  if (node.mode & S_ISVTX) out[9] = (node.mode & 0001) ? 't' : 'T';
-  return out;
-}
 
 struct LsFlags {
   std::string snapshot;
@@ -74,12 +42,7 @@ Result<size_t> List(Repository& repository, const Id& root, const std::string& b
       if (node.type == NodeType::kSymlink) j["target"] = node.link_target;
       PrintJson(j);
     } else if (flags.long_format) {
-      std::printf("%s %8s %8s %12llu %s %s%s\n", ModeString(node).c_str(),
-                  node.user.empty() ? std::to_string(node.uid).c_str() : node.user.c_str(),
-                  node.group.empty() ? std::to_string(node.gid).c_str() : node.group.c_str(),
-                  static_cast<unsigned long long>(node.size),
-                  FormatTimeLocal(node.mtime_ns).c_str(), path.c_str(),
-                  node.type == NodeType::kSymlink ? (" -> " + node.link_target).c_str() : "");
+      std::printf("%s\n", LongListing(path, node).c_str());
     } else {
       std::printf("%s\n", path.c_str());
     }
